@@ -1,0 +1,1 @@
+"""Instructor side of the course: keys, the nbgrader steps that judge answers, TA tools. Never shipped."""

@@ -1,0 +1,70 @@
+"""Reading a graded cell's answer payload from its outputs, trusting nothing about it.
+
+A payload is display data of the MIME type course_lib.answers.MIME. Exactly one
+must be present; it must be JSON of bounded size with only finite numbers and be
+addressed to the cell's task. Anything else is reported as the reason no answer
+could be read.
+"""
+from __future__ import annotations
+
+import json
+import math
+
+from course_lib.answers import MIME, PAYLOAD_VERSION
+
+MAX_PAYLOAD_BYTES = 32 * 2**20
+MAX_NESTING = 500
+
+
+class PayloadError(ValueError):
+    pass
+
+
+def read_payload(outputs: list, task_id: str) -> dict:
+    """The task data handed in by this cell. Raises PayloadError saying why there is none."""
+    found = [o for o in outputs
+             if o.get("output_type") in ("display_data", "execute_result") and MIME in o.get("data", {})]
+    if not found:
+        raise PayloadError(_why_missing(outputs))
+    if len(found) > 1:
+        raise PayloadError("more than one answer payload in this cell; only one is allowed")
+    payload = found[0]["data"][MIME]
+    if isinstance(payload, str):  # some writers keep JSON MIME data as text
+        try:
+            payload = json.loads(payload)
+        except ValueError:
+            raise PayloadError("the answer payload is not valid JSON") from None
+    try:
+        size = len(json.dumps(payload, allow_nan=False))
+    except (TypeError, ValueError):
+        raise PayloadError("the answer payload holds values that are not plain finite JSON") from None
+    if size > MAX_PAYLOAD_BYTES:
+        raise PayloadError(f"the answer payload is too large ({size / 2**20:.0f} MB)")
+    if not isinstance(payload, dict) or payload.get("task") != task_id or payload.get("version") != PAYLOAD_VERSION:
+        raise PayloadError("the answer payload is not addressed to this task")
+    _check_finite(payload.get("data"), 0)
+    if not isinstance(payload.get("data"), dict):
+        raise PayloadError("the answer payload has no data")
+    return payload["data"]
+
+
+def _why_missing(outputs: list) -> str:
+    for o in outputs:
+        if o.get("output_type") == "error":
+            ename = str(o.get("ename", "an error"))[:60]
+            evalue = str(o.get("evalue", ""))[:160]
+            return f"no answer was handed in: the cell stopped with {ename}" + (f": {evalue}" if evalue else "")
+    return "no answer was handed in: the graded cell did not run to the end"
+
+
+def _check_finite(value, depth: int) -> None:
+    if depth > MAX_NESTING:
+        raise PayloadError("the answer payload is nested too deeply")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise PayloadError("the answer payload holds NaN or infinity")
+    if isinstance(value, dict):
+        for v in value.values():
+            _check_finite(v, depth + 1)
+    elif isinstance(value, list):
+        for v in value:
+            _check_finite(v, depth + 1)

@@ -1,0 +1,31 @@
+"""Before the kernel starts: write the grader's requests (cases, inputs) next to the notebook.
+
+The graded cells read them through course_lib.answers.request_for. The kernel
+may read or even rewrite this file; the verdict recomputes every request from
+the secret and never reads it back, so that gains nothing.
+"""
+from __future__ import annotations
+
+import json
+import os
+
+from nbgrader.preprocessors import NbGraderPreprocessor
+
+from course_lib.answers import REQUEST_FILE
+
+from ..keys import all_keys
+from ..secret import load_secret
+from ..verdict import request_for
+from .common import judged_cells, who
+
+
+class WriteGraderRequests(NbGraderPreprocessor):
+    def preprocess(self, nb, resources):
+        student, notebook = who(resources)
+        secret, keys = load_secret(), all_keys()
+        requests = {task: request_for(task, secret, student, notebook)
+                    for task, _ in judged_cells(nb) if task in keys}
+        path = os.path.join(resources.get("metadata", {}).get("path") or ".", REQUEST_FILE)
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(requests, f)
+        return nb, resources

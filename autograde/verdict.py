@@ -1,0 +1,46 @@
+"""The verdict for one graded cell: payload -> task.judge with the key -> Feedback.
+
+Runs in the grader's process, never in the student's kernel. Probes and the
+request are drawn from the grader's secret, the student and the notebook, so the
+verdict does not depend on anything the kernel wrote except the answer data.
+"""
+from __future__ import annotations
+
+import logging
+
+from course_lib import tasks
+from course_lib.feedback import Feedback
+
+from .keys import all_keys
+from .payloads import PayloadError, read_payload
+from .secret import probe_rng
+
+log = logging.getLogger(__name__)
+
+
+def request_for(task_id: str, secret: str, student: str, notebook: str) -> dict:
+    """What the grader asks of this student's answer to this task (recomputed, never read back)."""
+    return all_keys()[task_id].request(probe_rng(secret, student, notebook, task_id, "request"))
+
+
+def judge_cell(task_id: str, outputs: list, secret: str, student: str, notebook: str) -> Feedback:
+    """Feedback (with credit 0..1) for the graded cell of ``task_id``. Never raises."""
+    title = f"Graded: {task_id}"
+    keys = all_keys()
+    if task_id not in keys:
+        return Feedback(task_id, 0.0, title=title).add("", "invalid", "this graded cell has no key; ask the course staff")
+    try:
+        data = read_payload(outputs, task_id)
+        if "error" in data:
+            return Feedback(task_id, 0.0, title=title).add("", "invalid", str(data["error"])[:300])
+        request = request_for(task_id, secret, student, notebook)
+        rng = probe_rng(secret, student, notebook, task_id, "probes")
+        feedback = tasks.get(task_id).judge(data, request, keys[task_id].reference, rng)
+    except PayloadError as e:
+        return Feedback(task_id, 0.0, title=title).add("", "invalid", str(e))
+    except Exception:  # a malformed answer must cost its points, never the run
+        log.exception("judging %s for %s failed", task_id, student)
+        return Feedback(task_id, 0.0, title=title).add("", "invalid", "the answer could not be judged (malformed data)")
+    feedback.credit = min(max(float(feedback.credit), 0.0), 1.0)
+    feedback.title = title
+    return feedback

@@ -1,0 +1,77 @@
+"""Answers leave the student's kernel as data: one JSON payload per graded cell.
+
+``hand_in("a1", dh_dw)`` encodes the answer for the grader's request and shows it
+as display data with a custom MIME type. The grader reads it from the cell's
+outputs after the kernel has finished and judges it in its own process; nothing
+the kernel says about correctness is believed, only the data.
+"""
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+
+import numpy as np
+
+from . import tasks
+from .tasks import AnswerError
+
+MIME = "application/vnd.course-lib.answer+json"
+PAYLOAD_VERSION = 1
+# Written next to the notebook by the grader before the kernel starts; absent for students.
+REQUEST_FILE = "grader_request.json"
+
+
+def request_for(task: tasks.Task) -> dict:
+    """The grader's request for this task if there is one, else the public request."""
+    if os.path.exists(REQUEST_FILE):
+        try:
+            with open(REQUEST_FILE, encoding="utf-8") as f:
+                requests = json.load(f)
+            if task.id in requests:
+                return requests[task.id]
+        except (OSError, ValueError):
+            pass
+    return task.public_request()
+
+
+def encode(task: tasks.Task, answer, request: dict) -> dict:
+    """Task data for the answer, or {"error": message}; never raises, and is JSON-clean."""
+    try:
+        data = task.encode(answer, request)
+        return json.loads(json.dumps(data, allow_nan=False))
+    except AnswerError as e:
+        return {"error": str(e)}
+    except Exception as e:  # a bug in the student's code must not stop the hand-in
+        return {"error": f"{type(e).__name__}: {str(e)[:200]}"}
+
+
+def hand_in(task_id: str, answer) -> None:
+    """Hand the answer for ``task_id`` to the grader, as data in this cell's output."""
+    from IPython.display import display
+
+    task = tasks.get(task_id)
+    data = encode(task, answer, request_for(task))
+    payload = {"task": task_id, "version": PAYLOAD_VERSION, "data": data}
+    note = "could not be encoded: " + data["error"] if "error" in data else "handed in for grading"
+    display({MIME: payload, "text/plain": f"Answer {task_id} {note}."}, raw=True)
+
+
+# --- arrays as data -------------------------------------------------------------
+def array_to_data(a) -> dict:
+    """A numeric array as {"npy": base64 of the .npy bytes}; object arrays are refused."""
+    a = np.asarray(a)
+    if a.dtype.hasobject or a.dtype.kind not in "biuf":
+        raise AnswerError(f"expected a numeric array, got dtype {a.dtype}")
+    buf = io.BytesIO()
+    np.save(buf, a, allow_pickle=False)
+    return {"npy": base64.b64encode(buf.getvalue()).decode("ascii")}
+
+
+def array_from_data(d, max_bytes: int = 64 * 2**20) -> np.ndarray:
+    """Inverse of array_to_data, without pickles; raises ValueError on anything else."""
+    if not isinstance(d, dict) or not isinstance(d.get("npy"), str) or len(d["npy"]) > max_bytes * 4 // 3 + 8:
+        raise ValueError("not an array payload")
+    a = np.load(io.BytesIO(base64.b64decode(d["npy"], validate=True)), allow_pickle=False)
+    return a.astype(np.float64) if a.dtype.kind in "biu" else a

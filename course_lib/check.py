@@ -1,0 +1,29 @@
+"""The one call a student needs: ``check("a1", answer)``.
+
+It encodes the answer exactly as the graded hand-in would, checks it against
+what the problem statement implies and public probes, and returns Feedback,
+which Jupyter shows as HTML and a terminal as text. It never raises.
+"""
+from __future__ import annotations
+
+from . import answers, tasks
+from .feedback import Feedback
+
+
+def check(task_id: str, answer) -> Feedback:
+    title = f"Self-check {task_id}"
+    try:
+        task = tasks.get(task_id)
+    except KeyError as e:
+        return Feedback(str(task_id), 0.0, title=title).add("", "invalid", e.args[0])
+    request = task.public_request()
+    data = answers.encode(task, answer, request)
+    if "error" in data:
+        return Feedback(task_id, 0.0, title=title).add("", "invalid", data["error"])
+    try:
+        feedback = task.self_check(data, request)
+    except Exception as e:  # the checker's own failure: say so in one line, not a traceback
+        return Feedback(task_id, 0.0, title=title).add(
+            "", "invalid", f"the check could not run on this answer ({type(e).__name__}: {str(e)[:120]})")
+    feedback.title = title
+    return feedback

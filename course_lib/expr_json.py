@@ -1,0 +1,252 @@
+"""SymPy expressions as plain JSON data, and back, through a whitelist.
+
+An answer leaves the student's kernel as data. This module turns a SymPy
+expression into nested lists of a few node kinds and turns such data back into
+an expression (or evaluates it numerically) without ``eval``, ``sympify`` or
+``srepr``: every node kind and every function name is looked up in a table.
+
+Node kinds::
+
+    ["int", "12"]            integer (decimal string, at most MAX_DIGITS digits)
+    ["rat", "1", "4"]        rational p/q
+    ["float", "0.25"]        floating-point number
+    ["const", "E" | "pi"]
+    ["sym", "w3"]
+    ["add", a, b, ...]   ["mul", a, b, ...]   ["pow", base, exponent]
+    ["call", "sigma", arg]   a whitelisted function applied to one argument
+"""
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+import sympy as sp
+from sympy.core.function import AppliedUndef
+
+MAX_DIGITS = 60
+MAX_NODES = 20_000
+MAX_DEPTH = 400
+
+# Known functions: name -> (SymPy constructor, NumPy implementation).
+KNOWN_FUNCTIONS = {
+    "Abs": (sp.Abs, np.abs),
+    "exp": (sp.exp, np.exp),
+    "log": (sp.log, np.log),
+    "tanh": (sp.tanh, np.tanh),
+    "sin": (sp.sin, np.sin),
+    "cos": (sp.cos, np.cos),
+}
+CONSTANTS = {"E": (sp.E, math.e), "pi": (sp.pi, math.pi)}
+
+
+class ExpressionError(ValueError):
+    """The data is not an expression this course accepts; the message says why in one line."""
+
+
+# --------------------------------------------------------------------------- encode
+def to_data(expr) -> list:
+    """Encode a SymPy expression (or a plain int/float) as JSON-able nested lists."""
+    if isinstance(expr, bool) or isinstance(expr, np.bool_):
+        raise ExpressionError("got True/False where an expression is expected")
+    if isinstance(expr, numbers.Integral):
+        expr = sp.Integer(int(expr))
+    elif isinstance(expr, numbers.Real):
+        if not math.isfinite(float(expr)):
+            raise ExpressionError(f"got {float(expr)}; an answer must be finite")
+        expr = sp.Float(float(expr))
+    elif isinstance(expr, str):
+        raise ExpressionError("got a string; write a SymPy expression (e.g. sp.Rational(1, 4)), not text")
+    elif callable(expr) and not isinstance(expr, sp.Basic):
+        raise ExpressionError("got a function; give the expression it returns, not the function itself")
+    elif not isinstance(expr, sp.Basic):
+        raise ExpressionError(f"got a {type(expr).__name__}; a SymPy expression is expected")
+    counter = [0]
+    return _encode(expr, counter, 0)
+
+
+def _encode(e: sp.Basic, counter: list, depth: int) -> list:
+    counter[0] += 1
+    if counter[0] > MAX_NODES or depth > MAX_DEPTH:
+        raise ExpressionError("the expression is too large to grade; simplify it")
+    if e is sp.nan or e.has(sp.nan):
+        raise ExpressionError("the expression contains NaN")
+    if e.is_Integer:
+        return ["int", str(int(e))]
+    if e.is_Rational:
+        return ["rat", str(int(e.p)), str(int(e.q))]
+    if e.is_Float:
+        return ["float", repr(float(e))]
+    if e in (sp.oo, -sp.oo, sp.zoo):
+        raise ExpressionError("the expression is infinite (division by zero?)")
+    for name, (const, _) in CONSTANTS.items():
+        if e == const:
+            return ["const", name]
+    if e.is_Symbol:
+        return ["sym", e.name]
+    if e.is_Add:
+        return ["add", *(_encode(a, counter, depth + 1) for a in e.args)]
+    if e.is_Mul:
+        return ["mul", *(_encode(a, counter, depth + 1) for a in e.args)]
+    if e.is_Pow:
+        return ["pow", _encode(e.base, counter, depth + 1), _encode(e.exp, counter, depth + 1)]
+    if isinstance(e, AppliedUndef) or type(e).__name__ in KNOWN_FUNCTIONS:
+        if len(e.args) != 1:
+            raise ExpressionError(f"{type(e).__name__} must take exactly one argument")
+        return ["call", type(e).__name__, _encode(e.args[0], counter, depth + 1)]
+    if isinstance(e, sp.Derivative) or isinstance(e, sp.Subs):
+        raise ExpressionError("the expression contains an unevaluated derivative; write σ' as dsigma(...)")
+    raise ExpressionError(f"the operation {type(e).__name__} is not allowed in this answer")
+
+
+# --------------------------------------------------------------------------- validate
+def validate(data, symbols: set[str], functions: set[str]) -> None:
+    """Check shape, size, and that only the allowed symbols and functions occur.
+
+    ``functions`` names the undefined functions allowed besides KNOWN_FUNCTIONS.
+
+    Raises ExpressionError naming the first problem.
+    """
+    stack, count = [(data, 0)], 0
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if count > MAX_NODES or depth > MAX_DEPTH:
+            raise ExpressionError("the expression is too large to grade")
+        if not isinstance(node, list) or not node or not isinstance(node[0], str):
+            raise ExpressionError("malformed expression data")
+        kind, args = node[0], node[1:]
+        if kind in ("int", "rat", "float", "const", "sym"):
+            if not all(isinstance(a, str) and len(a) <= MAX_DIGITS + 2 for a in args):
+                raise ExpressionError("malformed number or name")
+            if kind == "int" and (len(args) != 1 or not _is_int(args[0])):
+                raise ExpressionError("malformed integer")
+            if kind == "rat" and (len(args) != 2 or not all(map(_is_int, args)) or int(args[1]) == 0):
+                raise ExpressionError("malformed rational")
+            if kind == "float" and (len(args) != 1 or not _is_finite_float(args[0])):
+                raise ExpressionError("a number in the expression is NaN or infinite")
+            if kind == "const" and (len(args) != 1 or args[0] not in CONSTANTS):
+                raise ExpressionError("unknown constant")
+            if kind == "sym" and (len(args) != 1 or args[0] not in symbols):
+                allowed = ", ".join(sorted(symbols, key=_natural)) or "none"
+                raise ExpressionError(f"unknown symbol {str(args[0])[:20]!r}; allowed here: {allowed}")
+        elif kind in ("add", "mul"):
+            if len(args) < 2:
+                raise ExpressionError("malformed sum or product")
+            stack.extend((a, depth + 1) for a in args)
+        elif kind == "pow":
+            if len(args) != 2:
+                raise ExpressionError("malformed power")
+            stack.extend((a, depth + 1) for a in args)
+        elif kind == "call":
+            if len(args) != 2 or not isinstance(args[0], str):
+                raise ExpressionError("malformed function call")
+            if args[0] not in functions and args[0] not in KNOWN_FUNCTIONS:
+                allowed = ", ".join(sorted(set(functions) | set(KNOWN_FUNCTIONS)))
+                raise ExpressionError(f"the function {args[0][:20]!r} is not allowed here; allowed: {allowed}")
+            stack.append((args[1], depth + 1))
+        else:
+            raise ExpressionError(f"unknown node kind {kind[:20]!r}")
+
+
+def _is_int(s: str) -> bool:
+    return s.lstrip("-").isdigit() and len(s) <= MAX_DIGITS + 1
+
+
+def _is_finite_float(s: str) -> bool:
+    try:
+        return math.isfinite(float(s))
+    except ValueError:
+        return False
+
+
+def _natural(name: str):
+    stem = name.rstrip("0123456789")
+    return (stem, int(name[len(stem):] or 0))
+
+
+# --------------------------------------------------------------------------- decode
+def from_data(data, symbols: dict[str, sp.Symbol] | None = None,
+              functions: dict[str, object] | None = None) -> sp.Expr:
+    """Build the SymPy expression for validated data.
+
+    ``functions`` maps names of undefined functions (``sigma``) to SymPy functions;
+    the known functions above are always available.
+    """
+    symbols = symbols or {}
+    functions = functions or {}
+
+    def build(node):
+        kind, args = node[0], node[1:]
+        if kind == "int":
+            return sp.Integer(int(args[0]))
+        if kind == "rat":
+            return sp.Rational(int(args[0]), int(args[1]))
+        if kind == "float":
+            return sp.Float(float(args[0]))
+        if kind == "const":
+            return CONSTANTS[args[0]][0]
+        if kind == "sym":
+            return symbols.get(args[0]) or sp.Symbol(args[0])
+        if kind == "add":
+            return sp.Add(*map(build, args))
+        if kind == "mul":
+            return sp.Mul(*map(build, args))
+        if kind == "pow":
+            return sp.Pow(build(args[0]), build(args[1]))
+        name = args[0]
+        fn = functions.get(name) or KNOWN_FUNCTIONS.get(name, (sp.Function(name),))[0]
+        return fn(build(args[1]))
+
+    return build(data)
+
+
+# --------------------------------------------------------------------------- evaluate
+def evaluate(data, env: dict[str, np.ndarray], functions: dict[str, object] | None = None) -> np.ndarray:
+    """Evaluate validated data in float64, element-wise over the arrays in ``env``.
+
+    ``functions`` maps names to NumPy callables (e.g. sigma -> the sigmoid); the known
+    functions are always available. Overflow and invalid operations give inf/NaN, not errors.
+    """
+    functions = {**{k: v[1] for k, v in KNOWN_FUNCTIONS.items()}, **(functions or {})}
+
+    def ev(node):
+        kind, args = node[0], node[1:]
+        if kind == "int":
+            return np.float64(float(int(args[0])))
+        if kind == "rat":
+            return np.float64(int(args[0]) / int(args[1]))
+        if kind == "float":
+            return np.float64(float(args[0]))
+        if kind == "const":
+            return np.float64(CONSTANTS[args[0]][1])
+        if kind == "sym":
+            return env[args[0]]
+        if kind == "add":
+            out = ev(args[0])
+            for a in args[1:]:
+                out = out + ev(a)
+            return out
+        if kind == "mul":
+            out = ev(args[0])
+            for a in args[1:]:
+                out = out * ev(a)
+            return out
+        if kind == "pow":
+            return np.power(ev(args[0]), ev(args[1]))
+        return functions[args[0]](ev(args[1]))
+
+    with np.errstate(all="ignore"):
+        return np.asarray(ev(data), dtype=np.float64)
+
+
+def walk(data):
+    """Yield every node of the data, parents before children."""
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        yield node
+        if node[0] in ("add", "mul", "pow"):
+            stack.extend(node[1:])
+        elif node[0] == "call":
+            stack.append(node[2])

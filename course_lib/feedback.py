@@ -1,0 +1,73 @@
+"""What a check says: a list of findings and the credit they earn, as HTML or plain text.
+
+The same object is shown by a self-check in the student's notebook and, after
+grading, written into the graded cell by the grader; it travels as plain data
+(``to_data`` / ``from_data``).
+"""
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+ICONS = {"ok": "✔", "wrong": "✘", "invalid": "⚠", "info": "ℹ"}
+COLOURS = {"ok": "#1a7f37", "wrong": "#b42318", "invalid": "#9a6700", "info": "#445"}
+
+
+@dataclass
+class Finding:
+    part: str          # which piece of the answer, e.g. "n=3, i=1" or "sigmoid_bound"
+    status: str        # ok | wrong | invalid | info
+    message: str
+
+
+@dataclass
+class Feedback:
+    task: str
+    credit: float = 0.0                     # fraction 0..1 of the task's points
+    findings: list[Finding] = field(default_factory=list)
+    title: str = ""                         # e.g. "Self-check a1" or "Graded: a1"
+
+    def add(self, part: str, status: str, message: str) -> "Feedback":
+        self.findings.append(Finding(part, status, message))
+        return self
+
+    @property
+    def passed(self) -> bool:
+        return self.credit >= 1.0 and not any(f.status in ("wrong", "invalid") for f in self.findings)
+
+    # --- data ---------------------------------------------------------------
+    def to_data(self) -> dict:
+        return {"task": self.task, "credit": self.credit, "title": self.title,
+                "findings": [[f.part, f.status, f.message] for f in self.findings]}
+
+    @classmethod
+    def from_data(cls, data: dict) -> "Feedback":
+        return cls(data["task"], float(data["credit"]), [Finding(*f) for f in data["findings"]], data.get("title", ""))
+
+    # --- display ------------------------------------------------------------
+    def headline(self) -> str:
+        if self.passed:
+            return f"{self.title or self.task}: all checks passed"
+        wrong = sum(f.status in ("wrong", "invalid") for f in self.findings)
+        return f"{self.title or self.task}: {wrong} problem{'s' if wrong != 1 else ''} found"
+
+    def text(self) -> str:
+        lines = [self.headline()]
+        lines += [f"  {ICONS.get(f.status, '-')} {f.part + ': ' if f.part else ''}{f.message}" for f in self.findings]
+        return "\n".join(lines)
+
+    def html(self) -> str:
+        colour = COLOURS["ok" if self.passed else "wrong"]
+        rows = "".join(
+            f'<li style="color:{COLOURS.get(f.status, "#000")}">{ICONS.get(f.status, "-")} '
+            f'{"<b>" + html.escape(f.part) + "</b>: " if f.part else ""}{html.escape(f.message)}</li>'
+            for f in self.findings)
+        return (f'<div class="course-lib-feedback" style="border-left:4px solid {colour};padding:4px 10px">'
+                f'<b style="color:{colour}">{html.escape(self.headline())}</b>'
+                f'<ul style="margin:4px 0;list-style:none;padding-left:8px">{rows}</ul></div>')
+
+    def __repr__(self) -> str:
+        return self.text()
+
+    def _repr_html_(self) -> str:
+        return self.html()

@@ -1,0 +1,89 @@
+"""Equivalence of answers: numeric probing first, symbolic confirmation under a time bound.
+
+Two expressions f and g are *numerically equivalent* on probe points p_1..p_m when
+
+    |f(p_j) - g(p_j)| <= atol + rtol * max(|f(p_j)|, |g(p_j)|)   for every j.
+
+With random points in float64 and rtol = 1e-7 two different smooth expressions
+agree by accident with negligible probability; a symbolic check of f - g == 0,
+cut off after a few seconds, then confirms what the numbers say.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import signal
+import threading
+
+import numpy as np
+import sympy as sp
+
+RTOL = 1e-7
+ATOL = 1e-12
+
+
+def close(a, b, rtol: float = RTOL, atol: float = ATOL) -> np.ndarray:
+    """Element-wise closeness with the relative band above; NaN never counts as close."""
+    a, b = np.broadcast_arrays(np.asarray(a, float), np.asarray(b, float))
+    with np.errstate(all="ignore"):
+        scale = np.maximum(np.abs(a), np.abs(b))
+        return np.isfinite(a) & np.isfinite(b) & (np.abs(a - b) <= atol + rtol * scale)
+
+
+def all_close(a, b, **kw) -> bool:
+    return bool(np.all(close(a, b, **kw)))
+
+
+def rng_for(*parts: object) -> np.random.Generator:
+    """A generator seeded from the given parts (a secret, a student, a task ...), stable across runs."""
+    digest = hashlib.sha256("\x1f".join(map(str, parts)).encode()).digest()
+    return np.random.default_rng(int.from_bytes(digest[:16], "little"))
+
+
+def signed_uniform(rng: np.random.Generator, low: float, high: float, size) -> np.ndarray:
+    """Uniform magnitudes in [low, high] with random signs: keeps probes away from 0."""
+    return rng.uniform(low, high, size) * rng.choice([-1.0, 1.0], size)
+
+
+class _Timeout(BaseException):
+    """BaseException, so that SymPy's broad `except Exception` clauses cannot swallow it."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float):
+    """Raise _Timeout inside the block after ``seconds`` (SIGALRM; main thread only).
+
+    Yields False when no limit can be set (another thread), so the caller can skip work.
+    """
+    if threading.current_thread() is not threading.main_thread() or seconds <= 0:
+        yield False
+        return
+
+    def on_alarm(signum, frame):
+        raise _Timeout
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield True
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def symbolically_equal(a: sp.Expr, b: sp.Expr, seconds: float = 2.0) -> bool | None:
+    """True if SymPy proves a - b == 0 within ``seconds``; None if it cannot tell in time.
+
+    Never returns False: failing to simplify to zero is no proof of a difference,
+    which is why the numeric probes decide and this only confirms.
+    """
+    try:
+        with time_limit(seconds) as limited:
+            if not limited:
+                return None
+            diff = a - b
+            if diff == 0 or sp.expand(diff) == 0:
+                return True
+            return True if sp.simplify(diff) == 0 else None
+    except (_Timeout, RecursionError, MemoryError):
+        return None

@@ -1,0 +1,51 @@
+"""The sheet's graded parts. One module per task; each part is a Task object.
+
+A Task turns a student's answer into plain data (``encode``, in the student's
+kernel), checks that data against what the problem statement implies
+(``self_check``, in the student's kernel) and judges it against a reference key
+(``judge``, in the grader's process, which holds the key). The same ``encode``
+serves the self-check and the graded hand-in, so both see the same data.
+"""
+from __future__ import annotations
+
+import importlib
+
+from ..feedback import Feedback
+
+# task id -> (module, attribute); modules are imported on first use to keep `import course_lib` light
+REGISTRY = {
+    "a1": ("course_lib.tasks.a", "A1"),
+    "a2": ("course_lib.tasks.a", "A2"),
+}
+
+
+class AnswerError(ValueError):
+    """The answer has the wrong kind or form; the message says what was expected, in one line."""
+
+
+class Task:
+    id: str = ""
+    title: str = ""
+
+    def public_request(self) -> dict:
+        """What a self-check asks of the answer (cases, inputs): fixed, published with the notebook."""
+        return {}
+
+    def encode(self, answer, request: dict) -> dict:
+        """The answer as JSON-able data for this request. Raises AnswerError for a wrong kind of answer."""
+        raise NotImplementedError
+
+    def self_check(self, data: dict, request: dict) -> Feedback:
+        """Judge data against facts derived from the problem statement alone."""
+        raise NotImplementedError
+
+    def judge(self, data: dict, request: dict, key, rng) -> Feedback:
+        """Judge data against the reference ``key``, with fresh probes from ``rng``."""
+        raise NotImplementedError
+
+
+def get(task_id: str) -> Task:
+    if task_id not in REGISTRY:
+        raise KeyError(f"unknown task {task_id!r}; known: {', '.join(REGISTRY)}")
+    module, name = REGISTRY[task_id]
+    return getattr(importlib.import_module(module), name)()

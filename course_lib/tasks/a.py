@@ -1,0 +1,534 @@
+r"""Task (a): the activation function and the vanishing gradient.
+
+The chain: h_0 = x, a_k = w_k h_{k-1}, h_k = σ(a_k) for k = 1..n; h_n is the output.
+
+a1  A function ``dh_dw(n, i)`` returning ∂h_n/∂w_i as a SymPy expression in the
+    symbols ``x, w[1..n]``, the undefined function ``sigma`` and ``dsigma`` for σ'
+    (``h(k)`` builds h_k). Checked for every requested (n, i) at random points with
+    σ replaced by the sigmoid, tanh and sin (σ' by their derivatives), then
+    confirmed symbolically.
+a2  A dict with the sigmoid's largest slope, the bound on |∂h_n/∂w_i| as an
+    expression in ``n`` and ``i`` (i ≥ 2, |w_k| < 1), whether the i = 1 bound carries
+    |x|, whether the bound is attained for i < n, the ReLU supremum as an expression
+    in ``x``, and whether that supremum depends on the depth.
+
+The self-checks derive what they compare with from the chain itself: a1 from
+SymPy's derivative of h_n, a2 from sampled networks. Neither holds an answer.
+"""
+from __future__ import annotations
+
+import functools
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+from .. import expr_json as ej
+from ..diagnose import Branch, Outcome, always, diagnose
+from ..feedback import Feedback
+from ..probe import all_close, close, rng_for, signed_uniform, symbolically_equal, time_limit, _Timeout
+from . import AnswerError, Task
+
+N_MAX = 10
+
+# ------------------------------------------------------------------ the symbols students use
+x = sp.Symbol("x")
+n, i = sp.symbols("n i")
+sigma = sp.Function("sigma")
+dsigma = sp.Function("dsigma")
+
+
+class _Weights:
+    """w[1] .. w[N_MAX]; w[0] is an error because layers are numbered from 1."""
+
+    def __init__(self):
+        self._w = [sp.Symbol(f"w{k}") for k in range(N_MAX + 1)]
+
+    def __getitem__(self, k):
+        if not isinstance(k, (int, np.integer)) or not 1 <= k <= N_MAX:
+            raise IndexError(f"w[{k!r}] does not exist: the weights are w[1] .. w[{N_MAX}]")
+        return self._w[k]
+
+    def __repr__(self):
+        return f"w[1..{N_MAX}]"
+
+
+w = _Weights()
+
+
+def h(k: int) -> sp.Expr:
+    """h_k of the chain: h(0) = x, h(k) = sigma(w[k] * h(k - 1))."""
+    if not isinstance(k, (int, np.integer)) or k < 0:
+        raise IndexError(f"h({k!r}) does not exist: h(0) = x, h(1), h(2), ...")
+    out = x
+    for j in range(1, k + 1):
+        out = sigma(w[j] * out)
+    return out
+
+
+def symbols_for(n_: int) -> dict[str, sp.Symbol]:
+    return {"x": x, **{f"w{k}": w[k] for k in range(1, n_ + 1)}}
+
+
+FUNCTIONS = {"sigma": sigma, "dsigma": dsigma}
+
+
+# ------------------------------------------------------------------ activations for probing
+def _sigmoid(a):
+    return 0.5 * (1.0 + np.tanh(0.5 * a))  # overflow-free form of 1/(1+e^-a)
+
+
+ACTIVATIONS = {
+    "sigmoid": (_sigmoid, lambda a: _sigmoid(a) * (1.0 - _sigmoid(a))),
+    "tanh": (np.tanh, lambda a: 1.0 - np.tanh(a) ** 2),
+    "sin": (np.sin, np.cos),
+}
+
+
+@dataclass
+class Chain:
+    """Forward quantities of the chain at probe points, for one activation."""
+    x: np.ndarray
+    w: list          # w[k], k = 1..n (w[0] unused)
+    h: list          # h[k], k = 0..n
+    a: list          # a[k] = w[k] h[k-1], k = 1..n (a[0] unused)
+    ds: list         # σ'(a[k])
+
+    @classmethod
+    def forward(cls, x_, ws, act) -> "Chain":
+        f, df = ACTIVATIONS[act]
+        hs, as_, ds = [x_], [None], [None]
+        for k in range(1, len(ws)):
+            as_.append(ws[k] * hs[-1])
+            hs.append(f(as_[-1]))
+            ds.append(df(as_[-1]))
+        return cls(x_, ws, hs, as_, ds)
+
+    def env(self) -> dict:
+        return {"x": self.x, **{f"w{k}": self.w[k] for k in range(1, len(self.w))}}
+
+
+def probe_chains(n_: int, rng, points: int = 16) -> dict[str, Chain]:
+    """Random probe points, shared by all activations: x and w_k with |·| in [0.3, 1.6]."""
+    x_ = signed_uniform(rng, 0.3, 2.0, points)
+    ws = [None] + [signed_uniform(rng, 0.3, 1.6, points) for _ in range(n_)]
+    return {act: Chain.forward(x_, ws, act) for act in ACTIVATIONS}
+
+
+# ------------------------------------------------------------------ derivation from the chain
+@functools.lru_cache(maxsize=256)
+def derived_a1(n_: int, i_: int) -> sp.Expr:
+    """∂h_n/∂w_i by SymPy's own differentiation of the chain, with σ' written as dsigma."""
+    d = sp.diff(h(n_), w[i_])
+    d = d.replace(lambda e: isinstance(e, sp.Subs), lambda e: dsigma(e.point[0]))
+    return d.replace(lambda e: isinstance(e, sp.Derivative), lambda e: dsigma(e.variables[0]))
+
+
+# ------------------------------------------------------------------ a1
+def _ratio_const(ctx, value=None):
+    """S/E is one constant over all probes (that constant, or ``value`` if given)."""
+    r = np.concatenate([ctx.S[a] / ctx.E[a] for a in ctx.S])
+    if not np.all(np.isfinite(r)):
+        return False
+    c = np.median(r) if value is None else value
+    return bool(all_close(r, c, rtol=1e-6)) and {"factor": _fmt(c)}
+
+
+def _fmt(c: float) -> str:
+    frac = sp.nsimplify(c, tolerance=1e-9, rational=True)
+    return str(frac) if frac.q <= 1000 else f"{c:.4g}"
+
+
+def _hname(k: int) -> str:
+    return "x" if k == 0 else f"h_{k}"
+
+
+def _missing(ctx, values) -> bool:
+    """The answer times the factor equals the reference: that factor is missing."""
+    return all(all_close(ctx.S[a] * values[a], ctx.E[a], rtol=1e-6) for a in ctx.S)
+
+
+def _extra(ctx, values) -> bool:
+    return all(all_close(ctx.S[a], ctx.E[a] * values[a], rtol=1e-6) for a in ctx.S)
+
+
+def _first_k(ctx, ks, test, field_values) -> dict | bool:
+    for k in ks:
+        if test(ctx, {a: field_values(c, k) for a, c in ctx.chains.items()}):
+            return {"k": k, "hk": _hname(k - 1)}
+    return False
+
+
+def _not_finite(ctx):
+    return any(not np.all(np.isfinite(ctx.S[a])) for a in ctx.S)
+
+
+def _sigmoid_only(ctx):
+    return all_close(ctx.S["sigmoid"], ctx.E["sigmoid"]) and not _ratio_const(ctx, 1.0)
+
+
+def _wrong_argument(ctx):
+    """Some dsigma(...) is evaluated at something other than a pre-activation w_k h_{k-1}."""
+    for node in ej.walk(ctx.data):
+        if node[0] != "call" or node[1] != "dsigma":
+            continue
+        vals = {a: ej.evaluate(node[2], c.env(), ctx.numeric_functions[a]) for a, c in ctx.chains.items()}
+        if any(all(all_close(vals[a], c.a[k]) for a, c in ctx.chains.items()) for k in range(1, ctx.n + 1)):
+            continue
+        names = [(f"w_{k}", lambda c, k=k: c.w[k]) for k in range(1, ctx.n + 1)]
+        names += [(_hname(k), lambda c, k=k: c.h[k]) for k in range(0, ctx.n + 1)]
+        for label, get in names:
+            if all(all_close(vals[a], get(c)) for a, c in ctx.chains.items()):
+                return {"arg": label}
+        return {"arg": "an expression that is no pre-activation"}
+    return False
+
+
+def _is_sum(ctx):
+    return ctx.data[0] == "add"
+
+
+A1_TREE = [
+    Branch("not finite", _not_finite, Outcome(
+        0, "evaluates to NaN or infinity at some probe points (a division by zero, or log of a negative?)")),
+    Branch("equivalent", lambda c: _ratio_const(c, 1.0), Outcome(1, "correct")),
+    Branch("sigmoid only", _sigmoid_only, Outcome(
+        0, "right only when σ is the sigmoid; a1 is for any σ, so write σ' as dsigma(...)")),
+    Branch("sign", lambda c: _ratio_const(c, -1.0), Outcome(0, "sign error: right magnitude, wrong sign")),
+    Branch("σ' argument", _wrong_argument, Outcome(
+        0, "σ' is evaluated at {arg}; the chain rule evaluates σ' at the pre-activation w_k·h_(k−1)")),
+    Branch("h_{i-1} missing", lambda c: _missing(c, {a: ch.h[c.i - 1] for a, ch in c.chains.items()})
+           and {"hk": _hname(c.i - 1)}, Outcome(
+        0, "missing the factor {hk}: the derivative of w_i·h_(i−1) with respect to w_i is h_(i−1)")),
+    Branch("w_i included", lambda c: _extra(c, {a: ch.w[c.i] for a, ch in c.chains.items()}), Outcome(
+        0, "the product contains w_i; w_i appears only inside layer i, the weights come from the later layers")),
+    Branch("weight missing", lambda c: _first_k(c, range(c.i + 1, c.n + 1), _missing, lambda ch, k: ch.w[k]), Outcome(
+        0, "missing the factor w_{k}: the step from layer {k} back to layer {k}−1 contributes σ'(w_{k}·{hk})·w_{k}")),
+    Branch("σ' too few", lambda c: _first_k(c, range(c.i, c.n + 1), _missing, lambda ch, k: ch.ds[k]), Outcome(
+        0, "one σ' factor too few: σ'(w_{k}·{hk}) is missing; every layer from i to n contributes one")),
+    Branch("σ' too many", lambda c: _first_k(c, range(1, c.n + 1), _extra, lambda ch, k: ch.ds[k]), Outcome(
+        0, "one σ' factor too many: σ'(w_{k}·{hk}) does not belong (count the layers the path from w_i to h_n passes)")),
+    Branch("constant factor", _ratio_const, Outcome(0, "off by a constant factor: {factor} times the correct value")),
+    Branch("sum", _is_sum, Outcome(
+        0, "a sum where a product belongs: w_i reaches h_n along one path only, so the chain rule gives one product")),
+    Branch("other", always, Outcome(
+        0, "not equal to ∂h_n/∂w_i at the probe points (σ replaced by sigmoid, tanh and sin)")),
+]
+
+
+@dataclass
+class A1Context:
+    n: int
+    i: int
+    data: list
+    chains: dict
+    S: dict                  # student's values per activation
+    E: dict                  # reference values per activation
+    numeric_functions: dict  # per activation: {"sigma": f, "dsigma": f'}
+
+
+class A1(Task):
+    id = "a1"
+    title = "a1: ∂h_n/∂w_i"
+    PUBLIC_CASES = [(1, 1), (2, 1), (2, 2), (3, 1), (3, 2), (3, 3), (4, 2)]
+
+    def public_request(self):
+        return {"cases": self.PUBLIC_CASES}
+
+    def encode(self, answer, request):
+        if isinstance(answer, sp.Basic):
+            raise AnswerError("a1 expects a function dh_dw(n, i) that returns an expression, not one expression")
+        if not callable(answer):
+            raise AnswerError(f"a1 expects a function dh_dw(n, i), got a {type(answer).__name__}")
+        out = []
+        for n_, i_ in request["cases"]:
+            result = _call_encoded(answer, n_, i_)
+            out.append([n_, i_, result])
+            if isinstance(result, dict) and "did not return" in result["error"]:
+                break  # one hang is enough: the other cases would hang as well
+        return {"cases": out}
+
+    def self_check(self, data, request):
+        return judge_a1(data, request, derived_a1, rng_for("public", "a1"), symbolic_seconds=0.3)
+
+    def judge(self, data, request, key, rng):
+        return judge_a1(data, request, key, rng, symbolic_seconds=2.0)
+
+
+def _call_encoded(fn, n_, i_, seconds: float = 3.0):
+    """Call the student's function for one case, bounded in time; the result as data or {"error"}."""
+    try:
+        with time_limit(seconds):
+            result = fn(n_, i_)
+        return ej.to_data(result)
+    except _Timeout:
+        return {"error": f"dh_dw({n_}, {i_}) did not return within {seconds:g} s"}
+    except ej.ExpressionError as e:
+        return {"error": f"dh_dw({n_}, {i_}) returned an unusable value: {e}"}
+    except Exception as e:
+        return {"error": f"dh_dw({n_}, {i_}) raised {type(e).__name__}: {str(e)[:160]}"}
+
+
+def judge_a1(data, request, reference, rng, symbolic_seconds: float) -> Feedback:
+    """Judge every requested case; credit is the share of cases that are correct.
+
+    ``reference(n, i)`` gives the expected SymPy expression (derived, or the key).
+    """
+    fb = Feedback("a1")
+    given = {}
+    for entry in data.get("cases", []) if isinstance(data, dict) else []:
+        if isinstance(entry, list) and len(entry) == 3 and all(isinstance(v, int) for v in entry[:2]):
+            given[(entry[0], entry[1])] = entry[2]
+    cases = [tuple(c) for c in request["cases"]]
+    outcomes: dict[str, list] = {}
+    correct = confirmed = 0
+    deadline = time.monotonic() + symbolic_seconds * 3
+    for n_, i_ in cases:
+        label = f"n={n_}, i={i_}"
+        answer = given.get((n_, i_))
+        if answer is None:
+            outcomes.setdefault(("invalid", "no answer handed in for this case"), []).append(label)
+            continue
+        if isinstance(answer, dict):
+            outcomes.setdefault(("invalid", str(answer.get("error", "malformed answer"))[:240]), []).append(label)
+            continue
+        try:
+            ej.validate(answer, set(symbols_for(n_)), set(FUNCTIONS))
+        except ej.ExpressionError as e:
+            outcomes.setdefault(("invalid", str(e)), []).append(label)
+            continue
+        ref = reference(n_, i_)
+        diag = _diagnose_case(n_, i_, answer, ref, rng)
+        if diag.outcome.credit >= 1:
+            correct += 1
+            budget = min(symbolic_seconds, deadline - time.monotonic())
+            student = ej.from_data(answer, symbols_for(n_), FUNCTIONS)
+            confirmed += bool(symbolically_equal(student, ref, budget))
+        else:
+            outcomes.setdefault((diag.outcome.status, diag.message), []).append(label)
+    for (status, message), labels in outcomes.items():
+        fb.add("; ".join(labels), status, message)
+    fb.credit = correct / len(cases) if cases else 0.0
+    if correct:
+        how = f", {confirmed} of them confirmed symbolically" if confirmed else ""
+        fb.add("", "ok" if correct == len(cases) else "info",
+               f"{correct} of {len(cases)} cases equal ∂h_n/∂w_i at random points with σ = sigmoid, tanh, sin{how}")
+    return fb
+
+
+def _diagnose_case(n_, i_, answer, ref, rng):
+    chains = probe_chains(n_, rng)
+    ref_data = ej.to_data(ref)
+    fns = {a: {"sigma": ACTIVATIONS[a][0], "dsigma": ACTIVATIONS[a][1]} for a in ACTIVATIONS}
+    S = {a: np.broadcast_to(ej.evaluate(answer, c.env(), fns[a]), c.x.shape) for a, c in chains.items()}
+    E = {a: np.broadcast_to(ej.evaluate(ref_data, c.env(), fns[a]), c.x.shape) for a, c in chains.items()}
+    return diagnose(A1_TREE, A1Context(n_, i_, answer, chains, S, E, fns))
+
+
+# ------------------------------------------------------------------ a2
+A2_FIELDS = {
+    # name: (kind, weight in a2's autograded credit)
+    "max_dsigmoid": ("number", 0.2),
+    "sigmoid_bound": ("expr_ni", 0.3),
+    "i1_bound_has_abs_x": ("bool", 0.1),
+    "bound_attained_for_i_lt_n": ("bool", 0.1),
+    "relu_sup": ("expr_x", 0.2),
+    "relu_sup_depends_on_depth": ("bool", 0.1),
+}
+A2_SYMBOLS = {"number": {}, "expr_ni": {"n": n, "i": i}, "expr_x": {"x": x}}
+BOUND_CASES = [(n_, i_) for n_ in range(2, 11) for i_ in range(2, n_ + 1)]
+
+
+@dataclass
+class FieldContext:
+    S: np.ndarray       # student's values
+    E: np.ndarray       # expected values (same points)
+    points: dict        # the probe points (n, i or x arrays)
+
+
+def _eq(c, f=lambda E, p: E):
+    return all_close(c.S, f(c.E, c.points), rtol=1e-9)
+
+
+MAX_DSIGMOID_TREE = [
+    Branch("equal", _eq, Outcome(1, "correct")),
+    Branch("sigma(0)", lambda c: _eq(c, lambda E, p: 2 * E), Outcome(
+        0, "that is σ(0), the sigmoid's value at 0, not its largest slope")),
+    Branch("tanh", lambda c: _eq(c, lambda E, p: 4 * E), Outcome(0, "that is the largest slope of tanh, not of the sigmoid")),
+    Branch("other", always, Outcome(0, "not the largest value of σ'(a) = σ(a)(1 − σ(a))")),
+]
+SIGMOID_BOUND_TREE = [
+    Branch("equal", _eq, Outcome(1, "correct")),
+    Branch("exponent n-i", lambda c: _eq(c, lambda E, p: 4 * E), Outcome(
+        0, "one factor of max σ' too few: layer i contributes σ'(w_i·h_(i−1)) as well")),
+    Branch("per-layer 1/2", lambda c: _eq(c, lambda E, p: np.sqrt(E)) or _eq(c, lambda E, p: 2 * np.sqrt(E)), Outcome(
+        0, "the factor per layer is not the largest slope of the sigmoid (1/2 is σ(0))")),
+    Branch("not n-i", lambda c: not _depends_on_distance_only(c), Outcome(
+        0, "the bound should depend on n and i only through the number of layers between them, n − i")),
+    Branch("no decay", lambda c: np.ptp(c.S) < 1e-12, Outcome(0, "the bound does not shrink with depth")),
+    Branch("other", always, Outcome(0, "not the bound that follows from σ' ≤ max σ', |w_k| < 1 and 0 < h_(i−1) < 1")),
+]
+RELU_SUP_TREE = [
+    Branch("equal", _eq, Outcome(1, "correct")),
+    Branch("no x", lambda c: np.ptp(c.S) < 1e-12, Outcome(
+        0, "the slope grows with the input: h_(i−1) carries x through the active layers")),
+    Branch("x not |x|", lambda c: _eq(c, lambda E, p: p["x"]), Outcome(
+        0, "negative for x < 0; a supremum of |∂h_n/∂w_i| cannot be negative")),
+    Branch("other", always, Outcome(0, "not the supremum of |∂h_n/∂w_i| for ReLU with |w_k| < 1")),
+]
+BOOL_MESSAGES = {
+    "i1_bound_has_abs_x": "for i = 1 the factor h_0 = x is unbounded, so the bound for w_1 carries |x|",
+    "bound_attained_for_i_lt_n": ("σ' = 1/4 needs w_k·h_(k−1) = 0, which for i < n forces w_(i+1) = 0 and a zero "
+                                  "gradient: the bound is not attained"),
+    "relu_sup_depends_on_depth": "on an active path each ReLU layer contributes σ' = 1, so the activation adds no "
+                                 "factor that shrinks with depth",
+}
+FIELD_TREES = {"number": MAX_DSIGMOID_TREE, "expr_ni": SIGMOID_BOUND_TREE, "expr_x": RELU_SUP_TREE}
+
+
+def _depends_on_distance_only(c) -> bool:
+    d = c.points["n"] - c.points["i"]
+    return all(np.ptp(c.S[d == v]) <= 1e-9 * max(1.0, np.abs(c.S[d == v]).max()) for v in np.unique(d))
+
+
+def _field_points(kind: str, rng) -> dict:
+    if kind == "expr_ni":
+        ns, is_ = np.array(BOUND_CASES, dtype=float).T
+        return {"n": ns, "i": is_}
+    if kind == "expr_x":
+        return {"x": signed_uniform(rng, 0.1, 20.0, 40)}
+    return {}
+
+
+class A2(Task):
+    id = "a2"
+    title = "a2: the largest slope, sigmoid and ReLU"
+
+    def encode(self, answer, request):
+        if not isinstance(answer, dict):
+            raise AnswerError(f"a2 expects a dict with the keys {', '.join(A2_FIELDS)}; got a {type(answer).__name__}")
+        out = {}
+        for name, (kind, _) in A2_FIELDS.items():
+            if name not in answer:
+                out[name] = {"error": "missing"}
+            elif kind == "bool":
+                v = answer[name]
+                out[name] = bool(v) if isinstance(v, (bool, np.bool_)) else {"error": "must be True or False"}
+            else:
+                try:
+                    out[name] = ej.to_data(answer[name])
+                except ej.ExpressionError as e:
+                    out[name] = {"error": str(e)}
+        unknown = sorted(set(answer) - set(A2_FIELDS), key=str)
+        if unknown:
+            out["_unknown"] = [str(k)[:40] for k in unknown[:5]]
+        return out
+
+    def self_check(self, data, request):
+        return _judge_a2(data, _sampled_expectations(), rng_for("public", "a2"), self_check=True)
+
+    def judge(self, data, request, key, rng):
+        return _judge_a2(data, key, rng, self_check=False)
+
+
+def _judge_a2(data, expected, rng, self_check: bool) -> Feedback:
+    """``expected`` maps each field to its value (bool) or a function of the probe points."""
+    fb = Feedback("a2")
+    if not isinstance(data, dict):
+        return fb.add("", "invalid", "malformed answer")
+    for name in data.get("_unknown", []):
+        fb.add(str(name), "info", "unknown key, ignored")
+    credit = 0.0
+    for name, (kind, weight) in A2_FIELDS.items():
+        value = data.get(name)
+        if isinstance(value, dict) or value is None:
+            fb.add(name, "invalid", (value or {}).get("error", "missing"))
+            continue
+        if kind == "bool":
+            if not isinstance(value, bool):
+                fb.add(name, "invalid", "must be True or False")
+            elif self_check:
+                fb.add(name, "info", "recorded; judged when graded")
+            elif value == expected[name]:
+                credit += weight
+                fb.add(name, "ok", "correct")
+            else:
+                fb.add(name, "wrong", BOOL_MESSAGES[name])
+            continue
+        try:
+            ej.validate(value, set(A2_SYMBOLS[kind]), set())
+        except ej.ExpressionError as e:
+            fb.add(name, "invalid", str(e))
+            continue
+        points = _field_points(kind, rng)
+        S = np.broadcast_to(ej.evaluate(value, points), _shape(points)).astype(float)
+        if not np.all(np.isfinite(S)):
+            fb.add(name, "wrong", "evaluates to NaN or infinity at some points")
+            continue
+        if self_check and kind != "number":
+            fb.add(name, *expected[name](S, points))
+            continue
+        E = np.broadcast_to(np.asarray(expected[name](points), float), _shape(points))
+        d = diagnose(FIELD_TREES[kind], FieldContext(S, E, points))
+        credit += weight * d.outcome.credit
+        fb.add(name, d.outcome.status, d.message)
+    fb.credit = round(credit, 6)
+    return fb
+
+
+def _shape(points):
+    return next(iter(points.values())).shape if points else ()
+
+
+# ------------------------------------------------------------------ a2 self-check: sampled networks
+def sampled_slopes(act: str, n_: int, rng, samples: int = 4000) -> np.ndarray:
+    """Largest |∂h_n/∂w_i| (i = 1..n; index 0 unused) over sampled networks with |w_k| < 1, by forward mode.
+
+    For the sigmoid, weights are drawn over (−1, 1) and, a third of the time, near 0 (where σ' peaks);
+    for ReLU on the active path (w_1 with the sign of x, the rest in (0.5, 1)) and divided by |x|.
+    """
+    x_ = signed_uniform(rng, 1e-3, 50.0, samples)
+    if act == "relu":
+        f, df = (lambda a: np.maximum(a, 0.0)), (lambda a: (a > 0).astype(float))
+        ws = [None] + [rng.uniform(0.5, 1.0, samples) for _ in range(n_)]
+        ws[1] = ws[1] * np.sign(x_)
+    else:
+        f, df = ACTIVATIONS[act]
+        ws = [None] + [rng.uniform(-1, 1, samples) * np.where(rng.random(samples) < 0.3, 0.02, 1.0)
+                       for _ in range(n_)]
+    best = np.zeros(n_ + 1)
+    for i_ in range(1, n_ + 1):
+        hk, dh = x_, np.zeros(samples)  # dh = ∂h_k/∂w_i, carried forward layer by layer
+        for k in range(1, n_ + 1):
+            a = ws[k] * hk
+            dh = df(a) * (ws[k] * dh + (hk if k == i_ else 0.0))
+            hk = f(a)
+        best[i_] = np.max(np.abs(dh) / (np.abs(x_) if act == "relu" else 1.0))
+    return best
+
+
+def _sampled_expectations():
+    rng = rng_for("public", "a2", "samples")
+    grid = np.linspace(-10, 10, 20001)
+    bound_max = {n_: sampled_slopes("sigmoid", n_, rng) for n_ in range(2, 7)}
+    relu_max = {n_: sampled_slopes("relu", n_, rng) for n_ in (2, 4)}
+
+    def bound_check(S, points):
+        for (n_, i_), s in zip(zip(points["n"].astype(int), points["i"].astype(int)), S):
+            if n_ in bound_max and bound_max[n_][i_] > s * (1 + 1e-9):
+                return "wrong", f"violated: a sampled network with n={n_} reaches {bound_max[n_][i_]:.4g} at i={i_}"
+        decay = S[(points["n"] == 6) & (points["i"] == 2)] / S[(points["n"] == 6) & (points["i"] == 6)]
+        if not decay.size or decay[0] > 0.5:
+            return "wrong", "holds for sampled networks, but does not shrink towards the input as sampled slopes do"
+        return "info", "holds for 20,000 sampled networks; whether it is the tightest is judged when graded"
+
+    def relu_check(S, points):
+        worst = max(relu_max[k][1:].max() for k in relu_max)  # the largest slope per unit |x|
+        over = np.abs(points["x"]) * worst > S * (1 + 1e-9)
+        if over.any():
+            return "wrong", f"violated: at x = {points['x'][over][0]:.3g} a sampled ReLU network exceeds it"
+        return "info", "holds for sampled ReLU networks; judged exactly when graded"
+
+    ds = ACTIVATIONS["sigmoid"][1](grid)
+    return {"max_dsigmoid": lambda p: ds.max(), "sigmoid_bound": bound_check, "relu_sup": relu_check}
