@@ -46,10 +46,10 @@ class Feedback:
 
     # --- display ------------------------------------------------------------
     def headline(self) -> str:
-        if self.passed:
-            return f"{self.title or self.task}: all checks passed"
         wrong = sum(f.status in ("wrong", "invalid") for f in self.findings)
-        return f"{self.title or self.task}: {wrong} problem{'s' if wrong != 1 else ''} found"
+        if wrong:
+            return f"{self.title or self.task}: {wrong} problem{'s' if wrong != 1 else ''} found"
+        return f"{self.title or self.task}: {'all checks passed' if self.passed else 'no problems found'}"
 
     def text(self) -> str:
         lines = [self.headline()]
@@ -57,7 +57,8 @@ class Feedback:
         return "\n".join(lines)
 
     def html(self) -> str:
-        colour = COLOURS["ok" if self.passed else "wrong"]
+        problems = any(f.status in ("wrong", "invalid") for f in self.findings)
+        colour = COLOURS["wrong" if problems else "ok"]
         rows = "".join(
             f'<li style="color:{COLOURS.get(f.status, "#000")}">{ICONS.get(f.status, "-")} '
             f'{"<b>" + html.escape(f.part) + "</b>: " if f.part else ""}{html.escape(f.message)}</li>'

@@ -185,6 +185,14 @@ def _wrong_argument(ctx):
     return False
 
 
+def _layer_factor(ch, k):
+    return ch.w[k] * ch.ds[k]
+
+
+def _is_zero(ctx):
+    return all(np.all(ctx.S[a] == 0) for a in ctx.S)
+
+
 def _is_sum(ctx):
     return ctx.data[0] == "add"
 
@@ -209,6 +217,12 @@ A1_TREE = [
         0, "one σ' factor too few: σ'(w_{k}·{hk}) is missing; every layer from i to n contributes one")),
     Branch("σ' too many", lambda c: _first_k(c, range(1, c.n + 1), _extra, lambda ch, k: ch.ds[k]), Outcome(
         0, "one σ' factor too many: σ'(w_{k}·{hk}) does not belong (count the layers the path from w_i to h_n passes)")),
+    Branch("layer skipped", lambda c: _first_k(c, range(c.i + 1, c.n + 1), _missing, _layer_factor), Outcome(
+        0, "the product skips layer {k}: its factor σ'(w_{k}·{hk})·w_{k} is missing (check the range of k)")),
+    Branch("layer too many", lambda c: _first_k(c, range(1, c.i + 1), _extra, _layer_factor), Outcome(
+        0, "the product has a factor σ'(w_{k}·{hk})·w_{k} for layer {k}, which does not lie between w_i and h_n")),
+    Branch("zero", _is_zero, Outcome(
+        0, "is 0, yet w_i changes h_n (for i = n the product over k = i+1..n is empty, and an empty product is 1)")),
     Branch("constant factor", _ratio_const, Outcome(0, "off by a constant factor: {factor} times the correct value")),
     Branch("sum", _is_sum, Outcome(
         0, "a sum where a product belongs: w_i reaches h_n along one path only, so the chain rule gives one product")),
@@ -257,17 +271,22 @@ class A1(Task):
 
 
 def _call_encoded(fn, n_, i_, seconds: float = 3.0):
-    """Call the student's function for one case, bounded in time; the result as data or {"error"}."""
+    """Call the student's function for one case, bounded in time; the result as data or {"error"}.
+
+    Messages leave out n and i so that a mistake repeated over all cases is reported once.
+    """
     try:
         with time_limit(seconds):
             result = fn(n_, i_)
         return ej.to_data(result)
     except _Timeout:
-        return {"error": f"dh_dw({n_}, {i_}) did not return within {seconds:g} s"}
+        return {"error": f"dh_dw did not return within {seconds:g} s (an endless loop or recursion?)"}
+    except NotImplementedError:
+        return {"error": "not answered yet: dh_dw raises NotImplementedError"}
     except ej.ExpressionError as e:
-        return {"error": f"dh_dw({n_}, {i_}) returned an unusable value: {e}"}
+        return {"error": f"dh_dw returned an unusable value: {e}"}
     except Exception as e:
-        return {"error": f"dh_dw({n_}, {i_}) raised {type(e).__name__}: {str(e)[:160]}"}
+        return {"error": f"dh_dw raised {type(e).__name__}: {str(e)[:160]}"}
 
 
 def judge_a1(data, request, reference, rng, symbolic_seconds: float) -> Feedback:
@@ -481,38 +500,66 @@ def _shape(points):
     return next(iter(points.values())).shape if points else ()
 
 
-# ------------------------------------------------------------------ a2 self-check: sampled networks
-def sampled_slopes(act: str, n_: int, rng, samples: int = 4000) -> np.ndarray:
-    """Largest |∂h_n/∂w_i| (i = 1..n; index 0 unused) over sampled networks with |w_k| < 1, by forward mode.
+# ------------------------------------------------------------------ sampled networks (self-check, plots)
+def _relu(a):
+    return np.maximum(a, 0.0)
 
-    For the sigmoid, weights are drawn over (−1, 1) and, a third of the time, near 0 (where σ' peaks);
-    for ReLU on the active path (w_1 with the sign of x, the rest in (0.5, 1)) and divided by |x|.
+
+def _drelu(a):
+    return (a > 0).astype(float)  # the convention σ'(0) = 0 of PyTorch and TensorFlow
+
+
+def slopes(act: str, x_: np.ndarray, ws: list) -> np.ndarray:
+    """∂h_n/∂w_i for i = 1..n (rows) at the given networks (columns), by forward-mode differentiation.
+
+    Carries d_k = ∂h_k/∂w_i forward: d_k = σ'(a_k)·(w_k·d_{k-1} + [k = i]·h_{k-1}), d_0 = 0.
+    """
+    f, df = (_relu, _drelu) if act == "relu" else ACTIVATIONS[act]
+    n_ = len(ws) - 1
+    out = np.zeros((n_, np.size(x_)))
+    for i_ in range(1, n_ + 1):
+        hk, d = x_, np.zeros(np.size(x_))
+        for k in range(1, n_ + 1):
+            a = ws[k] * hk
+            d = df(a) * (ws[k] * d + (hk if k == i_ else 0.0))
+            hk = f(a)
+        out[i_ - 1] = d
+    return out
+
+
+def largest_slopes(act: str, n_: int, rng, samples: int = 4000) -> np.ndarray:
+    """Largest |∂h_n/∂w_i| (index i = 1..n; index 0 unused) over sampled networks with |w_k| < 1.
+
+    Sigmoid: weights over (−1, 1) and, a third of the time, near 0 (where σ' peaks), x up to 50.
+    ReLU: the active path (w_1 with the sign of x, the rest in (0.5, 1)), divided by |x|.
     """
     x_ = signed_uniform(rng, 1e-3, 50.0, samples)
     if act == "relu":
-        f, df = (lambda a: np.maximum(a, 0.0)), (lambda a: (a > 0).astype(float))
         ws = [None] + [rng.uniform(0.5, 1.0, samples) for _ in range(n_)]
         ws[1] = ws[1] * np.sign(x_)
     else:
-        f, df = ACTIVATIONS[act]
         ws = [None] + [rng.uniform(-1, 1, samples) * np.where(rng.random(samples) < 0.3, 0.02, 1.0)
                        for _ in range(n_)]
-    best = np.zeros(n_ + 1)
-    for i_ in range(1, n_ + 1):
-        hk, dh = x_, np.zeros(samples)  # dh = ∂h_k/∂w_i, carried forward layer by layer
-        for k in range(1, n_ + 1):
-            a = ws[k] * hk
-            dh = df(a) * (ws[k] * dh + (hk if k == i_ else 0.0))
-            hk = f(a)
-        best[i_] = np.max(np.abs(dh) / (np.abs(x_) if act == "relu" else 1.0))
-    return best
+    g = np.abs(slopes(act, x_, ws)) / (np.abs(x_) if act == "relu" else 1.0)
+    return np.concatenate([[0.0], g.max(axis=1)])
+
+
+def gradient_profile(act: str, depth: int = 20, samples: int = 2000, seed: int = 0):
+    """(layers 1..depth, largest |∂h_n/∂w_i| per layer) over random networks with 0.9 < w_k < 1, x = 1.
+
+    Positive weights keep every ReLU active, so the picture compares the activations, not dead units.
+    """
+    rng = np.random.default_rng(seed)
+    ws = [None] + [rng.uniform(0.9, 1.0, samples) for _ in range(depth)]
+    g = np.abs(slopes(act, np.ones(samples), ws)).max(axis=1)
+    return np.arange(1, depth + 1), g
 
 
 def _sampled_expectations():
     rng = rng_for("public", "a2", "samples")
     grid = np.linspace(-10, 10, 20001)
-    bound_max = {n_: sampled_slopes("sigmoid", n_, rng) for n_ in range(2, 7)}
-    relu_max = {n_: sampled_slopes("relu", n_, rng) for n_ in (2, 4)}
+    bound_max = {n_: largest_slopes("sigmoid", n_, rng) for n_ in range(2, 7)}
+    relu_max = {n_: largest_slopes("relu", n_, rng) for n_ in (2, 4)}
 
     def bound_check(S, points):
         for (n_, i_), s in zip(zip(points["n"].astype(int), points["i"].astype(int)), S):

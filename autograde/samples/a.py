@@ -1,0 +1,34 @@
+"""Typical mistakes in task (a), as submissions (answer cell sources) and the points they earn."""
+
+_A1 = '''def dh_dw(n, i):
+    result = {first}
+    for k in range({start}, n + 1):
+        result *= w[k] * dsigma(w[k] * h(k - 1))
+    return result
+'''
+
+VARIANTS = {
+    # a1 without the factor h_(i-1); a2 with max σ' = 1/2 and the ReLU bound 1
+    "mistake_a_missing_h": {
+        "a1_answer": _A1.format(first="dsigma(w[i] * h(i - 1))", start="i + 1"),
+        "a2_answer": '''a2 = {
+    "max_dsigmoid": sp.Rational(1, 2),
+    "sigmoid_bound": sp.Rational(1, 2) ** (n - i + 1),
+    "i1_bound_has_abs_x": True,
+    "bound_attained_for_i_lt_n": True,
+    "relu_sup": sp.Integer(1),
+    "relu_sup_depends_on_depth": False,
+}
+''',
+    },
+    # a1 with the product starting at k = i (w_i included, σ'(a_i) twice); a2 correct
+    "mistake_a_product_range": {
+        "a1_answer": _A1.format(first="h(i - 1)", start="i"),
+    },
+}
+
+# graded cell -> points, where they differ from full marks
+EXPECTED = {
+    "mistake_a_missing_h": {"a1": 0.0, "a2": 0.3},  # a2: only the two right yes/no answers (0.1 + 0.1) × 1.5
+    "mistake_a_product_range": {"a1": 0.0},
+}

@@ -1,0 +1,79 @@
+import json
+import math
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from course_lib import expr_json as ej
+
+x, y = sp.symbols("x y")
+f = sp.Function("sigma")
+
+
+@pytest.mark.parametrize("expr", [
+    x * y + 3, (x - y) ** 2 / 7, sp.Rational(1, 4) ** (x + 1), sp.Abs(x) * sp.exp(-y), f(x * y) * 2.5,
+    sp.pi * x, sp.E ** x, sp.tanh(x) + sp.sin(y) - sp.cos(x) + sp.log(y ** 2 + 1), -x,
+])
+def test_round_trip_is_the_same_expression(expr):
+    data = json.loads(json.dumps(ej.to_data(expr)))
+    ej.validate(data, {"x", "y"}, {"sigma"})
+    assert sp.simplify(ej.from_data(data, functions={"sigma": f}) - expr) == 0
+
+
+def test_evaluate_matches_sympy():
+    expr = (x - y) ** 2 / 7 + sp.Abs(x) * sp.exp(-y) + sp.Rational(1, 3)
+    pts = {"x": np.array([0.5, -2.0]), "y": np.array([1.5, 3.0])}
+    expected = [float(expr.subs({x: a, y: b})) for a, b in zip(pts["x"], pts["y"])]
+    assert np.allclose(ej.evaluate(ej.to_data(expr), pts), expected, rtol=1e-12)
+
+
+def test_python_numbers_are_accepted():
+    assert ej.to_data(3) == ["int", "3"]
+    assert ej.to_data(0.25) == ["float", "0.25"]
+
+
+@pytest.mark.parametrize("bad, message", [
+    ("x + 1", "string"), (lambda: x, "function"), (float("nan"), "finite"), (sp.nan, "NaN"),
+    (sp.zoo, "infinite"), (True, "True/False"), ([x], "list"), (sp.Derivative(f(x), x), "derivative"),
+    (sp.Piecewise((x, x > 0), (0, True)), "Piecewise"), (sp.Integral(x, x), "Integral"),
+])
+def test_wrong_kinds_of_input_get_one_line_messages(bad, message):
+    with pytest.raises(ej.ExpressionError, match=message) as info:
+        ej.to_data(bad)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("data, message", [
+    (["sym", "z"], "unknown symbol 'z'"),
+    (["call", "__import__", ["sym", "x"]], "not allowed"),
+    (["call", "eval", ["sym", "x"]], "not allowed"),
+    (["int", "1" * 500], "malformed"),
+    (["float", "nan"], "NaN"),
+    (["rat", "1", "0"], "malformed rational"),
+    (["lambda", "x"], "unknown node kind"),
+    ({"op": "add"}, "malformed"),
+    ("x + y", "malformed"),
+    (["add", ["sym", "x"]], "malformed sum"),
+])
+def test_validate_rejects_what_is_not_whitelisted(data, message):
+    with pytest.raises(ej.ExpressionError, match=message):
+        ej.validate(data, {"x", "y"}, {"sigma"})
+
+
+def test_huge_and_deep_data_is_refused_quickly():
+    deep = ["sym", "x"]
+    for _ in range(ej.MAX_DEPTH + 5):
+        deep = ["call", "sigma", deep]
+    with pytest.raises(ej.ExpressionError, match="too large"):
+        ej.validate(deep, {"x"}, {"sigma"})
+    wide = ["add", *([["sym", "x"]] * (ej.MAX_NODES + 1))]
+    with pytest.raises(ej.ExpressionError, match="too large"):
+        ej.validate(wide, {"x"}, set())
+    with pytest.raises(ej.ExpressionError, match="too large"):
+        ej.to_data(sp.Add(*sp.symbols(f"s0:{ej.MAX_NODES + 1}")))
+
+
+def test_overflow_evaluates_to_inf_not_an_exception():
+    out = ej.evaluate(ej.to_data(sp.exp(x) ** 1000), {"x": np.array([10.0])})
+    assert not math.isfinite(out[0])

@@ -1,0 +1,282 @@
+"""Task (a): every correct form passes, every typical mistake gets its own message, hostile input a clear one."""
+import functools
+import operator
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from autograde import verdict
+from autograde.keys import all_keys
+from course_lib import check, tasks
+from course_lib.answers import MIME, encode
+from course_lib.tasks.a import derived_a1, dsigma, h, i, n, sigma, w, x
+
+
+def grade(task_id, answer, student="s1"):
+    """Judge as the grader does: encode for the hidden request, hand in as a payload, judge_cell."""
+    request = verdict.request_for(task_id, "secret", student, "nb")
+    data = encode(tasks.get(task_id), answer, request)
+    outputs = [{"output_type": "display_data", "data": {MIME: {"task": task_id, "version": 1, "data": data}}}]
+    return verdict.judge_cell(task_id, outputs, "secret", student, "nb")
+
+
+def layer(k):
+    return w[k] * dsigma(w[k] * h(k - 1))
+
+
+def first(i_):
+    return h(i_ - 1) * dsigma(w[i_] * h(i_ - 1))
+
+
+# --------------------------------------------------------------------- a1: correct forms
+def loop(n, i):
+    out = first(i)
+    for k in range(i + 1, n + 1):
+        out *= layer(k)
+    return out
+
+
+def reversed_order(n, i):
+    out = sp.Integer(1)
+    for k in range(n, i, -1):
+        out = out * dsigma(w[k] * h(k - 1)) * w[k]
+    return out * dsigma(w[i] * h(i - 1)) * h(i - 1)
+
+
+def recursive(n, i):
+    return first(i) if n == i else layer(n) * recursive(n - 1, i)
+
+
+def with_reduce(n, i):
+    return functools.reduce(operator.mul, (layer(k) for k in range(i + 1, n + 1)), first(i))
+
+
+def with_mul_and_expand(n, i):
+    return sp.expand(sp.Mul(*[layer(k) for k in range(i + 1, n + 1)]) * first(i) * 2) / 2
+
+
+def with_pre_activations(n, i):
+    a = {k: w[k] * h(k - 1) for k in range(1, n + 1)}
+    return h(i - 1) * sp.prod([dsigma(a[k]) for k in range(i, n + 1)]) * sp.prod([w[k] for k in range(i + 1, n + 1)])
+
+
+CORRECT = [loop, reversed_order, recursive, with_reduce, with_mul_and_expand, with_pre_activations]
+
+
+@pytest.mark.parametrize("answer", CORRECT, ids=lambda f: f.__name__)
+def test_a1_every_correct_form_passes_self_check_and_grading(answer):
+    fb = check("a1", answer)
+    assert fb.passed, fb.text()
+    graded = grade("a1", answer)
+    assert graded.credit == 1.0, graded.text()
+    assert "confirmed symbolically" in graded.text()
+
+
+def test_a1_key_agrees_with_the_derivation_from_the_chain():
+    key = all_keys()["a1"].reference
+    for n_ in range(1, 7):
+        for i_ in range(1, n_ + 1):
+            assert sp.expand(key(n_, i_) - derived_a1(n_, i_)) == 0
+
+
+# --------------------------------------------------------------------- a1: typical mistakes
+def missing_h(n, i):
+    return loop(n, i) / h(i - 1)
+
+
+def with_w_i(n, i):
+    return loop(n, i) * w[i]
+
+
+def without_dsigma_i(n, i):
+    return loop(n, i) / dsigma(w[i] * h(i - 1))
+
+
+def range_to_n_minus_1(n, i):
+    return loop(n, i) / layer(n) if n > i else loop(n, i)
+
+
+def extra_earlier_layer(n, i):
+    return loop(n, i) * dsigma(w[1] * x) if i > 1 else loop(n, i) * dsigma(w[1] * x)
+
+
+def dsigma_of_h_prev(n, i):
+    return loop(n, i).replace(dsigma, lambda a: dsigma(a / a.as_ordered_factors()[0]) if a.is_Mul else dsigma(a))
+
+
+def dsigma_of_w(n, i):
+    return h(i - 1) * sp.prod([dsigma(w[k]) for k in range(i, n + 1)]) * sp.prod([w[k] for k in range(i + 1, n + 1)])
+
+
+def as_sum(n, i):
+    return first(i) + sum((layer(k) for k in range(i + 1, n + 1)), sp.Integer(0))
+
+
+def sign_flipped(n, i):
+    return -loop(n, i)
+
+
+def doubled(n, i):
+    return 2 * loop(n, i)
+
+
+def sigmoid_specific(n, i):
+    return loop(n, i).replace(dsigma, lambda a: sigma(a) * (1 - sigma(a)))
+
+
+def zero_for_last(n, i):
+    return sp.Integer(0) if i == n else loop(n, i)
+
+
+MISTAKES = [
+    (missing_h, "missing the factor x"),
+    (with_w_i, "contains w_i"),
+    (without_dsigma_i, "one σ' factor too few"),
+    (range_to_n_minus_1, "skips layer"),
+    (extra_earlier_layer, "one σ' factor too many"),
+    (dsigma_of_w, "σ' is evaluated at w_"),
+    (as_sum, "a sum where a product belongs"),
+    (sign_flipped, "sign error"),
+    (doubled, "constant factor: 2 times"),
+    (sigmoid_specific, "right only when σ is the sigmoid"),
+    (zero_for_last, "empty product is 1"),
+]
+
+
+@pytest.mark.parametrize("answer, message", MISTAKES, ids=lambda v: getattr(v, "__name__", ""))
+def test_a1_each_typical_mistake_gets_its_message(answer, message):
+    for fb in (check("a1", answer), grade("a1", answer)):
+        assert not fb.passed and fb.credit < 1
+        assert message in fb.text(), fb.text()
+
+
+def test_a1_wrong_argument_names_h_prev():
+    def dsigma_at_h(n, i):
+        return h(i - 1) * sp.prod([dsigma(h(k - 1)) for k in range(i, n + 1)]) * sp.prod(
+            [w[k] for k in range(i + 1, n + 1)])
+    text = check("a1", dsigma_at_h).text()
+    assert "σ' is evaluated at x" in text and "σ' is evaluated at h_1" in text
+
+
+def test_a1_mistake_messages_do_not_print_the_reference():
+    text = grade("a1", missing_h).text() + check("a1", as_sum).text()
+    assert "dsigma(" not in text and "∏" not in text
+
+
+def test_a1_partial_credit_is_the_share_of_correct_cases():
+    fb = grade("a1", range_to_n_minus_1)  # right exactly when i == n
+    cases = verdict.request_for("a1", "secret", "s1", "nb")["cases"]
+    assert fb.credit == pytest.approx(sum(n_ == i_ for n_, i_ in cases) / len(cases))
+
+
+def test_a1_fitting_the_public_cases_earns_nothing_hidden():
+    public = set(map(tuple, tasks.get("a1").public_request()["cases"]))
+
+    def fitted(n_, i_):
+        return loop(n_, i_) if (n_, i_) in public else sp.Integer(1)
+    assert check("a1", fitted).passed
+    assert grade("a1", fitted).credit < 0.5
+
+
+# --------------------------------------------------------------------- a1: hostile input
+def endless(n_, i_):
+    while True:
+        pass
+
+
+@pytest.mark.parametrize("answer, message", [
+    (0.25, "expects a function dh_dw(n, i), got a float"),
+    ("h(i-1)*dsigma(...)", "got a str"),
+    (loop(3, 1), "not one expression"),
+    (lambda n_, i_: "x*w1", "got a string"),
+    (lambda n_, i_: sp.nan, "NaN"),
+    (lambda n_, i_: float("nan"), "finite"),
+    (lambda n_, i_: sp.Symbol("y") * x, "unknown symbol 'y'"),
+    (lambda n_, i_: w[n_ + 1] * x if n_ < 10 else x, "unknown symbol 'w"),
+    (lambda n_, i_: 1 / 0, "raised ZeroDivisionError"),
+    (lambda n_, i_: sp.diff(h(n_), w[i_]), "unevaluated derivative"),
+    (lambda n_, i_: [x], "got a list"),
+    (lambda n_, i_: w[0], "w[0] does not exist"),
+    (recursive.__wrapped__ if hasattr(recursive, "__wrapped__") else (lambda n_, i_: (lambda f: f(f))(lambda f: f(f))),
+     "RecursionError"),
+    (endless, "did not return within"),
+])
+def test_a1_hostile_input_gets_a_one_line_message_and_no_points(answer, message):
+    fb = check("a1", answer)
+    assert fb.credit == 0 and message in fb.text(), fb.text()
+    assert all("\n" not in f.message and "Traceback" not in f.message for f in fb.findings)
+
+
+def test_a1_self_check_is_fast_after_the_first_call():
+    import time
+    check("a1", loop)
+    t = time.perf_counter()
+    check("a1", loop)
+    assert time.perf_counter() - t < 1.0  # generous: the README quotes the measured median
+
+
+# --------------------------------------------------------------------- a2
+A2 = {
+    "max_dsigmoid": sp.Rational(1, 4),
+    "sigmoid_bound": sp.Rational(1, 4) ** (n - i + 1),
+    "i1_bound_has_abs_x": True,
+    "bound_attained_for_i_lt_n": False,
+    "relu_sup": sp.Abs(x),
+    "relu_sup_depends_on_depth": False,
+}
+
+
+@pytest.mark.parametrize("changes", [
+    {},
+    {"sigmoid_bound": 4 ** (i - n - 1)},
+    {"sigmoid_bound": 0.25 ** (n - i + 1), "max_dsigmoid": 0.25},
+    {"sigmoid_bound": 2 ** (-2 * (n - i + 1))},
+    {"relu_sup": sp.sqrt(x ** 2)},
+    {"i1_bound_has_abs_x": np.bool_(True)},
+], ids=str)
+def test_a2_correct_forms_get_full_credit(changes):
+    answer = {**A2, **changes}
+    assert grade("a2", answer).credit == pytest.approx(1.0)
+    assert not any(f.status in ("wrong", "invalid") for f in check("a2", answer).findings)
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("max_dsigmoid", sp.Rational(1, 2), "σ(0)"),
+    ("max_dsigmoid", 1, "largest slope of tanh"),
+    ("sigmoid_bound", sp.Rational(1, 4) ** (n - i), "one factor of max σ' too few"),
+    ("sigmoid_bound", sp.Rational(1, 2) ** (n - i + 1), "not the largest slope"),
+    ("sigmoid_bound", sp.Rational(1, 4) ** n, "only through the number of layers"),
+    ("sigmoid_bound", sp.Rational(1, 4), "does not shrink"),
+    ("i1_bound_has_abs_x", False, "unbounded"),
+    ("bound_attained_for_i_lt_n", True, "not attained"),
+    ("relu_sup", sp.Integer(1), "grows with the input"),
+    ("relu_sup", x, "negative for x < 0"),
+    ("relu_sup_depends_on_depth", True, "no factor that shrinks"),
+])
+def test_a2_each_mistake_costs_its_part_with_its_message(field, value, message):
+    fb = grade("a2", {**A2, field: value})
+    assert fb.credit < 1 and message in fb.text(), fb.text()
+    assert any(f.part == field and f.status == "wrong" for f in fb.findings)
+
+
+def test_a2_self_check_finds_violated_bounds_without_the_key():
+    fb = check("a2", {**A2, "sigmoid_bound": sp.Rational(1, 8) ** (n - i + 1), "relu_sup": sp.Integer(1)})
+    assert "sigmoid_bound: violated" in fb.text() and "relu_sup: violated" in fb.text()
+    # the yes/no answers are not revealed by the self-check
+    fb = check("a2", {**A2, "bound_attained_for_i_lt_n": True})
+    assert "recorded; judged when graded" in fb.text() and "not attained" not in fb.text()
+
+
+@pytest.mark.parametrize("answer, message", [
+    ([1, 2], "expects a dict"),
+    ({}, "missing"),
+    ({**A2, "max_dsigmoid": "1/4"}, "string"),
+    ({**A2, "i1_bound_has_abs_x": "yes"}, "must be True or False"),
+    ({**A2, "sigmoid_bound": sp.Symbol("k")}, "unknown symbol 'k'"),
+    ({**A2, "relu_sup": float("nan")}, "finite"),
+])
+def test_a2_hostile_input(answer, message):
+    fb = grade("a2", answer)
+    assert message in fb.text() and fb.credit < 1
+    assert message in check("a2", answer).text()
