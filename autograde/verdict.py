@@ -23,8 +23,11 @@ def request_for(task_id: str, secret: str, student: str, notebook: str) -> dict:
     return all_keys()[task_id].request(probe_rng(secret, student, notebook, task_id, "request"))
 
 
-def judge_cell(task_id: str, outputs: list, secret: str, student: str, notebook: str) -> Feedback:
-    """Feedback (with credit 0..1) for the graded cell of ``task_id``. Never raises."""
+def judge_cell(task_id: str, outputs: list, secret: str, student: str, notebook: str, stopped: str = "") -> Feedback:
+    """Feedback (with credit 0..1) for the graded cell of ``task_id``. Never raises.
+
+    ``stopped`` says why execution ended early (a dead kernel), for a cell that never ran.
+    """
     title = f"Graded: {task_id}"
     keys = all_keys()
     if task_id not in keys:
@@ -37,7 +40,8 @@ def judge_cell(task_id: str, outputs: list, secret: str, student: str, notebook:
         rng = probe_rng(secret, student, notebook, task_id, "probes")
         feedback = tasks.get(task_id).judge(data, request, keys[task_id].reference, rng)
     except PayloadError as e:
-        return Feedback(task_id, 0.0, title=title).add("", "invalid", str(e))
+        why = f"no answer was handed in: {stopped}" if stopped and not outputs else str(e)
+        return Feedback(task_id, 0.0, title=title).add("", "invalid", why)
     except Exception:  # a malformed answer must cost its points, never the run
         log.exception("judging %s for %s failed", task_id, student)
         return Feedback(task_id, 0.0, title=title).add("", "invalid", "the answer could not be judged (malformed data)")

@@ -21,14 +21,25 @@ VARIANTS = {
 }
 ''',
     },
-    # a1 with the product starting at k = i (w_i included, σ'(a_i) twice); a2 correct
+    # a1 with the product starting at k = i, so that it contains w_i; a2 correct
     "mistake_a_product_range": {
         "a1_answer": _A1.format(first="h(i - 1)", start="i"),
     },
+    # the kernel dies in the a2 answer cell: a1, handed in before, keeps its points
+    "crash_in_a2": {"a2_answer": "import os\nos._exit(1)\n"},
 }
 
 # graded cell -> points, where they differ from full marks
 EXPECTED = {
     "mistake_a_missing_h": {"a1": 0.0, "a2": 0.3},  # a2: only the two right yes/no answers (0.1 + 0.1) × 1.5
     "mistake_a_product_range": {"a1": 0.0},
+    "crash_in_a2": {"a2": 0.0},
+}
+
+# phrases the feedback must show for each variant
+MESSAGES = {
+    "mistake_a_missing_h": ["missing the factor x", "that is σ(0)", "the bound is not attained",
+                            "the slope grows with the input"],
+    "mistake_a_product_range": ["the product contains w_i"],
+    "crash_in_a2": ["the kernel died"],
 }

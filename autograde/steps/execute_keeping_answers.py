@@ -3,7 +3,8 @@
 Stock Execute gives up on the whole notebook when the kernel dies (os._exit, a
 segfault, the OOM killer), and the answers handed in before that are lost.
 Outputs are written into the notebook cell by cell, so keeping the notebook as
-it stands keeps them; the cells after the crash simply have no answer.
+it stands keeps them; the cells after the crash simply have no answer, and
+resources["course_lib"]["stopped"] says why, for the verdict's message.
 Afterwards the request file is removed so it does not travel into feedback.
 """
 from __future__ import annotations
@@ -18,16 +19,23 @@ from course_lib.answers import REQUEST_FILE
 
 
 class ExecuteKeepingAnswers(Execute):
+    def preprocess_cell(self, cell, resources, index):
+        self._running = index
+        return super().preprocess_cell(cell, resources, index)
+
     def preprocess(self, nb, resources, km=None):
+        self._running = None
         try:
             return super().preprocess(nb, resources, km=km)
         except DeadKernelError:
-            index = getattr(self, "code_cells_executed", 0)
-            self.log.warning("The kernel died during code cell %s; keeping the outputs before it", index)
-            running = [c for c in nb.cells if c.cell_type == "code"][max(index - 1, 0):][:1]
-            for cell in running:
-                cell.outputs.append(new_output(
-                    "error", ename="KernelDied", evalue="the kernel died while running this cell", traceback=[]))
+            where = "before the first cell" if self._running is None else f"in cell {self._running + 1}"
+            stopped = f"the kernel died {where}, so the cells after it did not run"
+            self.log.warning("%s: %s", resources["nbgrader"]["student"], stopped)
+            resources.setdefault("course_lib", {})["stopped"] = stopped
+            if self._running is not None:
+                nb.cells[self._running].outputs.append(
+                    new_output("error", ename="KernelDied", evalue="the kernel died while running this cell",
+                               traceback=[]))
             return nb, resources
         finally:
             path = os.path.join(resources.get("metadata", {}).get("path") or ".", REQUEST_FILE)

@@ -20,9 +20,10 @@ class JudgeAnswers(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         student, notebook = who(resources)
         secret = load_secret()
-        credits = resources.setdefault("course_lib", {}).setdefault("credit", {})
+        state = resources.setdefault("course_lib", {})
+        credits = state.setdefault("credit", {})
         for task, cell in judged_cells(nb):
-            feedback = judge_cell(task, cell.outputs, secret, student, notebook)
+            feedback = judge_cell(task, cell.outputs, secret, student, notebook, state.get("stopped", ""))
             credits[task] = feedback.credit  # later steps (extra credit) read the verdict from here
             points = float(cell.metadata["nbgrader"]["points"])
             score = round(points * feedback.credit, 2)

@@ -1,0 +1,42 @@
+# Course package for sheet 3. Every target sets up its own virtual environment in .venv.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(CURDIR)/$(VENV)/bin
+STAMP  := $(VENV)/.installed
+# nbgrader calls its helpers (alembic) by name, so the venv's bin must be on PATH.
+export PATH := $(BIN):$(PATH)
+
+.PHONY: all venv test demo release student-bundle formgrader clean
+
+all: test
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+## make test — the whole test suite (unit, checker and end-to-end nbgrader tests)
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+## make demo — release, sample submissions, autograde, feedback, export and the grade table
+demo: $(STAMP)
+	$(BIN)/python -m autograde.demo
+
+## make release — regenerate exercises/ from solutions/ after editing a source notebook
+release: $(STAMP)
+	$(BIN)/nbgrader generate_assignment sheet03 --force
+
+## make student-bundle — what students get: release notebooks + course_lib wheel + install note
+student-bundle: $(STAMP)
+	$(BIN)/python -m autograde.bundle dist/student-bundle
+
+## make formgrader — JupyterLab with nbgrader's formgrader, for manual grading and review
+formgrader: $(STAMP)
+	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR)
+
+clean:
+	rm -rf dist build *.egg-info autograde/autograded autograde/feedback autograde/grades.csv

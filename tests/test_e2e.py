@@ -1,0 +1,101 @@
+"""End to end through nbgrader's own commands: release, autograde, feedback, export.
+
+One course, graded in one batch: the reference (full autograded points), a blank release (0),
+typical mistakes (partial points and their messages in the feedback HTML), a dying kernel
+(answers before it kept), and tampering attempts (0).
+"""
+import csv
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook
+
+from autograde.samples import _optional_task_modules, expected_points, students, write_submission
+from course import ASSIGNMENT, Course
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    course = Course(tmp_path_factory.mktemp("course"))
+    release = course.release()
+    for student in students():
+        write_submission(student, release, course.path / "solutions" / ASSIGNMENT, course.submission_dir(student))
+    course.nbgrader("autograde", ASSIGNMENT, "--force")
+    course.nbgrader("generate_feedback", ASSIGNMENT, "--force")
+    course.nbgrader("export", "--to", str(course.path / "grades.csv"))
+    return course
+
+
+def _grades(course, student):
+    with Gradebook(course.db_url) as gb:
+        sub = gb.find_submission(ASSIGNMENT, student)
+        return {g.name: (g.auto_score, g.needs_manual_grade, g.max_score, g.cell_type)
+                for nb in sub.notebooks for g in nb.grades}
+
+
+def _autograded_cells(grades):
+    return {name: g[2] for name, g in grades.items() if g[3] == "code"}
+
+
+@pytest.mark.parametrize("student", list(students()))
+def test_every_sample_gets_exactly_its_points(graded, student):
+    grades = _grades(graded, student)
+    expected = expected_points(student, _autograded_cells(grades))
+    got = {name: grades[name][0] for name in expected}
+    assert got == pytest.approx(expected, abs=0.011)
+
+
+def test_reasoning_cells_wait_for_a_tutor_unless_left_blank(graded):
+    for student in students():
+        manual = {n: g for n, g in _grades(graded, student).items() if g[3] == "markdown"}
+        assert manual, "the notebooks have manually graded reasoning cells"
+        blank = student == "blank" or student.startswith("tamper")
+        for name, (score, needs_manual, *_rest) in manual.items():
+            assert needs_manual is (not blank), (student, name)
+
+
+def _feedback(course, student):
+    folder = course.path / "autograde" / "feedback" / student / ASSIGNMENT
+    return "\n".join(p.read_text() for p in sorted(folder.glob("*.html")))
+
+
+def test_feedback_shows_the_verdicts_not_the_hidden_tests(graded):
+    html = _feedback(graded, "reference")
+    assert "BEGIN HIDDEN TESTS" not in html and "hand_in(" not in html
+    assert "2 of 2 points" in html
+
+
+def test_feedback_names_each_mistake(graded):
+    for module in _optional_task_modules():
+        for student, phrases in getattr(module, "MESSAGES", {}).items():
+            html = _feedback(graded, student)
+            for phrase in phrases:
+                assert phrase in html, (student, phrase)
+
+
+def test_tampering_attempts_leave_a_note_of_what_they_did_not_get(graded):
+    html = _feedback(graded, "tamper_input_transformer")
+    assert "no answer was handed in" in html
+
+
+def test_autograded_notebooks_keep_no_grader_request(graded):
+    leftovers = list((graded.path / "autograde" / "autograded").rglob("grader_request.json"))
+    assert leftovers == []
+
+
+def test_export_has_a_row_per_student_with_the_autograded_total(graded):
+    with open(graded.path / "grades.csv", newline="") as f:
+        rows = {row["student_id"]: row for row in csv.DictReader(f)}
+    assert set(rows) == set(students())
+    reference = _grades(graded, "reference")
+    auto_total = sum(g[0] or 0 for g in reference.values())
+    assert float(rows["reference"]["score"]) == pytest.approx(auto_total)
+    assert float(rows["blank"]["score"]) == 0
+
+
+def test_release_holds_no_solution_or_hidden_test(graded):
+    for path in (graded.path / "exercises" / ASSIGNMENT).glob("*.ipynb"):
+        source = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells)
+        assert "BEGIN SOLUTION" not in source and "HIDDEN TESTS" not in source and "hand_in(" not in source
