@@ -1,0 +1,44 @@
+"""A throw-away nbgrader course made from this repository, for end-to-end tests and benchmarks.
+
+It holds copies of nbgrader_config.py, solutions/ and the instructor code, so every
+nbgrader command runs exactly as a TA would run it, but never touches the
+repository's own exercises/, autograde/ folders or gradebook.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ASSIGNMENT = "sheet03"
+_RUNTIME = shutil.ignore_patterns("submitted", "autograded", "feedback", "gradebook.db", "secret.key",
+                                  "grades.csv", "__pycache__")
+
+
+class Course:
+    def __init__(self, path: Path):
+        self.path = path
+        shutil.copy(ROOT / "nbgrader_config.py", path)
+        shutil.copytree(ROOT / "solutions", path / "solutions")
+        shutil.copytree(ROOT / "autograde", path / "autograde", ignore=_RUNTIME)
+
+    @property
+    def db_url(self) -> str:
+        return f"sqlite:///{self.path / 'autograde' / 'gradebook.db'}"
+
+    def nbgrader(self, *args: str) -> str:
+        env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+        done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=self.path, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=1800)
+        assert done.returncode == 0, done.stdout[-5000:]
+        return done.stdout
+
+    def release(self) -> Path:
+        self.nbgrader("generate_assignment", ASSIGNMENT, "--force")
+        return self.path / "exercises" / ASSIGNMENT
+
+    def submission_dir(self, student: str) -> Path:
+        return self.path / "autograde" / "submitted" / student / ASSIGNMENT
