@@ -4,6 +4,8 @@
 * ``blank``     — the release as handed out;
 * one student per entry of a task module's VARIANTS (typical mistakes, applied on
   top of the reference) and of tamper.TAMPERING (attacks, applied on top of blank).
+  A variant maps grade ids to new cell sources; usually answer cells, but it may
+  also edit a graded cell, which nbgrader restores before grading.
 
 EXPECTED_POINTS(student) gives the autograded points each graded cell must get.
 """
@@ -41,6 +43,14 @@ def answer_cells(nb):
             yield meta["grade_id"], cell
 
 
+def nbgrader_cells(nb):
+    """Every cell with a grade id: answers, graded cells, locked text (a variant may edit any of them)."""
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id:
+            yield grade_id, cell
+
+
 def reference_answers(source_dir: Path) -> dict[str, str]:
     """grade_id -> the solution's source with the solution markers removed (all source notebooks)."""
     out = {}
@@ -67,7 +77,7 @@ def write_submission(student: str, release_dir: Path, source_dir: Path, out_dir:
     out_dir.mkdir(parents=True, exist_ok=True)
     for path in sorted(Path(release_dir).glob("*.ipynb")):
         nb = copy.deepcopy(nbformat.read(path, as_version=4))
-        for grade_id, cell in answer_cells(nb):
+        for grade_id, cell in nbgrader_cells(nb):
             if grade_id in answers:
                 cell.source = answers[grade_id]
         nbformat.write(nb, out_dir / path.name)

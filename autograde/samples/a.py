@@ -25,6 +25,8 @@ VARIANTS = {
     "mistake_a_product_range": {
         "a1_answer": _A1.format(first="h(i - 1)", start="i"),
     },
+    # right answers, but the graded cell of a1 was edited to print a score: nbgrader restores it
+    "edited_graded_cell": {"a1": "print(2.0)\n2.0\n"},
     # the kernel dies in the a2 answer cell: a1, handed in before, keeps its points
     "crash_in_a2": {"a2_answer": "import os\nos._exit(1)\n"},
 }

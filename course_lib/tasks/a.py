@@ -327,7 +327,7 @@ def judge_a1(data, request, reference, rng, symbolic_seconds: float) -> Feedback
         else:
             outcomes.setdefault((diag.outcome.status, diag.message), []).append(label)
     for (status, message), labels in outcomes.items():
-        fb.add("; ".join(labels), status, message)
+        fb.add(f"all {len(cases)} cases" if len(labels) == len(cases) else "; ".join(labels), status, message)
     fb.credit = correct / len(cases) if cases else 0.0
     if correct:
         how = f", {confirmed} of them confirmed symbolically" if confirmed else ""
