@@ -28,7 +28,7 @@ demo: $(STAMP)
 
 ## make release — regenerate exercises/ from solutions/ after editing a source notebook
 release: $(STAMP)
-	$(BIN)/nbgrader generate_assignment sheet03 --force
+	$(BIN)/python -m autograde.release
 
 ## make student-bundle — what students get: release notebooks + course_lib wheel + install note
 student-bundle: $(STAMP)

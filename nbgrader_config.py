@@ -19,7 +19,8 @@ from nbgrader.preprocessors import (  # noqa: E402
     AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, ClearOutput, DeduplicateIds, GetGrades,
     IgnorePattern, LimitOutput, OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
 
-from autograde.steps import ExecuteKeepingAnswers, JudgeAnswers, WriteGraderRequests  # noqa: E402
+from autograde.steps import (  # noqa: E402
+    ExecuteKeepingAnswers, JudgeAnswers, SaveExtraCredit, WriteGraderRequests)
 
 c = get_config()  # noqa: F821  (provided by nbgrader's config loader)
 
@@ -47,6 +48,7 @@ c.Autograde.autograde_preprocessors = [
     ClearMetadataPreprocessor,
     LimitOutput,
     SaveAutoGrades,
+    SaveExtraCredit,            # bonus cells: their points go to Grade.extra_credit
     AssignLatePenalties,
     CheckCellMetadata,
 ]

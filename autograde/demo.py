@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+from nbgrader.api import Gradebook
+
 from .gradetable import format_table, grade_rows
 from .samples import students, write_submission
 
@@ -31,7 +33,21 @@ def nbgrader(*args: str) -> None:
     print(f"  done in {time.perf_counter() - started:.1f} s", flush=True)
 
 
+def start_fresh(db: Path) -> None:
+    """Drop a gradebook that holds only sample students (generate_assignment refuses to change an
+    assignment that has submissions); never one with anybody else in it."""
+    if not db.exists():
+        return
+    with Gradebook(f"sqlite:///{db}") as gb:
+        others = sorted(s.id for s in gb.students if s.id not in students())
+    if others:
+        sys.exit(f"{db.relative_to(ROOT)} holds real students ({', '.join(others[:3])}, ...); "
+                 "make demo only replaces a gradebook of sample students")
+    db.unlink()
+
+
 def main() -> None:
+    start_fresh(ROOT / "autograde" / "gradebook.db")
     nbgrader("generate_assignment", ASSIGNMENT, "--force")
     submitted = ROOT / "autograde" / "submitted"
     for student in students():

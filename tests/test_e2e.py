@@ -10,7 +10,8 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from autograde.samples import _optional_task_modules, expected_points, students, write_submission
+from autograde.samples import (TASK_MODULES, expected_extra_credit, expected_points, students,
+                               write_submission)
 from course import ASSIGNMENT, Course
 
 pytestmark = pytest.mark.e2e
@@ -31,7 +32,7 @@ def graded(tmp_path_factory):
 def _grades(course, student):
     with Gradebook(course.db_url) as gb:
         sub = gb.find_submission(ASSIGNMENT, student)
-        return {g.name: (g.auto_score, g.needs_manual_grade, g.max_score, g.cell_type)
+        return {g.name: (g.auto_score, g.needs_manual_grade, g.max_score, g.cell_type, g.extra_credit or 0.0)
                 for nb in sub.notebooks for g in nb.grades}
 
 
@@ -45,6 +46,9 @@ def test_every_sample_gets_exactly_its_points(graded, student):
     expected = expected_points(student, _autograded_cells(grades))
     got = {name: grades[name][0] for name in expected}
     assert got == pytest.approx(expected, abs=0.011)
+    bonus_cells = [name for name, g in grades.items() if g[3] == "code" and g[2] == 0]
+    extra = {name: grades[name][4] for name in bonus_cells}
+    assert extra == pytest.approx(expected_extra_credit(student, bonus_cells), abs=0.011)
 
 
 def test_reasoning_cells_wait_for_a_tutor_unless_left_blank(graded):
@@ -68,7 +72,7 @@ def test_feedback_shows_the_verdicts_not_the_hidden_tests(graded):
 
 
 def test_feedback_names_each_mistake(graded):
-    for module in _optional_task_modules():
+    for module in TASK_MODULES:
         for student, phrases in getattr(module, "MESSAGES", {}).items():
             html = _feedback(graded, student)
             for phrase in phrases:
@@ -90,8 +94,9 @@ def test_export_has_a_row_per_student_with_the_autograded_total(graded):
         rows = {row["student_id"]: row for row in csv.DictReader(f)}
     assert set(rows) == set(students())
     reference = _grades(graded, "reference")
-    auto_total = sum(g[0] or 0 for g in reference.values())
-    assert float(rows["reference"]["score"]) == pytest.approx(auto_total)
+    total = sum((g[0] or 0) + g[4] for g in reference.values())  # autograded points and the bonus
+    assert float(rows["reference"]["score"]) == pytest.approx(total)
+    assert float(rows["reference"]["max_score"]) == 15
     assert float(rows["blank"]["score"]) == 0
 
 

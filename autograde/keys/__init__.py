@@ -2,7 +2,9 @@
 
 Each module defines KEYS: task id -> Key. ``request(rng)`` is what the grader
 asks of the student's answer (cases, inputs); ``reference`` is what the task's
-``judge`` compares with.
+``judge`` compares with. A key with ``extra_credit`` grades a bonus: its cell carries
+0 points in nbgrader and the verdict's credit times ``extra_credit`` is written to the
+gradebook as Grade.extra_credit (see autograde/steps/save_extra_credit.py).
 """
 from __future__ import annotations
 
@@ -14,8 +16,9 @@ from typing import Any, Callable
 class Key:
     request: Callable[[Any], dict]
     reference: Any
+    extra_credit: float = 0
 
 
 def all_keys() -> dict[str, Key]:
-    from . import a
-    return {**a.KEYS}
+    from . import a, b, c
+    return {**a.KEYS, **b.KEYS, **c.KEYS}

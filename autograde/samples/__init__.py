@@ -7,40 +7,20 @@
   A variant maps grade ids to new cell sources; usually answer cells, but it may
   also edit a graded cell, which nbgrader restores before grading.
 
-EXPECTED_POINTS(student) gives the autograded points each graded cell must get.
+expected_points(student, cells) gives the autograded points each graded cell must get,
+expected_extra_credit(student, cells) the bonus points.
 """
 from __future__ import annotations
 
 import copy
-import re
 from pathlib import Path
 
 import nbformat
 
-from . import a, tamper
+from . import a, b, c, tamper
+from .sources import answer_cells, reference_answers  # noqa: F401  (the samples' public helpers)
 
-TASK_MODULES = [a]
-
-_SOLUTION = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M)
-
-
-def _optional_task_modules():
-    """Task modules whose sample files exist (tasks are added one by one)."""
-    import importlib
-    modules = list(TASK_MODULES)
-    for name in ("b", "c"):
-        try:
-            modules.append(importlib.import_module(f"{__name__}.{name}"))
-        except ModuleNotFoundError:
-            pass
-    return modules
-
-
-def answer_cells(nb):
-    for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("solution"):
-            yield meta["grade_id"], cell
+TASK_MODULES = [a, b, c]
 
 
 def nbgrader_cells(nb):
@@ -51,19 +31,10 @@ def nbgrader_cells(nb):
             yield grade_id, cell
 
 
-def reference_answers(source_dir: Path) -> dict[str, str]:
-    """grade_id -> the solution's source with the solution markers removed (all source notebooks)."""
-    out = {}
-    for path in sorted(Path(source_dir).glob("*.ipynb")):
-        for grade_id, cell in answer_cells(nbformat.read(path, as_version=4)):
-            out[grade_id] = _SOLUTION.sub("", cell.source)
-    return out
-
-
 def students() -> dict[str, tuple[str, dict[str, str]]]:
     """student id -> (base, answer overrides); base is "reference" or "blank"."""
     out = {"reference": ("reference", {}), "blank": ("blank", {})}
-    for module in _optional_task_modules():
+    for module in TASK_MODULES:
         out.update({sid: ("reference", cells) for sid, cells in module.VARIANTS.items()})
     out.update({sid: ("blank", cells) for sid, cells in tamper.TAMPERING.items()})
     return out
@@ -90,6 +61,14 @@ def expected_points(student: str, graded_cells: dict[str, float]) -> dict[str, f
     if student in tamper.TAMPERING or base == "blank":
         return {gid: 0.0 for gid in graded_cells}
     points = dict(graded_cells)
-    for module in _optional_task_modules():
+    for module in TASK_MODULES:
         points.update(module.EXPECTED.get(student, {}))
     return points
+
+
+def expected_extra_credit(student: str, bonus_cells: list[str]) -> dict[str, float]:
+    """Extra credit per bonus cell: what a module's EXTRA_CREDIT says, else 0."""
+    out = dict.fromkeys(bonus_cells, 0.0)
+    for module in TASK_MODULES:
+        out.update(getattr(module, "EXTRA_CREDIT", {}).get(student, {}))
+    return out

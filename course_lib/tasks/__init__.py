@@ -16,6 +16,13 @@ from ..feedback import Feedback
 REGISTRY = {
     "a1": ("course_lib.tasks.a", "A1"),
     "a2": ("course_lib.tasks.a", "A2"),
+    "b1": ("course_lib.tasks.b", "B1"),
+    "b2": ("course_lib.tasks.b", "B2"),
+    "b3": ("course_lib.tasks.b", "B3"),
+    "c1": ("course_lib.tasks.c", "C1"),
+    "c2": ("course_lib.tasks.c", "C2"),
+    "c3": ("course_lib.tasks.c", "C3"),
+    "c_bonus": ("course_lib.tasks.c", "CBonus"),
 }
 
 

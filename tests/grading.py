@@ -1,0 +1,16 @@
+"""Judging an answer in a test exactly as the grader does."""
+from autograde import verdict
+from course_lib import answers, tasks
+
+
+def handed_in(task_id, answer, student="s1", secret="secret", notebook="nb"):
+    """The graded cell's outputs: the answer encoded for the hidden request, as a payload."""
+    request = verdict.request_for(task_id, secret, student, notebook)
+    data = answers.encode(tasks.get(task_id), answer, request)
+    return [{"output_type": "display_data", "data": {answers.MIME: {"task": task_id, "version": 1, "data": data}}}]
+
+
+def grade(task_id, answer, student="s1", secret="secret", notebook="nb"):
+    """Hand in, then judge_cell: the verdict outside the kernel."""
+    outputs = handed_in(task_id, answer, student, secret, notebook)
+    return verdict.judge_cell(task_id, outputs, secret, student, notebook)
