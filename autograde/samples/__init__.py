@@ -67,8 +67,12 @@ def expected_points(student: str, graded_cells: dict[str, float]) -> dict[str, f
 
 
 def expected_extra_credit(student: str, bonus_cells: list[str]) -> dict[str, float]:
-    """Extra credit per bonus cell: what a module's EXTRA_CREDIT says, else 0."""
+    """Extra credit per bonus cell: 0 on a blank base, else the reference's unless EXTRA_CREDIT says otherwise."""
+    base, _ = students()[student]
     out = dict.fromkeys(bonus_cells, 0.0)
     for module in TASK_MODULES:
-        out.update(getattr(module, "EXTRA_CREDIT", {}).get(student, {}))
+        table = getattr(module, "EXTRA_CREDIT", {})
+        if base == "reference":
+            out.update(table.get("reference", {}))
+            out.update(table.get(student, {}))
     return out
