@@ -14,7 +14,7 @@ from autograde import verdict
 from autograde.keys import all_keys
 from autograde.samples import b as samples
 from autograde.samples.sources import without_markers
-from grading import handed_in
+from grading import grade, handed_in
 from course_lib import answers, check, tasks
 from course_lib.graph import Graph, trace
 from course_lib.tasks import b as task_b
