@@ -54,6 +54,7 @@ class Forward:
         v["L"] = float(cross_entropy(v["o3"], v["y"]))
         self.values = v
         self.sizes = tuple(v["W1"].shape[::-1]) + (v["W2"].shape[0], v["W3"].shape[0])
+        self._jacobians = {}  # (out, node) -> finite differences, computed once per network
 
     def __getitem__(self, name):
         return self.values[name]
@@ -101,8 +102,12 @@ class Forward:
         return f
 
     def numeric_jacobian(self, out: str, node: str) -> np.ndarray:
-        """J_out(node) in the row layout, by central differences of the forward pass."""
-        return gradcheck.numeric_jacobian(self.through(out, node), self.values[node])
+        """J_out(node) in the row layout, by central differences of the forward pass (read-only, cached)."""
+        if (out, node) not in self._jacobians:
+            jacobian = gradcheck.numeric_jacobian(self.through(out, node), self.values[node])
+            jacobian.flags.writeable = False
+            self._jacobians[out, node] = jacobian
+        return self._jacobians[out, node]
 
 
 def arguments_for(fn, values: dict) -> dict:
