@@ -4,7 +4,8 @@
 
 N copies of the reference submission are autograded in a scratch course with the
 project's configuration; then every one of the same submitted notebooks is run
-with `jupyter nbconvert --to notebook --execute`. Both are timed in this run.
+with `jupyter nbconvert --to notebook --execute` (with NBGRADER_EXECUTION=autograde, as
+nbgrader sets it, so both do the same work). Both are timed in this run.
 """
 from __future__ import annotations
 
@@ -30,7 +31,9 @@ def main(copies: int) -> None:
         t = time.perf_counter()
         course.nbgrader("autograde", ASSIGNMENT, "--force")
         autograde = (time.perf_counter() - t) / copies
-        env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+        # NBGRADER_EXECUTION as nbgrader sets it: notebooks that scale a demo down when graded do so here too
+        env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+               "NBGRADER_EXECUTION": "autograde"}
         t = time.perf_counter()
         for nb in notebooks:
             subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
