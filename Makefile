@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # nbgrader calls its helpers (alembic) by name, so the venv's bin must be on PATH.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: all venv test demo release student-bundle formgrader clean
+.PHONY: all venv test demo grade release student-bundle formgrader clean
 
 all: test
 
@@ -25,6 +25,14 @@ test: $(STAMP)
 ## make demo — release, sample submissions, autograde, feedback, export and the grade table
 demo: $(STAMP)
 	$(BIN)/python -m autograde.demo
+
+## make grade — autograde every submission in autograde/submitted/ (sandboxed, in parallel, resumable),
+##              then feedback and autograde/grades.csv. make grade WORKERS=4 FORCE=1 SCHEDULER=tls://host:8786
+ASSIGNMENT ?= sheet03
+WORKERS    ?= $(shell nproc)
+grade: $(STAMP)
+	$(BIN)/python -m autograde.batch $(ASSIGNMENT) --workers $(WORKERS) $(if $(FORCE),--force) \
+		$(if $(SCHEDULER),--scheduler $(SCHEDULER))
 
 ## make release — regenerate exercises/ from solutions/ after editing a source notebook
 release: $(STAMP)

@@ -19,8 +19,9 @@ from nbgrader.preprocessors import (  # noqa: E402
     AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, ClearOutput, DeduplicateIds, GetGrades,
     IgnorePattern, LimitOutput, OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
 
+from autograde.feedback_exporter import FeedbackExporter  # noqa: E402
 from autograde.steps import (  # noqa: E402
-    ExecuteKeepingAnswers, JudgeAnswers, SaveExtraCredit, WriteGraderRequests)
+    ExecuteInSandbox, JudgeAnswers, RestoreLayout, SaveExtraCredit, WriteGraderRequests)
 
 c = get_config()  # noqa: F821  (provided by nbgrader's config loader)
 
@@ -38,11 +39,18 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 c.Execute.timeout = 60          # seconds per cell
 c.Execute.interrupt_on_timeout = True
 
+# Every kernel runs sandboxed (autograde/sandbox): its own unprivileged user, no network,
+# no files but the runtime and its own copy. Limits per notebook, enforced by the OS:
+c.Sandbox.notebook_seconds = 600        # wall time for the whole notebook
+c.Sandbox.memory_bytes = 2 * 2**30      # the kernel and every process it starts, together
+c.Sandbox.processes = 64                # at once
+c.Sandbox.output_bytes = 16 * 2**20     # everything the notebook shows; counted as it arrives
+
 c.Autograde.sanitize_preprocessors = [
-    ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata]
+    ClearOutput, RestoreLayout, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata]
 c.Autograde.autograde_preprocessors = [
     WriteGraderRequests,
-    ExecuteKeepingAnswers,
+    ExecuteInSandbox,           # the kernel runs in autograde/sandbox, within c.Sandbox's limits
     JudgeAnswers,               # before anything that reads or trims outputs
     IgnorePattern,
     ClearMetadataPreprocessor,
@@ -54,4 +62,5 @@ c.Autograde.autograde_preprocessors = [
 ]
 
 # Feedback shows the verdicts, not the graded cells' hidden code.
+c.GenerateFeedback.exporter_class = FeedbackExporter  # HTMLExporter, compiled templates cached
 c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, ClearHiddenTests]

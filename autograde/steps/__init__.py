@@ -1,11 +1,15 @@
 """nbgrader preprocessors that nbgrader_config.py wires into `nbgrader autograde`, one step per file.
 
-Order inside autograde: WriteGraderRequests -> ExecuteKeepingAnswers -> JudgeAnswers
+Sanitizing: (nbgrader's ClearOutput) -> RestoreLayout -> (nbgrader's own) ... OverwriteCells.
+Order inside autograde: WriteGraderRequests -> ExecuteInSandbox (an ExecuteKeepingAnswers) -> JudgeAnswers
 -> (nbgrader's own) ... SaveAutoGrades -> SaveExtraCredit.
 """
+from .restore_layout import RestoreLayout
 from .write_requests import WriteGraderRequests
 from .execute_keeping_answers import ExecuteKeepingAnswers
+from .execute_in_sandbox import ExecuteInSandbox
 from .judge_answers import JudgeAnswers
 from .save_extra_credit import SaveExtraCredit
 
-__all__ = ["WriteGraderRequests", "ExecuteKeepingAnswers", "JudgeAnswers", "SaveExtraCredit"]
+__all__ = ["RestoreLayout", "WriteGraderRequests", "ExecuteKeepingAnswers", "ExecuteInSandbox", "JudgeAnswers",
+           "SaveExtraCredit"]

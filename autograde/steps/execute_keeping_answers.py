@@ -1,43 +1,62 @@
-"""nbgrader's Execute, except that a dying kernel does not lose what already ran.
+"""nbgrader's Execute, except that a kernel that dies or hangs does not lose what already ran.
 
 Stock Execute gives up on the whole notebook when the kernel dies (os._exit, a
-segfault, the OOM killer), and the answers handed in before that are lost.
-Outputs are written into the notebook cell by cell, so keeping the notebook as
-it stands keeps them; the cells after the crash simply have no answer, and
-resources["course_lib"]["stopped"] says why, for the verdict's message.
+segfault, the OOM killer) or a cell cannot be interrupted after its timeout, and
+the answers handed in before that are lost. Outputs are written into the notebook
+cell by cell, so keeping the notebook as it stands keeps them; the cells after the
+stop simply have no answer. resources["course_lib"]["stopped"] and the grading
+notes (autograde/notes.py) say what happened, for the verdicts and the feedback.
 Afterwards the request file is removed so it does not travel into feedback.
 """
 from __future__ import annotations
 
 import os
 
-from nbclient.exceptions import DeadKernelError
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 
 from course_lib.answers import REQUEST_FILE
 
+from ..notes import add_note, cell_label
+
 
 class ExecuteKeepingAnswers(Execute):
     def preprocess_cell(self, cell, resources, index):
         self._running = index
-        return super().preprocess_cell(cell, resources, index)
+        cell, resources = super().preprocess_cell(cell, resources, index)
+        timeout = self.error_on_timeout.get("ename")
+        if any(o.output_type == "error" and o.get("ename") == timeout for o in cell.get("outputs", [])):
+            self.notes.append(f"{cell_label(self.nb, index)} exceeded the {self.timeout} s limit and was interrupted")
+        return cell, resources
+
+    def stop_cause(self) -> str:
+        """Why the kernel died, as the start of a sentence (ExecuteInSandbox knows more)."""
+        return "the kernel died"
 
     def preprocess(self, nb, resources, km=None):
         self._running = None
+        self.notes = []  # written into the notebook after the run: a notes cell must not shift cells mid-run
         try:
             return super().preprocess(nb, resources, km=km)
-        except DeadKernelError:
-            where = "before the first cell" if self._running is None else f"in cell {self._running + 1}"
-            stopped = f"the kernel died {where}, so the cells after it did not run"
+        except (DeadKernelError, CellTimeoutError) as e:
+            label = "starting the kernel" if self._running is None else cell_label(nb, self._running)
+            if isinstance(e, CellTimeoutError):
+                ename = "CellTimeoutError"
+                cause = f"{label} exceeded the {self.timeout} s limit and could not be interrupted"
+            else:
+                where = "before the first cell" if self._running is None else f"in {label}"
+                ename, cause = "KernelDied", f"{self.stop_cause()} {where}"
+            stopped = f"{cause}, so the cells after it did not run"
             self.log.warning("%s: %s", resources["nbgrader"]["student"], stopped)
             resources.setdefault("course_lib", {})["stopped"] = stopped
+            self.notes.append(stopped)
             if self._running is not None:
-                nb.cells[self._running].outputs.append(
-                    new_output("error", ename="KernelDied", evalue="the kernel died while running this cell",
-                               traceback=[]))
+                nb.cells[self._running].outputs.append(new_output("error", ename=ename, evalue=cause, traceback=[]))
             return nb, resources
         finally:
+            for note in self.notes:
+                add_note(nb, note)
             path = os.path.join(resources.get("metadata", {}).get("path") or ".", REQUEST_FILE)
             if os.path.exists(path):
                 os.remove(path)

@@ -1,0 +1,26 @@
+"""Imported once by the local workers' fork server: what every job would otherwise import for itself.
+
+Each local job runs in a fresh process forked from that server (workers.py), so what
+the server has imported, every job has for free. Without this, each job would load
+again the course's steps, keys and task checks (sympy, numpy), nbgrader's gradebook
+engine, and nbconvert's HTML exporter with its parsers and IPython's lexers for the
+feedback: about a second of every job.
+"""
+import difflib  # noqa: F401  (traitlets, when a config is loaded)
+import importlib
+
+import nbconvert.filters.markdown_mistune  # noqa: F401
+import numpy.random  # noqa: F401  (the probes)
+import sqlalchemy.dialects.sqlite  # noqa: F401
+from IPython.lib.lexers import IPython3Lexer  # noqa: F401
+from nbconvert.exporters import HTMLExporter  # noqa: F401
+
+from course_lib import tasks
+
+from .. import steps  # noqa: F401
+from ..keys import all_keys
+from .workers import Local  # noqa: F401  (the job's own code)
+
+all_keys()
+for module, _ in tasks.REGISTRY.values():
+    importlib.import_module(module)

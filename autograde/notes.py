@@ -1,0 +1,43 @@
+"""Grading notes: what happened to a notebook on its way through grading, in plain words at its top.
+
+Steps that change or stop a submission say so here: "test cell `a1` restored: it had
+been edited", "cell 7 exceeded the 60 s limit", "this notebook could not be read".
+The notes live in one markdown cell at the top of the notebook, so they reach the
+autograded notebook and the feedback like any other cell; the cell carries no
+nbgrader metadata, so nbgrader neither grades nor checks it.
+"""
+from __future__ import annotations
+
+from nbformat.v4 import new_markdown_cell
+
+MARK = "course_lib_grading_notes"
+TITLE = "**Grading notes**"
+
+
+def _notes_cell(nb):
+    if nb.cells and nb.cells[0].metadata.get(MARK):
+        return nb.cells[0]
+    return None
+
+
+def add_note(nb, text: str) -> None:
+    cell = _notes_cell(nb)
+    if cell is None:
+        cell = new_markdown_cell(TITLE + "\n", metadata={MARK: True})
+        nb.cells.insert(0, cell)
+    cell.source += f"\n- {text[:1].upper()}{text[1:]}"
+
+
+def notes(nb) -> list[str]:
+    cell = _notes_cell(nb)
+    if cell is None:
+        return []
+    return [line[2:] for line in cell.source.splitlines() if line.startswith("- ")]
+
+
+def cell_label(nb, index: int) -> str:
+    """How a student finds cell ``index``: "cell 7", counted from the top without the notes cell,
+    with the cell's grade id where it has one: "cell 9 (`a1`)"."""
+    number = index + 1 - (_notes_cell(nb) is not None)
+    grade_id = nb.cells[index].metadata.get("nbgrader", {}).get("grade_id")
+    return f"cell {number}" + (f" (`{grade_id}`)" if grade_id else "")

@@ -1,0 +1,233 @@
+"""Faulty and hostile submissions of task (a), for grading a whole class in one batch (tests/test_batch.py).
+
+Each case is the reference submission with one fault of issue 5's list: code in an
+answer cell that attacks the grader or its machine, an edited notebook layout, or a
+broken file. Code attacks run *before* the reference answer in their cell, so the
+honest answers still count wherever the kernel survives them. ``Case.lost`` names the
+graded cells that must earn nothing, ``Case.notes`` phrases the feedback must show.
+
+Probes print ``BLOCKED <what>`` when the sandbox stops them and ``LEAK <what>`` when
+it does not, so a test sees both that they ran and that they failed. Their targets
+(the course's gradebook, solutions, another student's folder, the environment, the
+repository, a listening port) come from the test through ``targets``.
+"""
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_output
+
+from . import write_submission
+
+NOTEBOOK = "a_vanishing_gradient.ipynb"
+ALL = ("*",)  # every graded cell is lost
+
+PROBE = '''import os, socket
+for what, path in TARGETS["read"]:
+    try:
+        os.listdir(path) if os.path.isdir(path) else open(path, "rb").read(1)
+        print("LEAK read", what)
+    except OSError:
+        print("BLOCKED read", what)
+for what, path in TARGETS["write"]:
+    try:
+        open(os.path.join(path, "pwned") if os.path.isdir(path) else path, "ab").close()
+        print("LEAK write", what)
+    except OSError:
+        print("BLOCKED write", what)
+for what, port in TARGETS["ports"]:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+        print("LEAK connect", what)
+    except OSError:
+        print("BLOCKED connect", what)
+print("LEAK secret" if any("SECRET" in k for k in os.environ) else "BLOCKED secret")
+'''
+
+KILL_PARENT = '''import os, signal
+for what, pid in (("parent", os.getppid()), ("init", 1)):
+    try:
+        os.kill(pid, signal.SIGKILL)
+        print("LEAK kill", what)
+    except OSError:
+        print("BLOCKED kill", what)
+'''
+
+OUTLIVE = '''import os, subprocess, time
+subprocess.Popen(["sleep", "1000"], start_new_session=True)
+if os.fork() == 0:  # a daemon: double fork, new session
+    os.setsid()
+    if os.fork() == 0:
+        time.sleep(1000)
+    os._exit(0)
+'''
+
+FORK_BOMB = '''import os, time
+children = 0
+try:
+    while True:
+        if os.fork() == 0:
+            time.sleep(1000)
+            os._exit(0)
+        children += 1
+except OSError:
+    print("fork refused after", children, "children")
+'''
+
+IGNORE_SIGINT = '''import signal
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+while True:
+    pass
+'''
+
+C_SLEEP = '''import ctypes
+ctypes.CDLL(None).sleep({seconds})
+'''
+
+MEMORY = '''hog = b"x" * (8 * 2**30)
+'''
+
+FLOOD = '''while True:
+    print("x" * 1000)
+'''
+
+
+@dataclass(frozen=True)
+class Case:
+    cells: dict[str, str] = field(default_factory=dict)  # answer cell -> code run before its reference answer
+    layout: Callable | None = None                        # edits the notebook (nbformat object)
+    file: Callable | None = None                          # edits the written submission folder
+    lost: tuple[str, ...] = ()                            # graded cells that earn nothing
+    notes: tuple[str, ...] = ()                           # phrases the feedback must show
+
+
+def _index(nb, grade_id: str) -> int:
+    return next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def _delete(grade_id):
+    def edit(nb):
+        del nb.cells[_index(nb, grade_id)]
+    return edit
+
+
+def _duplicate(grade_id):
+    def edit(nb):
+        i = _index(nb, grade_id)
+        twin = copy.deepcopy(nb.cells[i])
+        twin.id = twin.id[:-1] + "x"
+        nb.cells.insert(i + 1, twin)
+    return edit
+
+
+def _move_above(grade_id, above):
+    def edit(nb):
+        cell = nb.cells.pop(_index(nb, grade_id))
+        nb.cells.insert(_index(nb, above), cell)
+    return edit
+
+
+def _set(target, **changes):
+    def edit(nb):
+        cell = nb.cells[_index(nb, target)]
+        if "source" in changes:
+            cell.source = changes["source"]
+        cell.metadata.nbgrader.update({k: v for k, v in changes.items() if k != "source"})
+    return edit
+
+
+def _sleepy_cells(count: int, seconds: int):
+    """``count`` extra cells after a1's answer, each sleeping ``seconds`` in C: no cell is too long, all are."""
+    def edit(nb):
+        at = _index(nb, "a1_answer") + 1
+        nb.cells[at:at] = [new_code_cell(C_SLEEP.format(seconds=seconds)) for _ in range(count)]
+    return edit
+
+
+def _huge_output(nb):
+    nb.cells[_index(nb, "a1_answer")].outputs = [new_output("stream", name="stdout", text="x" * (200 * 2**20))]
+
+
+def _truncate(folder: Path):
+    path = folder / NOTEBOOK
+    path.write_bytes(path.read_bytes()[:5000])
+
+
+def _latin1_comment(folder: Path):
+    """One byte that is not UTF-8 (é in Latin-1), in a comment of an answer."""
+    path = folder / NOTEBOOK
+    path.write_bytes(path.read_bytes().replace(b"def dh_dw(n, i):", b"def dh_dw(n, i):  # caf\xe9", 1))
+
+
+def _remove(folder: Path):
+    (folder / NOTEBOOK).unlink()
+
+
+def _extra(folder: Path):
+    (folder / "Untitled.ipynb").write_text(json.dumps(nbformat.v4.new_notebook()))
+
+
+def _rename(folder: Path):
+    (folder / NOTEBOOK).rename(folder / NOTEBOOK.replace(".ipynb", " (1).ipynb"))
+
+
+def cases(cell_seconds: int) -> dict[str, Case]:
+    """The cases, for a course whose cells may run ``cell_seconds`` each and whose notebook
+    budget is under three of them (see tests/test_batch.py)."""
+    return {
+        # the machine: files, network, the grader's secret, processes
+        "hostile_probe": Case(cells={"a1_answer": "TARGETS = {targets}\n" + PROBE}),
+        "hostile_kill_parent": Case(cells={"a1_answer": KILL_PARENT}),
+        "hostile_outlive": Case(cells={"a1_answer": OUTLIVE}),
+        "hostile_fork_bomb": Case(cells={"a1_answer": FORK_BOMB}, notes=("processes at once",)),
+        # the limits: time, memory, output
+        "hostile_ignore_sigint": Case(cells={"a2_answer": IGNORE_SIGINT}, lost=("a2",),
+                                      notes=(f"exceeded the {cell_seconds} s limit and could not be interrupted",)),
+        "hostile_loop": Case(cells={"a2_answer": "while True:\n    pass\n"}, lost=("a2",),
+                             notes=(f"exceeded the {cell_seconds} s limit and was interrupted",)),
+        "hostile_sleep_in_c": Case(layout=_sleepy_cells(3, cell_seconds - 1), lost=("a1", "a2"),
+                                   notes=("used up its time budget",)),
+        "hostile_memory": Case(cells={"a2_answer": MEMORY}, lost=("a2",), notes=("ran out of memory",)),
+        "hostile_print_flood": Case(cells={"a2_answer": FLOOD}, lost=("a2",), notes=("output passed its limit",)),
+        # the notebook's cells
+        "fault_deleted_test_cell": Case(layout=_delete("a1"), notes=("test cell `a1` had been deleted",)),
+        "fault_duplicated_answer": Case(layout=_duplicate("a1_answer"), notes=("`a1_answer` appeared 2 times",)),
+        "fault_moved_test_cell": Case(layout=_move_above("a1", "a1_answer"), notes=("cells had been moved",)),
+        "fault_edited_test_cell": Case(layout=_set("a1", source="print('full marks, please')"),
+                                       notes=("test cell `a1` restored: it had been edited",)),
+        "fault_changed_grade_id": Case(layout=_set("a1", grade_id="a1_mine"),
+                                       notes=("unknown grade id `a1_mine`", "test cell `a1` had been deleted")),
+        "fault_changed_points": Case(layout=_set("a1", points=100), notes=("the points of `a1` were changed",)),
+        "fault_huge_output": Case(layout=_huge_output),
+        # the notebook files
+        "fault_corrupt_json": Case(file=_truncate, lost=ALL, notes=("could not be read",)),
+        "fault_not_utf8": Case(file=_latin1_comment, notes=("not valid UTF-8",)),
+        "fault_missing_notebook": Case(file=_remove, lost=ALL, notes=("was not handed in",)),
+        "fault_extra_notebook": Case(file=_extra, notes=("`Untitled.ipynb` is not part of",)),
+        "fault_renamed_notebook": Case(file=_rename, notes=("handed in as",)),
+    }
+
+
+def write_case(case: Case, release_dir: Path, source_dir: Path, out_dir: Path, targets: dict) -> None:
+    """Write the reference submission with ``case``'s fault into ``out_dir``."""
+    write_submission("reference", release_dir, source_dir, out_dir)
+    path = out_dir / NOTEBOOK
+    nb = nbformat.read(path, as_version=4)
+    for grade_id, attack in case.cells.items():
+        cell = nb.cells[_index(nb, grade_id)]
+        cell.source = attack.replace("{targets}", repr(targets)) + "\n" + cell.source
+    if case.layout:
+        case.layout(nb)
+    nbformat.write(nb, path)
+    if case.file:
+        case.file(out_dir)
+
+
+def expected_points(case: Case, graded_cells: dict[str, float]) -> dict[str, float]:
+    """Autograded points per graded cell: the reference's, except the lost ones."""
+    return {gid: 0.0 if case.lost == ALL or gid in case.lost else points for gid, points in graded_cells.items()}

@@ -1,0 +1,19 @@
+"""The sandbox every student kernel runs in while a notebook is autograded.
+
+A submission is code from someone else. Its kernel therefore runs as an unprivileged
+user of its own, in namespaces of its own (bubblewrap): it sees only the read-only
+Python runtime, a copy of its working folder and a private /tmp; it has no network
+and its own process tree; the operating system bounds its memory, its processes and
+its wall time (cgroups, a deadline), and ends every process it started when its
+notebook is done. The grader stays outside and only reads the kernel's messages.
+
+* settings.py  — the limits, set in nbgrader_config.py as ``c.Sandbox.*``;
+* cgroups.py   — the memory and process limits of one kernel (cgroup v1);
+* launcher.py  — the kernel launcher (root): builds the sandbox, keeps the deadline;
+* kernels/     — the ``course-sandbox`` kernelspec whose argv is the launcher.
+
+The autograde step ExecuteInSandbox (autograde/steps) picks this kernelspec.
+"""
+from .settings import Sandbox, SandboxUnavailable
+
+__all__ = ["Sandbox", "SandboxUnavailable"]

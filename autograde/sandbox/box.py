@@ -1,0 +1,93 @@
+"""One kernel's sandbox folder and cgroups, from the grader creating them to the grader removing them.
+
+    <tmp>/course-sandbox-<grader pid>-<random>/      (root only, 0700)
+        spec.json    the kernel's user and limits, written by the grader for the launcher
+        ipc/         the kernel's ZeroMQ sockets and its copy of the connection file
+        home/        the kernel's $HOME; home/work is a copy of the notebook's folder
+        report.json  why the launcher stopped the kernel, if it did
+
+Only ipc/ and home/ are mounted into the sandbox, and they belong to the kernel's
+user. The grader finds the folder again from the kernel's ZeroMQ address
+(``<box>/ipc/kernel``), so the launcher needs no other argument.
+
+The grader removes the folder and the cgroups when the notebook is done, whatever
+became of the launcher (jupyter_client may SIGKILL it); ``sweep`` removes those of
+graders that were killed themselves.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from .cgroups import KernelGroups
+
+PREFIX = "course-sandbox-"
+# Kernel users: this base plus the grader's pid, so that concurrent graders never share one.
+# (RLIMIT_NPROC and file ownership are per user; the base stays clear of real accounts.)
+UID_BASE = 2**30
+
+
+class Box:
+    def __init__(self, path):
+        self.path = Path(path)
+        self.ipc = self.path / "ipc"
+        self.home = self.path / "home"
+        self.work = self.home / "work"
+        self.groups = KernelGroups(self.path.name)
+
+    @classmethod
+    def create(cls, spec: dict) -> "Box":
+        """A new, empty sandbox folder for one kernel of this grader, holding ``spec``."""
+        box = cls(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-"))
+        (box.path / "spec.json").write_text(json.dumps({"uid": UID_BASE + os.getpid(), **spec}))
+        return box
+
+    @classmethod
+    def of_address(cls, ip: str) -> "Box":
+        return cls(Path(ip).parent.parent)
+
+    @property
+    def address(self) -> str:
+        """The kernel's ZeroMQ address for the ipc transport (jupyter_client appends -<port>)."""
+        return str(self.ipc / "kernel")
+
+    def spec(self) -> dict:
+        return json.loads((self.path / "spec.json").read_text())
+
+    def report(self) -> dict:
+        try:
+            return json.loads((self.path / "report.json").read_text())
+        except FileNotFoundError:
+            return {}
+
+    def write_report(self, **report) -> None:
+        tmp = self.path / "report.json.tmp"
+        tmp.write_text(json.dumps(report))
+        tmp.replace(self.path / "report.json")
+
+    def remove(self) -> None:
+        """End every process left in the kernel's cgroups, then remove them and the folder."""
+        if self.groups.paths["memory"].exists() or self.groups.paths["pids"].exists():
+            self.groups.remove()
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
+def sweep() -> None:
+    """Remove the sandboxes left behind by graders that no longer run."""
+    for path in Path(tempfile.gettempdir()).glob(PREFIX + "*"):
+        owner = path.name[len(PREFIX):].split("-", 1)[0]
+        if owner.isdigit() and not _alive(int(owner)):
+            Box(path).remove()

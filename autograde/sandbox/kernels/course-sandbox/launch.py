@@ -1,0 +1,13 @@
+"""Started by jupyter_client for the course-sandbox kernelspec: run the sandbox launcher.
+
+jupyter_client starts kernels in the notebook's folder, where the autograde package
+is not importable, so this file puts the folder holding it on sys.path first.
+"""
+import sys
+from pathlib import Path
+
+sys.path[0] = str(Path(__file__).resolve().parents[4])
+
+from autograde.sandbox.launcher import main  # noqa: E402
+
+sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,133 @@
+"""Before nbgrader's own sanitizing: put the notebook's nbgrader cells back as they were handed out, and say so.
+
+nbgrader's OverwriteCells restores the source, type and points of the nbgrader cells
+a student left in place, silently. A submission may also have deleted, duplicated,
+moved or renamed them; run as it stands, its honest answers could then go unjudged
+(a deleted test cell) or be judged before they exist (a test cell moved above its
+answer). This step, first in ``Autograde.sanitize_preprocessors``:
+
+* restores deleted nbgrader cells as handed out, at their place;
+* puts the nbgrader cells back in the order handed out; every other cell moves with
+  the nbgrader cell it followed, so a student's helper cells stay with their answer;
+* keeps only the last copy of a duplicated cell as the nbgrader cell (as nbgrader's
+  DeduplicateIds does) and strips the metadata of an unknown grade id, so those run
+  as ordinary cells;
+* writes a grading note for each of these and for every edit OverwriteCells will
+  undo (an edited test or locked cell, changed points, a changed cell type).
+
+The layout comes from the gradebook (the source cells in notebook order), so the
+step needs nothing but what nbgrader already stored at generate_assignment.
+"""
+from __future__ import annotations
+
+from nbformat.v4 import new_code_cell, new_markdown_cell
+from nbgrader.api import Gradebook
+from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
+
+from ..notes import add_note, cell_label
+
+
+def _kind(name, layout) -> str:
+    if name in layout["grade"] and name not in layout["solution"]:
+        return "test cell"
+    if name in layout["solution"]:
+        return "answer cell"
+    return "locked cell"
+
+
+def _as_handed_out(source_cell) -> str:
+    """The source students got: the stored source without its hidden tests."""
+    cell = new_code_cell(source_cell.source)
+    ClearHiddenTests()._remove_hidden_test_region(cell)
+    return cell.source
+
+
+class RestoreLayout(NbGraderPreprocessor):
+    def preprocess(self, nb, resources):
+        meta = resources["nbgrader"]
+        with Gradebook(meta["db_url"]) as gb:
+            stored = gb.find_notebook(meta["notebook"], meta["assignment"])
+            layout = {"cells": {c.name: c for c in stored.source_cells}, "order": [c.name for c in stored.source_cells],
+                      "grade": {c.name: c.max_score for c in stored.grade_cells},
+                      "solution": {c.name for c in stored.solution_cells},
+                      "task": {c.name for c in stored.task_cells}}
+            notes = self._keep_known_cells(nb, layout) + self._restore_order(nb, layout)
+            notes += self._edits_to_undo(nb, layout)
+        for note in notes:
+            add_note(nb, note)
+        return nb, resources
+
+    @staticmethod
+    def _keep_known_cells(nb, layout) -> list[str]:
+        """Strip nbgrader metadata from unknown grade ids and from all but the last copy of a duplicate."""
+        notes, last = [], {}
+        for index, cell in enumerate(nb.cells):
+            name = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if name is None:
+                continue
+            if name not in layout["cells"]:
+                notes.append(f"{cell_label(nb, index)} had the unknown grade id `{name}`; it ran as an ordinary cell")
+                del cell.metadata["nbgrader"]
+            else:
+                last[name] = index
+        copies = {}
+        for index, cell in enumerate(nb.cells):
+            name = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if name is not None and last[name] != index:
+                copies[name] = copies.get(name, 1) + 1
+                del cell.metadata["nbgrader"]
+        notes += [f"{_kind(name, layout)} `{name}` appeared {n} times; the last copy is graded, the others ran "
+                  "as ordinary cells" for name, n in copies.items()]
+        return notes
+
+    @staticmethod
+    def _restore_order(nb, layout) -> list[str]:
+        blocks, current, seen = {None: []}, None, []
+        for cell in nb.cells:
+            name = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if name is not None:
+                current = name
+                seen.append(name)
+                blocks[name] = []
+            blocks[current].append(cell)
+        missing = [name for name in layout["order"] if name not in blocks]
+        if not missing and seen == layout["order"]:
+            return []
+        notes = [f"{_kind(name, layout)} `{name}` had been deleted; it was restored as handed out" for name in missing]
+        if seen != [name for name in layout["order"] if name in blocks]:
+            notes.append("cells had been moved; the notebook ran in the order handed out, every other cell "
+                         "after the graded or locked cell it followed")
+        nb.cells = blocks[None] + [cell for name in layout["order"]
+                                   for cell in blocks.get(name) or [RestoreLayout._restored(name, layout)]]
+        return notes
+
+    @staticmethod
+    def _restored(name, layout):
+        stored = layout["cells"][name]
+        cell = (new_code_cell if stored.cell_type == "code" else new_markdown_cell)(_as_handed_out(stored))
+        cell.metadata["nbgrader"] = {
+            "grade": name in layout["grade"], "grade_id": name, "locked": stored.locked,
+            "solution": name in layout["solution"], "task": name in layout["task"], "schema_version": 3,
+            "checksum": stored.checksum, "cell_type": stored.cell_type,
+            **({"points": layout["grade"][name]} if name in layout["grade"] else {})}
+        if stored.locked:
+            cell.metadata.update(deletable=False, editable=False)
+        return cell
+
+    @staticmethod
+    def _edits_to_undo(nb, layout) -> list[str]:
+        notes = []
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            name = meta.get("grade_id")
+            if name is None:
+                continue
+            stored, kind = layout["cells"][name], _kind(name, layout)
+            if cell.cell_type != stored.cell_type:
+                notes.append(f"{kind} `{name}` was turned into a {cell.cell_type} cell; it is {stored.cell_type} again")
+            if stored.locked and cell.source.strip() != _as_handed_out(stored).strip():
+                notes.append(f"{kind} `{name}` restored: it had been edited")
+            if name in layout["grade"] and meta.get("points") != layout["grade"][name]:
+                notes.append(f"the points of `{name}` were changed to {meta.get('points')}; "
+                             f"they are {layout['grade'][name]:g} again")
+        return notes

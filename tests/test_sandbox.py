@@ -1,0 +1,109 @@
+"""The kernel sandbox on its own: what a student's kernel can see and do, its limits, and its clean-up.
+
+Each test runs a small notebook through the autograde step ExecuteInSandbox, as
+`nbgrader autograde` does, and reads what the kernel printed. The whole-class
+attacks are in test_batch.py.
+"""
+import json
+import os
+import socket
+from pathlib import Path
+
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+from traitlets.config import Config
+
+from autograde import notes
+from autograde.sandbox import SandboxUnavailable, cgroups
+from autograde.sandbox.box import PREFIX, UID_BASE
+from autograde.steps import ExecuteInSandbox
+from processes import stray_kernel_processes
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.e2e
+
+
+def run(folder: Path, *sources: str, **limits):
+    config = Config()
+    config.Execute.timeout = 30
+    for name, value in limits.items():
+        setattr(config.Sandbox, name, value)
+    nb = new_notebook(cells=[new_code_cell(s) for s in sources])
+    resources = {"nbgrader": {"student": "s", "notebook": "n", "assignment": "a"}, "metadata": {"path": str(folder)}}
+    return ExecuteInSandbox(config=config).preprocess(nb, resources)
+
+
+def printed(nb) -> str:
+    return "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []) if o.output_type == "stream")
+
+
+def test_the_kernel_sees_only_the_runtime_and_its_own_copy(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_GRADER_SECRET", "do-not-leak")
+    (tmp_path / "data.txt").write_text("the notebook's folder")
+    listener = socket.create_server(("127.0.0.1", 0))
+    facts = f"""import json, os, socket, sys
+def can(action):
+    try:
+        action()
+        return True
+    except OSError:
+        return False
+print(json.dumps({{
+    "uid": os.getuid(),
+    "pids": len([p for p in os.listdir("/proc") if p.isdigit()]),
+    "own copy": open("data.txt").read(),
+    "repository": can(lambda: os.listdir({str(ROOT)!r} + "/autograde")),
+    "solutions": can(lambda: os.listdir({str(ROOT)!r} + "/solutions")),
+    "course_lib": can(lambda: os.listdir(os.path.dirname(__import__("course_lib").__file__))),
+    "write runtime": can(lambda: open(os.path.join(sys.prefix, "pwned"), "w")),
+    "write home": can(lambda: open("written-by-the-kernel", "w")),
+    "network": can(lambda: socket.create_connection(("127.0.0.1", {listener.getsockname()[1]}), timeout=2)),
+    "secret": "do-not-leak" in repr(dict(os.environ)),
+}}))
+"""
+    nb, _ = run(tmp_path, facts, "open('/tmp/private', 'w').write('x')")
+    seen = json.loads(printed(nb))
+    listener.close()
+    assert seen["uid"] >= UID_BASE
+    assert seen["pids"] <= 3, "its own PID namespace: bwrap's init, the kernel, and little else"
+    assert seen["own copy"] == "the notebook's folder" and seen["course_lib"] and seen["write home"]
+    assert not any(seen[k] for k in ("repository", "solutions", "write runtime", "network", "secret"))
+    assert not (tmp_path / "written-by-the-kernel").exists(), "the kernel writes to its copy, not the folder"
+    assert not Path("/tmp/private").exists() and not Path(os.sys.prefix, "pwned").exists()
+
+
+def test_nothing_the_kernel_started_outlives_the_notebook(tmp_path):
+    spawn = """import os, subprocess, time
+subprocess.Popen(["sleep", "1000"], start_new_session=True)
+if os.fork() == 0:
+    os.setsid()
+    time.sleep(1000)
+"""
+    run(tmp_path, spawn, "import time; time.sleep(0.5)")
+    assert stray_kernel_processes() == []
+    assert not [p for p in Path(os.environ.get("TMPDIR", "/tmp")).glob(f"{PREFIX}{os.getpid()}-*")]
+    groups = [p for c in cgroups.CONTROLLERS for p in (cgroups.ROOT / c).rglob(f"{PREFIX}{os.getpid()}-*")]
+    assert groups == []
+
+
+@pytest.mark.parametrize("code, limits, note", [
+    ("import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\ntime.sleep(60)",
+     {"notebook_seconds": 4}, "used up its time budget of 4 s in cell 2"),
+    ("hog = b'x' * 2**30", {"memory_bytes": 256 * 2**20}, "ran out of memory (256 MiB) in cell 2"),
+    ("while True:\n    print('x' * 1000)", {"output_bytes": 2**20}, "output passed its limit of 1 MiB in cell 2"),
+])
+def test_a_limit_ends_the_kernel_and_keeps_what_ran_before(tmp_path, code, limits, note):
+    nb, resources = run(tmp_path, "print('before')", code, "print('after')", **limits)
+    assert "before" in printed(nb) and "after" not in printed(nb)
+    assert note in resources["course_lib"]["stopped"]
+    assert any(note in n for n in notes.notes(nb))
+
+
+def test_grading_stops_with_the_reason_when_there_is_no_sandbox(tmp_path, monkeypatch):
+    monkeypatch.setattr(cgroups, "ROOT", tmp_path / "no-cgroups")
+    with pytest.raises(SandboxUnavailable, match="cgroup v1 'memory' controller is not mounted.*Sandbox.enabled"):
+        run(tmp_path, "print('unconfined')")
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    with pytest.raises(SandboxUnavailable, match="must run as root"):
+        run(tmp_path, "print('unconfined')")
