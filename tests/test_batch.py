@@ -286,7 +286,8 @@ run(Path.cwd(), "sheet03", 2)
     process = batch(course, "--workers", "2")
     time.sleep(rng.uniform(3, 8))
     process.send_signal(signal.SIGINT)
-    assert process.wait(timeout=120) in (0, 130), f"seed {seed}"
+    # 130: the batch caught the Ctrl-C; -SIGINT: it came before the handler, and Python re-raised it
+    assert process.wait(timeout=120) in (0, 130, -signal.SIGINT), f"seed {seed}"
     finish(batch(course, "--workers", "2"))
     assert grades(course) == serial_grades, f"seed {seed}"
     for kind in ("autograded", "feedback"):
