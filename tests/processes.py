@@ -1,9 +1,10 @@
 """What runs on this machine, read from /proc: for the tests that no student process survives grading."""
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
-from autograde.sandbox.box import UID_BASE
+from autograde.sandbox.box import PREFIX, UID_BASE
 
 
 def table() -> dict[int, tuple[int, int, bytes]]:
@@ -30,8 +31,14 @@ def descends(pid: int, ancestor, processes: dict) -> bool:
 
 
 def stray_kernel_processes() -> list[int]:
-    """Processes of a kernel user that no live sandbox launcher runs: there must never be any."""
-    processes = table()
-    launcher = {pid for pid, (_, _, cmd) in processes.items() if b"course-sandbox/launch.py" in cmd}
-    return [pid for pid, (_, uid, _) in processes.items()
-            if uid >= UID_BASE and not descends(pid, launcher.__contains__, processes)]
+    """Processes of a kernel user outside the cgroups of a live sandbox: there must never be any."""
+    return [pid for pid, (_, uid, _) in table().items() if uid >= UID_BASE and not _in_live_sandbox(pid)]
+
+
+def _in_live_sandbox(pid: int) -> bool:
+    try:
+        groups = Path(f"/proc/{pid}/cgroup").read_text()
+    except OSError:
+        return True  # gone meanwhile
+    names = {line.rsplit("/", 1)[-1] for line in groups.splitlines()}
+    return any(name.startswith(PREFIX) and (Path(tempfile.gettempdir()) / name).is_dir() for name in names)

@@ -31,7 +31,7 @@ from nbgrader.api import Gradebook
 from autograde.batch import gradebook as batch_gradebook
 from autograde.samples import expected_points, write_submission
 from autograde.samples.hostile import cases, expected_points as hostile_points, write_case
-from autograde.sandbox.box import PREFIX
+from autograde.sandbox.box import PREFIX, SERVER_PREFIX, UID_BASE
 from autograde.scratch_course import ASSIGNMENT, Course
 from processes import descends, stray_kernel_processes, table
 
@@ -124,8 +124,9 @@ def no_leftovers() -> None:
     """No stray kernel process, and no sandbox folder of a grader that is gone."""
     assert stray_kernel_processes() == []
     live = table()
-    stale = [p for p in Path(os.environ.get("TMPDIR", "/tmp")).glob(PREFIX + "*")
-             if int(p.name[len(PREFIX):].split("-")[0]) not in live]
+    temp = Path(os.environ.get("TMPDIR", "/tmp"))
+    stale = [p for prefix in (PREFIX, SERVER_PREFIX) for p in temp.glob(prefix + "*")
+             if int(p.name[len(prefix):].split("-")[0]) not in live]
     assert stale == []
 
 
@@ -235,8 +236,8 @@ def test_parallel_runs_overlap_and_equal_serial(serial, tmp_path):
     def watch():
         while process.poll() is None:
             procs = table()
-            kernels = [p for p, (_, _, cmd) in procs.items()
-                       if b"ipykernel_launcher" in cmd and descends(p, lambda q: q == process.pid, procs)]
+            kernels = [p for p, (_, uid, _) in procs.items()  # a kernel runs as a user of its own
+                       if uid >= UID_BASE and descends(p, lambda q: q == process.pid, procs)]
             overlap.append(len(kernels))
             time.sleep(0.1)
     watcher = threading.Thread(target=watch)
@@ -294,6 +295,32 @@ run(Path.cwd(), "sheet03", 2)
         assert sorted(p.name for p in (course.path / "autograde" / kind).iterdir()) == sorted(HONEST)
         assert list((course.path / "autograde" / kind).glob("*/.*")) == [], "no half-written folder is left"
     time.sleep(1)  # the killed batches' fork servers end a moment after them
+    no_leftovers()
+
+
+def test_a_job_process_that_dies_fails_only_its_submission(tmp_path):
+    """A local worker grades one submission after another in one process; if that process dies,
+    its submission fails with the reason and the next one gets a fresh process."""
+    from autograde.batch.run import CourseFolder, plan
+    from autograde.batch.workers import Local
+    course = CourseFolder(copy_of(tmp_path / "died").path, ASSIGNMENT)
+    todo = plan(course, force=False)
+    with Gradebook(course.db_url) as gb:
+        jobs = [{"student": s, "files": todo[s], "kept": batch_gradebook.carried(gb, ASSIGNMENT, s)}
+                for s in ("reference", "blank")]
+    pool = Local(course.data(), 1)
+    try:
+        killed = pool.submit(jobs[0])
+        while not pool.children:
+            time.sleep(0.01)
+        time.sleep(0.5)  # grading, its kernel running
+        os.kill(next(iter(pool.children)).pid, signal.SIGKILL)
+        assert killed.result(timeout=120) == {"student": "reference", "ok": False,
+                                              "error": "the grading process died (exit code -9)"}
+        after = pool.submit(jobs[1]).result(timeout=300)
+        assert after["ok"], after.get("error")
+    finally:
+        pool.close()
     no_leftovers()
 
 

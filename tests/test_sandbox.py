@@ -16,17 +16,20 @@ from traitlets.config import Config
 from autograde import notes
 from autograde.sandbox import SandboxUnavailable, cgroups
 from autograde.sandbox.box import PREFIX, UID_BASE
+from autograde.sandbox.warm import shared
 from autograde.steps import ExecuteInSandbox
 from processes import stray_kernel_processes
 
 ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.e2e
+KERNELS = pytest.mark.parametrize("warm", [True, False], ids=["warm kernel", "cold kernel"])
 
 
-def run(folder: Path, *sources: str, **limits):
+def run(folder: Path, *sources: str, warm: bool = True, **limits):
     config = Config()
     config.Execute.timeout = 30
+    config.Sandbox.warm_kernels = warm
     for name, value in limits.items():
         setattr(config.Sandbox, name, value)
     nb = new_notebook(cells=[new_code_cell(s) for s in sources])
@@ -38,10 +41,12 @@ def printed(nb) -> str:
     return "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []) if o.output_type == "stream")
 
 
-def test_the_kernel_sees_only_the_runtime_and_its_own_copy(tmp_path, monkeypatch):
+@KERNELS
+def test_the_kernel_sees_only_the_runtime_and_its_own_copy(tmp_path, monkeypatch, warm):
     monkeypatch.setenv("COURSE_GRADER_SECRET", "do-not-leak")
     (tmp_path / "data.txt").write_text("the notebook's folder")
     listener = socket.create_server(("127.0.0.1", 0))
+    server = str(shared().socket)
     facts = f"""import json, os, socket, sys
 def can(action):
     try:
@@ -60,27 +65,32 @@ print(json.dumps({{
     "write home": can(lambda: open("written-by-the-kernel", "w")),
     "network": can(lambda: socket.create_connection(("127.0.0.1", {listener.getsockname()[1]}), timeout=2)),
     "secret": "do-not-leak" in repr(dict(os.environ)),
+    "temp": os.listdir("/tmp"),
+    "warm kernel server": can(lambda: socket.socket(socket.AF_UNIX).connect({server!r})),
 }}))
 """
-    nb, _ = run(tmp_path, facts, "open('/tmp/private', 'w').write('x')")
+    nb, _ = run(tmp_path, facts, "open('/tmp/private', 'w').write('x')", warm=warm)
     seen = json.loads(printed(nb))
     listener.close()
     assert seen["uid"] >= UID_BASE
-    assert seen["pids"] <= 3, "its own PID namespace: bwrap's init, the kernel, and little else"
+    assert seen["pids"] <= 3, "its own PID namespace: an init, the kernel, and little else"
     assert seen["own copy"] == "the notebook's folder" and seen["course_lib"] and seen["write home"]
-    assert not any(seen[k] for k in ("repository", "solutions", "write runtime", "network", "secret"))
+    assert not any(seen[k] for k in ("repository", "solutions", "write runtime", "network", "secret",
+                                     "warm kernel server"))
+    assert len(seen["temp"]) <= 1, "only the folder that holds its own ipc/, no other kernel's"
     assert not (tmp_path / "written-by-the-kernel").exists(), "the kernel writes to its copy, not the folder"
     assert not Path("/tmp/private").exists() and not Path(os.sys.prefix, "pwned").exists()
 
 
-def test_nothing_the_kernel_started_outlives_the_notebook(tmp_path):
+@KERNELS
+def test_nothing_the_kernel_started_outlives_the_notebook(tmp_path, warm):
     spawn = """import os, subprocess, time
 subprocess.Popen(["sleep", "1000"], start_new_session=True)
 if os.fork() == 0:
     os.setsid()
     time.sleep(1000)
 """
-    run(tmp_path, spawn, "import time; time.sleep(0.5)")
+    run(tmp_path, spawn, "import time; time.sleep(0.5)", warm=warm)
     assert stray_kernel_processes() == []
     assert not [p for p in Path(os.environ.get("TMPDIR", "/tmp")).glob(f"{PREFIX}{os.getpid()}-*")]
     groups = [p for c in cgroups.CONTROLLERS for p in (cgroups.ROOT / c).rglob(f"{PREFIX}{os.getpid()}-*")]
@@ -93,8 +103,9 @@ if os.fork() == 0:
     ("hog = b'x' * 2**30", {"memory_bytes": 256 * 2**20}, "ran out of memory (256 MiB) in cell 2"),
     ("while True:\n    print('x' * 1000)", {"output_bytes": 2**20}, "output passed its limit of 1 MiB in cell 2"),
 ])
-def test_a_limit_ends_the_kernel_and_keeps_what_ran_before(tmp_path, code, limits, note):
-    nb, resources = run(tmp_path, "print('before')", code, "print('after')", **limits)
+@KERNELS
+def test_a_limit_ends_the_kernel_and_keeps_what_ran_before(tmp_path, code, limits, note, warm):
+    nb, resources = run(tmp_path, "print('before')", code, "print('after')", warm=warm, **limits)
     assert "before" in printed(nb) and "after" not in printed(nb)
     assert note in resources["course_lib"]["stopped"]
     assert any(note in n for n in notes.notes(nb))

@@ -15,7 +15,7 @@ from autograde.keys import all_keys
 from autograde.samples import b as samples
 from autograde.samples.sources import without_markers
 from grading import grade, handed_in
-from course_lib import answers, check, tasks
+from course_lib import check, tasks
 from course_lib.graph import Graph, trace
 from course_lib.tasks import b as task_b
 from course_lib.tasks.b import derived_reference

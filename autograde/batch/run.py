@@ -24,7 +24,7 @@ from nbgrader.plugins import CsvExportPlugin
 from tqdm import tqdm
 from traitlets.config.loader import PyFileConfigLoader
 
-from ..sandbox import Sandbox
+from ..sandbox import Sandbox, warm
 from ..secret import load_secret
 from . import gradebook
 from .job import code_fingerprint, read_files, write_files
@@ -144,8 +144,11 @@ def export(course: CourseFolder) -> Path:
 def run(root: Path, assignment: str, workers: int, force: bool = False, scheduler: str | None = None) -> int:
     """Grade every submission of ``assignment`` not graded yet; the number of submissions that failed."""
     course = CourseFolder(root, assignment)
-    if scheduler is None and Sandbox(config=course.config).enabled:
+    sandbox = Sandbox(config=course.config)
+    if scheduler is None and sandbox.enabled:
         Sandbox.check()  # here, before any job: one clear message instead of a failure per submission
+        if sandbox.warm_kernels:
+            warm.ensure_server()  # before the jobs' fork server starts, so that all their kernels come from it
     todo, failed, started = plan(course, force), {}, time.monotonic()
     with Gradebook(course.db_url) as gb:
         kept = {student: gradebook.carried(gb, assignment, student) for student in todo}

@@ -1,9 +1,11 @@
 """Where the jobs run: on this machine's cores (the default), or on a Dask cluster.
 
-Local: each job runs in a fresh process forked from a warm server (multiprocessing's
-forkserver, with nbgrader and the steps already imported), so a job starts in
-milliseconds, leaves nothing behind for the next one, and a job process that dies
-fails only its own submission. Up to ``workers`` jobs run at once.
+Local: each worker is a job process forked from a warm server (multiprocessing's
+forkserver, with nbgrader and the steps already imported) that grades one
+submission after another, so a job pays for no start-up. The job process never
+runs student code (kernels run in the sandbox), and a job leaves the process as
+it found it (job.py). A job process that dies fails only the submission it was
+grading; the next job gets a fresh one. Up to ``workers`` jobs run at once.
 
 Dask: jobs run in the cluster's worker processes, one job per worker thread, each in
 the worker's own folder (``--local-directory``); run the workers as root, with the
@@ -15,6 +17,7 @@ on the workers have no network, so they cannot reach the scheduler or the worker
 from __future__ import annotations
 
 import multiprocessing
+import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
@@ -24,11 +27,16 @@ from ..lifetime import die_with_parent
 from .job import grade
 
 
-def _child(conn, course: dict, job: dict) -> None:
+def _serve(conn, course: dict) -> None:
+    """A job process: grade each job that arrives until the coordinator hangs up."""
     die_with_parent()
     warnings.simplefilter("ignore", SAWarning)  # nbgrader's own, harmless, once per submission: not for the TA
-    conn.send(grade(course, job))
-    conn.close()
+    while True:
+        try:
+            job = conn.recv()
+        except EOFError:
+            return
+        conn.send(grade(course, job))
 
 
 class Local:
@@ -37,34 +45,41 @@ class Local:
         self.context = multiprocessing.get_context("forkserver")
         self.context.set_forkserver_preload([f"{__package__}.preload"])
         self.pool = ThreadPoolExecutor(workers)
+        self.mine = threading.local()  # each pool thread's job process
         self.children = set()
 
     def submit(self, job: dict):
-        return self.pool.submit(self._isolated, job)
+        return self.pool.submit(self._in_job_process, job)
 
-    def _isolated(self, job: dict) -> dict:
-        receiver, sender = self.context.Pipe(duplex=False)
-        child = self.context.Process(target=_child, args=(sender, self.course, job), daemon=True)
-        child.start()
-        self.children.add(child)
-        sender.close()
+    def _job_process(self):
+        child = getattr(self.mine, "child", None)
+        if child is None or not child[0].is_alive():
+            receiver, sender = self.context.Pipe()
+            process = self.context.Process(target=_serve, args=(sender, self.course), daemon=True)
+            process.start()
+            sender.close()
+            child = self.mine.child = (process, receiver)
+            self.children.add(process)
+        return child
+
+    def _in_job_process(self, job: dict) -> dict:
+        process, conn = self._job_process()
         try:
-            return receiver.recv()
-        except EOFError:
-            child.join()
+            conn.send(job)
+            return conn.recv()
+        except (EOFError, OSError):
+            process.join()
+            self.children.discard(process)
+            self.mine.child = None
             return {"student": job["student"], "ok": False,
-                    "error": f"the grading process died (exit code {child.exitcode})"}
-        finally:
-            receiver.close()
-            child.join()
-            self.children.discard(child)
+                    "error": f"the grading process died (exit code {process.exitcode})"}
 
     @staticmethod
     def completed(futures):
         return as_completed(futures)
 
     def close(self) -> None:
-        """Stop now: kill the running jobs (their kernels die with them) and drop the queued ones."""
+        """Stop now: kill the job processes (their kernels die with them) and drop the queued jobs."""
         for child in list(self.children):
             child.kill()
         self.pool.shutdown(wait=True, cancel_futures=True)

@@ -8,8 +8,12 @@ its wall time (cgroups, a deadline), and ends every process it started when its
 notebook is done. The grader stays outside and only reads the kernel's messages.
 
 * settings.py  — the limits, set in nbgrader_config.py as ``c.Sandbox.*``;
+* box.py       — one kernel's sandbox folder, from its creation to its removal;
 * cgroups.py   — the memory and process limits of one kernel (cgroup v1);
-* launcher.py  — the kernel launcher (root): builds the sandbox, keeps the deadline;
+* view.py      — what a kernel sees: bwrap's namespaces, mounts and environment;
+* launcher.py  — the kernel launcher (root): starts the kernel, keeps the deadline;
+* warm.py      — the grader's side of the warm kernel server: start it, ask it for a kernel;
+* zygote.py    — the warm kernel server itself: forks each kernel into namespaces of its own;
 * kernels/     — the ``course-sandbox`` kernelspec whose argv is the launcher.
 
 The autograde step ExecuteInSandbox (autograde/steps) picks this kernelspec.

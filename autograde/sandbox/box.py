@@ -25,6 +25,7 @@ from pathlib import Path
 from .cgroups import KernelGroups
 
 PREFIX = "course-sandbox-"
+SERVER_PREFIX = "course-zygote-"  # the warm kernel server's folder (warm.py), named like a box after its grader
 # Kernel users: this base plus the grader's pid, so that concurrent graders never share one.
 # (RLIMIT_NPROC and file ownership are per user; the base stays clear of real accounts.)
 UID_BASE = 2**30
@@ -87,7 +88,8 @@ def _alive(pid: int) -> bool:
 
 def sweep() -> None:
     """Remove the sandboxes left behind by graders that no longer run."""
-    for path in Path(tempfile.gettempdir()).glob(PREFIX + "*"):
-        owner = path.name[len(PREFIX):].split("-", 1)[0]
-        if owner.isdigit() and not _alive(int(owner)):
-            Box(path).remove()
+    for prefix in (PREFIX, SERVER_PREFIX):
+        for path in Path(tempfile.gettempdir()).glob(prefix + "*"):
+            owner = path.name[len(prefix):].split("-", 1)[0]
+            if owner.isdigit() and not _alive(int(owner)):
+                Box(path).remove()

@@ -55,10 +55,14 @@ class KernelGroups:
             (memory / "memory.memsw.limit_in_bytes").write_text(str(memory_bytes))
         (self.paths["pids"] / "pids.max").write_text(str(processes))
 
+    def add(self, pid: int) -> None:
+        """Move process ``pid`` into both groups; what it forks from then on is in them too."""
+        for path in self.paths.values():
+            (path / "cgroup.procs").write_text(str(pid))
+
     def join(self) -> None:
         """Move the calling process into both groups (run in the child before it execs the sandbox)."""
-        for path in self.paths.values():
-            (path / "cgroup.procs").write_text(str(os.getpid()))
+        self.add(os.getpid())
 
     def pids(self) -> set[int]:
         found = set()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from jupyter_client.kernelspec import KernelSpecManager
 from traitlets import default
 
 from ..notes import add_note
-from ..sandbox import Sandbox
+from ..sandbox import Sandbox, warm
 from ..sandbox.box import Box, sweep
 from .execute_keeping_answers import ExecuteKeepingAnswers
 
@@ -51,6 +52,10 @@ class ExecuteInSandbox(ExecuteKeepingAnswers):
             return super().preprocess(nb, resources, km=km)
         self.sandbox.check()
         sweep()
+        if self.sandbox.warm_kernels:
+            warm.ensure_server()
+        else:
+            os.environ.pop(warm.ENV, None)
         self.box = Box.create(self.sandbox.limits())
         self.output_left = self.sandbox.output_bytes
         self.over_output = None

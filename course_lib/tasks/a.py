@@ -27,7 +27,7 @@ import sympy as sp
 from .. import expr_json as ej
 from ..diagnose import Branch, Outcome, always, diagnose
 from ..feedback import Feedback
-from ..probe import all_close, close, rng_for, signed_uniform, symbolically_equal, time_limit, _Timeout
+from ..probe import all_close, rng_for, signed_uniform, symbolically_equal, time_limit, _Timeout
 from . import AnswerError, Task
 
 N_MAX = 10

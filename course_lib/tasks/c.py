@@ -921,8 +921,8 @@ def judge_entries(fb: Feedback, cases, request, reference) -> bool:
         if d.outcome.credit < 1:
             fb.add("entry", "wrong", f"{d.message} ({where})")
             return False
-    fb.add("entry", "ok", f"∂o1_i/∂W1_kl at every entry of the small tensor and at sampled entries of the "
-                          f"full-size one")
+    fb.add("entry", "ok", "∂o1_i/∂W1_kl at every entry of the small tensor and at sampled entries of the "
+                          "full-size one")
     return True
 
 

@@ -1,0 +1,219 @@
+"""The warm kernel server: one interpreter that has imported what every kernel needs, forking a kernel per notebook.
+
+Starting a kernel from a fresh interpreter spends most of its CPU time importing
+ipykernel, NumPy, SymPy, matplotlib and course_lib (about 1.5 s of the 2 s a small
+notebook costs). This server imports them once, inside a sandbox of its own
+(warm.py starts it with bwrap: read-only runtime, no network, no grader
+environment, never any student code), and then, for each kernel a launcher asks
+for, forks three processes:
+
+    zygote (root)  ->  C (root, outside the kernel's namespaces; joins its cgroups, talks to the launcher)
+                         ->  init (root, pid 1 of the new PID namespace; reaps)
+                               ->  kernel (the kernel's own user, no privileges; runs ipykernel)
+
+C gives the new processes namespaces of their own (mount, PID, network, IPC, UTS)
+and a filesystem view like the cold sandbox's: the runtime read-only, the kernel's
+home, its ipc/ folder and a private /tmp; every other sandbox folder and this
+server's socket are unmounted before the kernel starts. The kernel drops to its
+user with no capabilities and ``no_new_privs``. When the launcher goes (the
+grader ended the kernel, or died), C kills init, and with it the namespace.
+
+This file runs inside the sandbox, where the autograde package is not mounted, so
+it imports only the standard library and what it preloads.
+
+Protocol on the unix socket, one connection per kernel: the launcher sends one
+byte with the write end of a pipe for the kernel's stderr, then a JSON line
+{box, uid, env, args}; C answers its pid; the launcher puts that pid into the
+kernel's cgroups and sends "go"; C answers the kernel's exit code when it ends.
+"""
+from __future__ import annotations
+
+import ctypes
+import gc
+import io
+import json
+import os
+import random
+import select
+import signal
+import socket
+import sys
+import traceback
+
+STAGING = "/run/course-ipc"  # where C holds the kernel's ipc/ while it replaces the temp folder
+PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "numpy", "sympy", "matplotlib.pyplot",
+           "matplotlib_inline.backend_inline", "networkx")
+
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
+CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 4096, 16384, 1 << 18
+MNT_DETACH = 2
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NAME, PR_SET_NO_NEW_PRIVS = 1, 4, 24, 15, 38
+LAST_CAP = 63  # PR_CAPBSET_DROP fails with EINVAL past the kernel's last capability: stop there
+
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
+libc.unshare.argtypes = [ctypes.c_int]
+libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+
+
+def _call(what: str, result: int) -> None:
+    if result != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{what}: {os.strerror(errno)}")
+
+
+def _b(text: str | None) -> bytes | None:
+    return None if text is None else text.encode()
+
+
+def mount(source: str | None, target: str, fstype: str | None = None, flags: int = 0, data: str | None = None):
+    _call(f"mount {target}", libc.mount(_b(source), _b(target), _b(fstype), flags, _b(data)))
+
+
+def unmount(target: str) -> None:
+    _call(f"umount {target}", libc.umount2(_b(target), MNT_DETACH))
+
+
+def prctl(option: int, value: int = 0) -> int:
+    return libc.prctl(option, value, 0, 0, 0)
+
+
+def preload() -> None:
+    """Import and warm up what kernels use, so that every fork starts with it (and the GC leaves it shared)."""
+    import importlib
+    import pkgutil
+
+    import course_lib
+    for name in PRELOAD:
+        importlib.import_module(name)
+    for module in pkgutil.walk_packages(course_lib.__path__, "course_lib."):
+        importlib.import_module(module.name)
+    import sympy
+    from matplotlib.figure import Figure
+    sympy.latex(sympy.Symbol("x") ** 2)  # the LaTeX printer, as a notebook's first expression shows
+    figure = Figure()
+    figure.subplots().plot([0, 1], label="$x^2$")
+    figure.savefig(io.BytesIO(), format="png")  # fonts, mathtext and the Agg renderer
+    gc.collect()
+    gc.freeze()
+
+
+def serve(path: str) -> None:
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    os.chmod(path, 0o600)
+    server.listen(64)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernels' C processes are reaped by the system
+    print("ready", flush=True)
+    while True:
+        conn, _ = server.accept()
+        if os.fork() == 0:
+            server.close()
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            _exit_with(_run_kernel, conn)
+        conn.close()
+
+
+def _exit_with(work, *args) -> None:
+    """Run ``work`` in a forked process, then end the process: it never returns into the stack it was forked in."""
+    code = 1
+    try:
+        code = work(*args)
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else 1
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        sys.__stderr__.flush()  # (not the kernel's sys.stderr: ipykernel's stream waits for a thread that is gone)
+        os._exit(code)
+
+
+def _run_kernel(conn: socket.socket) -> int:
+    """C: receive the request, wait to be put into the kernel's cgroups, build the namespaces, watch the kernel."""
+    _, fds, _, _ = socket.recv_fds(conn, 1, 1)
+    stream = conn.makefile("rwb", buffering=0)
+    request = json.loads(stream.readline())
+    stream.write(f"{os.getpid()}\n".encode())
+    if stream.readline().strip() != b"go":
+        return 1
+    _call("unshare", libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS))
+    _build_view(request["box"])
+    init = os.fork()
+    if init == 0:
+        _exit_with(_init, request, fds[0])
+    os.close(fds[0])
+    # (no threads after unshare(CLONE_NEWPID): the kernel allows none, so one select for both events)
+    if conn in select.select([conn, os.pidfd_open(init)], [], [])[0]:
+        os.kill(init, signal.SIGKILL)  # the launcher hung up (it ended the kernel, or died): end the namespace
+    _, status = os.waitpid(init, 0)
+    try:
+        stream.write(f"{os.waitstatus_to_exitcode(status)}\n".encode())
+    except OSError:
+        pass  # nobody is listening any more
+    return 0
+
+
+def _build_view(box: str) -> None:
+    """In the new mount namespace: the kernel's home and ipc/ in place, the shared temp folder replaced."""
+    temp = os.path.dirname(box)
+    mount(None, "/", None, MS_REC | MS_PRIVATE)
+    mount(f"{box}/home", os.environ["HOME"], None, MS_BIND | MS_REC)
+    mount(f"{box}/ipc", STAGING, None, MS_BIND)
+    unmount(temp)  # every other kernel's folder, and this server's socket
+    unmount(__file__)
+    for private in dict.fromkeys([temp, "/tmp", "/dev/shm"]):
+        mount("tmpfs", private, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
+    os.makedirs(f"{box}/ipc", mode=0o755)
+    mount(STAGING, f"{box}/ipc", None, MS_BIND)
+    unmount(STAGING)
+
+
+def _init(request: dict, stderr: int) -> int:
+    """Pid 1 of the kernel's namespace: a /proc of its own, then start the kernel and reap until it ends."""
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    unmount("/proc")
+    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    kernel = os.fork()
+    if kernel == 0:
+        _exit_with(_kernel, request, stderr)
+    os.close(stderr)
+    while True:
+        pid, status = os.wait()
+        if pid == kernel:
+            code = os.waitstatus_to_exitcode(status)
+            return code if code >= 0 else 128 - code
+
+
+def _kernel(request: dict, stderr: int) -> int:
+    """Become the student's kernel: own session, own user, no privileges, fresh random state; run ipykernel."""
+    os.setsid()
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd, target in ((devnull, 0), (devnull, 1), (stderr, 2)):
+        os.dup2(fd, target)
+    os.closerange(3, 65536)
+    os.chdir(os.path.join(os.environ["HOME"], "work"))
+    os.environ.update(request["env"])
+    for cap in range(LAST_CAP + 1):
+        if prctl(PR_CAPBSET_DROP, cap) != 0:
+            break
+    uid = request["uid"]
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+    _call("no_new_privs", prctl(PR_SET_NO_NEW_PRIVS, 1))
+    prctl(PR_SET_DUMPABLE, 1)  # as after an exec: its /proc entries belong to its user, as a cold kernel's do
+    name = ctypes.create_string_buffer(b"course-kernel")  # what ps shows
+    prctl(PR_SET_NAME, ctypes.addressof(name))
+    random.seed()
+    sys.modules["numpy"].random.seed()
+    sys.argv = ["ipykernel_launcher", "-f", f"{request['box']}/ipc/connection.json", *request["args"]]
+    from ipykernel import kernelapp
+    kernelapp.launch_new_instance()
+    return 0
+
+
+if __name__ == "__main__":
+    preload()
+    serve(sys.argv[1])
