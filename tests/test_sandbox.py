@@ -66,6 +66,8 @@ print(json.dumps({{
     "network": can(lambda: socket.create_connection(("127.0.0.1", {listener.getsockname()[1]}), timeout=2)),
     "secret": "do-not-leak" in repr(dict(os.environ)),
     "temp": os.listdir("/tmp"),
+    "privileges": {{k: v.strip() for k, v in (line.split(":", 1) for line in open("/proc/self/status"))
+                    if k.startswith("Cap") or k == "NoNewPrivs"}},
     "warm kernel server": can(lambda: socket.socket(socket.AF_UNIX).connect({server!r})),
 }}))
 """
@@ -78,8 +80,17 @@ print(json.dumps({{
     assert not any(seen[k] for k in ("repository", "solutions", "write runtime", "network", "secret",
                                      "warm kernel server"))
     assert len(seen["temp"]) <= 1, "only the folder that holds its own ipc/, no other kernel's"
+    privileges = seen["privileges"]
+    assert privileges.pop("NoNewPrivs") == "1" and set(privileges.values()) == {"0000000000000000"}, privileges
     assert not (tmp_path / "written-by-the-kernel").exists(), "the kernel writes to its copy, not the folder"
     assert not Path("/tmp/private").exists() and not Path(os.sys.prefix, "pwned").exists()
+
+
+def test_warm_kernels_start_with_fresh_random_state(tmp_path):
+    """Forked from one server, each kernel still draws its own numbers, as a fresh interpreter would."""
+    draws = [printed(run(tmp_path, "import random, numpy\nprint(random.random(), numpy.random.rand())")[0])
+             for _ in range(2)]
+    assert draws[0] != draws[1]
 
 
 @KERNELS
