@@ -16,6 +16,7 @@ from traitlets.config import Config
 from autograde import notes
 from autograde.sandbox import SandboxUnavailable, cgroups
 from autograde.sandbox.box import PREFIX, UID_BASE
+from autograde.sandbox.view import runtime_paths
 from autograde.sandbox.warm import shared
 from autograde.steps import ExecuteInSandbox
 from processes import stray_kernel_processes
@@ -66,6 +67,7 @@ print(json.dumps({{
     "network": can(lambda: socket.create_connection(("127.0.0.1", {listener.getsockname()[1]}), timeout=2)),
     "secret": "do-not-leak" in repr(dict(os.environ)),
     "temp": os.listdir("/tmp"),
+    "name": open("/proc/self/comm").read().strip(),
     "privileges": {{k: v.strip() for k, v in (line.split(":", 1) for line in open("/proc/self/status"))
                     if k.startswith("Cap") or k == "NoNewPrivs"}},
     "warm kernel server": can(lambda: socket.socket(socket.AF_UNIX).connect({server!r})),
@@ -75,11 +77,13 @@ print(json.dumps({{
     seen = json.loads(printed(nb))
     listener.close()
     assert seen["uid"] >= UID_BASE
+    assert (seen["name"] == "course-kernel") == warm, "the kernel is of the kind asked for"
     assert seen["pids"] <= 3, "its own PID namespace: an init, the kernel, and little else"
     assert seen["own copy"] == "the notebook's folder" and seen["course_lib"] and seen["write home"]
     assert not any(seen[k] for k in ("repository", "solutions", "write runtime", "network", "secret",
                                      "warm kernel server"))
-    assert len(seen["temp"]) <= 1, "only the folder that holds its own ipc/, no other kernel's"
+    runtime = {Path(p).parts[2] for p in runtime_paths() if Path(p).parts[1] == "tmp"}  # a checkout in /tmp
+    assert len(set(seen["temp"]) - runtime) <= 1, "only the folder that holds its own ipc/, no other kernel's"
     privileges = seen["privileges"]
     assert privileges.pop("NoNewPrivs") == "1" and set(privileges.values()) == {"0000000000000000"}, privileges
     assert not (tmp_path / "written-by-the-kernel").exists(), "the kernel writes to its copy, not the folder"

@@ -27,8 +27,8 @@ from pathlib import Path
 
 from ..lifetime import die_with_parent
 from .box import SERVER_PREFIX, Box
-from .view import HOME, NAMESPACES, bwrap_argv, font_cache, kernel_env, passed_env
-from .zygote import STAGING
+from .view import HOME, NAMESPACES, bwrap_argv, font_cache, kernel_env, passed_env, runtime_paths
+from .zygote import PARKING, STAGING
 
 ENV = "COURSE_SANDBOX_ZYGOTE"
 SERVER = Path(__file__).with_name("zygote.py")
@@ -43,13 +43,14 @@ class Zygote:
         temp = os.path.dirname(self.folder)
         matplotlib = self.folder / "matplotlib"  # its own writable copy of the font list (launcher.prepare)
         shutil.copytree(font_cache(), matplotlib)
-        mounts = [("--bind", temp, temp), ("--perms", "0755", "--dir", HOME),
+        mounts = [("--bind", temp, temp), ("--perms", "0755", "--dir", HOME), ("--perms", "0700", "--dir", PARKING),
                   ("--bind", str(matplotlib), f"{HOME}/.matplotlib"), ("--perms", "0700", "--dir", STAGING),
                   ("--ro-bind", str(SERVER), SERVER_INSIDE)]
         if temp != "/tmp":
             mounts.append(("--perms", "1777", "--tmpfs", "/tmp"))
         env = {**kernel_env(), "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
-        argv = bwrap_argv(NAMESPACES, mounts, env) + [sys.executable, SERVER_INSIDE, str(self.socket)]
+        argv = bwrap_argv(NAMESPACES, mounts, env) + [sys.executable, SERVER_INSIDE, str(self.socket),
+                                                      *outermost(runtime_paths())]
         self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                         preexec_fn=die_with_parent)
         if self.process.stdout.readline().strip() != b"ready":
@@ -63,6 +64,11 @@ class Zygote:
         self.process.kill()
         self.process.wait()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def outermost(paths: list[str]) -> list[str]:
+    """The mount points among ``paths`` that no other one contains (moving those moves the rest along)."""
+    return [p for p in paths if not any(q != p and os.path.commonpath([p, q]) == q for q in paths)]
 
 
 _shared: Zygote | None = None

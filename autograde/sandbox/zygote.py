@@ -41,12 +41,14 @@ import sys
 import traceback
 
 STAGING = "/run/course-ipc"  # where C holds the kernel's ipc/ while it replaces the temp folder
+PARKING = "/run/course-parking"  # where C holds parts of the runtime that live in a temp folder meanwhile
+RUNTIME: list[str] = []  # the read-only runtime's outermost mount points, as warm.py passes them
 PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "numpy", "sympy", "matplotlib.pyplot",
            "matplotlib_inline.backend_inline", "networkx")
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
-MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 4096, 16384, 1 << 18
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 2, 4, 8, 4096, 8192, 16384, 1 << 18
 MNT_DETACH = 2
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NAME, PR_SET_NO_NEW_PRIVS = 1, 4, 24, 15, 38
 LAST_CAP = 63  # PR_CAPBSET_DROP fails with EINVAL past the kernel's last capability: stop there
@@ -139,7 +141,7 @@ def _run_kernel(conn: socket.socket) -> int:
     if stream.readline().strip() != b"go":
         return 1
     _call("unshare", libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS))
-    _build_view(request["box"])
+    _build_view(request["box"], RUNTIME)
     init = os.fork()
     if init == 0:
         _exit_with(_init, request, fds[0])
@@ -155,19 +157,36 @@ def _run_kernel(conn: socket.socket) -> int:
     return 0
 
 
-def _build_view(box: str) -> None:
-    """In the new mount namespace: the kernel's home and ipc/ in place, the shared temp folder replaced."""
+def _build_view(box: str, runtime: list[str]) -> None:
+    """In the new mount namespace: the kernel's home and ipc/ in place, the shared temp folder replaced.
+
+    Parts of the read-only ``runtime`` that live in the temp folder or /tmp (a checkout under
+    /tmp, say) are moved aside while those are replaced, and back onto the private ones.
+    """
     temp = os.path.dirname(box)
     mount(None, "/", None, MS_REC | MS_PRIVATE)
     mount(f"{box}/home", os.environ["HOME"], None, MS_BIND | MS_REC)
     mount(f"{box}/ipc", STAGING, None, MS_BIND)
+    covered = [path for path in runtime if _under(path, temp) or _under(path, "/tmp")]
+    mount("tmpfs", PARKING, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700")
+    for n, path in enumerate(covered):
+        os.mkdir(f"{PARKING}/{n}")
+        mount(path, f"{PARKING}/{n}", None, MS_MOVE)
     unmount(temp)  # every other kernel's folder, and this server's socket
     unmount(__file__)
     for private in dict.fromkeys([temp, "/tmp", "/dev/shm"]):
         mount("tmpfs", private, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
+    for n, path in enumerate(covered):
+        os.makedirs(path, mode=0o755)
+        mount(f"{PARKING}/{n}", path, None, MS_MOVE)
+    unmount(PARKING)
     os.makedirs(f"{box}/ipc", mode=0o755)
     mount(STAGING, f"{box}/ipc", None, MS_BIND)
     unmount(STAGING)
+
+
+def _under(path: str, folder: str) -> bool:
+    return os.path.commonpath([path, folder]) == folder
 
 
 def _init(request: dict, stderr: int) -> int:
@@ -215,5 +234,6 @@ def _kernel(request: dict, stderr: int) -> int:
 
 
 if __name__ == "__main__":
+    RUNTIME[:] = sys.argv[2:]
     preload()
     serve(sys.argv[1])
