@@ -45,6 +45,7 @@ c.Sandbox.notebook_seconds = 600        # wall time for the whole notebook
 c.Sandbox.memory_bytes = 2 * 2**30      # the kernel and every process it starts, together
 c.Sandbox.processes = 64                # at once
 c.Sandbox.output_bytes = 16 * 2**20     # everything the notebook shows; counted as it arrives
+c.Sandbox.warm_kernels = True           # fork each kernel from a server with the imports done (sandbox/warm.py)
 
 c.Autograde.sanitize_preprocessors = [
     ClearOutput, RestoreLayout, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata]

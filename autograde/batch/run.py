@@ -24,7 +24,7 @@ from nbgrader.plugins import CsvExportPlugin
 from tqdm import tqdm
 from traitlets.config.loader import PyFileConfigLoader
 
-from ..sandbox import Sandbox, warm
+from ..sandbox import Sandbox
 from ..secret import load_secret
 from . import gradebook
 from .job import code_fingerprint, read_files, write_files
@@ -147,12 +147,11 @@ def run(root: Path, assignment: str, workers: int, force: bool = False, schedule
     sandbox = Sandbox(config=course.config)
     if scheduler is None and sandbox.enabled:
         Sandbox.check()  # here, before any job: one clear message instead of a failure per submission
-        if sandbox.warm_kernels:
-            warm.ensure_server()  # before the jobs' fork server starts, so that all their kernels come from it
     todo, failed, started = plan(course, force), {}, time.monotonic()
     with Gradebook(course.db_url) as gb:
         kept = {student: gradebook.carried(gb, assignment, student) for student in todo}
-    pool = Local(course.data(), workers) if scheduler is None else Cluster(course.data(), scheduler)
+    pool = (Local(course.data(), workers, warm_kernels=sandbox.enabled and sandbox.warm_kernels)
+            if scheduler is None else Cluster(course.data(), scheduler))
     try:
         futures = {pool.submit({"student": s, "files": files, "kept": kept[s]}): s for s, files in todo.items()}
         with tqdm(total=len(todo), unit="submission", desc=f"grading {assignment}", dynamic_ncols=True) as bar:

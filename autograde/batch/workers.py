@@ -2,7 +2,8 @@
 
 Local: each worker is a job process forked from a warm server (multiprocessing's
 forkserver, with nbgrader and the steps already imported) that grades one
-submission after another, so a job pays for no start-up. The job process never
+submission after another, so a job pays for no start-up; all their kernels fork
+from one warm kernel server (sandbox/warm.py). The job process never
 runs student code (kernels run in the sandbox), and a job leaves the process as
 it found it (job.py). A job process that dies fails only the submission it was
 grading; the next job gets a fresh one. Up to ``workers`` jobs run at once.
@@ -24,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from sqlalchemy.exc import SAWarning
 
 from ..lifetime import die_with_parent
+from ..sandbox import warm
 from .job import grade
 
 
@@ -40,8 +42,10 @@ def _serve(conn, course: dict) -> None:
 
 
 class Local:
-    def __init__(self, course: dict, workers: int):
+    def __init__(self, course: dict, workers: int, warm_kernels: bool = True):
         self.course, self.workers = course, workers
+        if warm_kernels:  # before the fork server starts: every job's kernels then come from this one server
+            warm.ensure_server()
         self.context = multiprocessing.get_context("forkserver")
         self.context.set_forkserver_preload([f"{__package__}.preload"])
         self.pool = ThreadPoolExecutor(workers)
