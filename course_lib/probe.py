@@ -59,14 +59,19 @@ def time_limit(seconds: float):
         yield False
         return
 
+    armed = True
+
     def on_alarm(signum, frame):
-        raise _Timeout
+        if armed:
+            raise _Timeout
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    # Again every 0.1 s: a _Timeout raised inside a __del__ or a weakref callback is swallowed by Python.
+    signal.setitimer(signal.ITIMER_REAL, seconds, 0.1)
     try:
         yield True
     finally:
+        armed = False
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
 
