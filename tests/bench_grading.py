@@ -177,9 +177,10 @@ def main() -> None:
     print(f"\nbatch with {w} workers / stock serial:   {parallel / stock_wall:.2f}")
     print(f"batch serial / stock serial:             {serial / stock_wall:.2f}")
     print(f"overhead over plain execution, serial:  {(serial - plain) / n:.2f} s per submission")
-    cold, warm, unsandboxed = kernel_start(True, False, 9), kernel_start(True, True, 9), kernel_start(False, False, 9)
-    print(f"kernel start to first reply (median of 9, after one): {unsandboxed:.2f} s without the sandbox, "
-          f"{cold:.2f} s cold in it ({cold - unsandboxed:+.2f} s), {warm:.2f} s warm in it ({warm - unsandboxed:+.2f} s)")
+    bare, cold, warm = (kernel_start(sandboxed, warm, 9) for sandboxed, warm in ((False, False), (True, False),
+                                                                                  (True, True)))
+    print(f"kernel start to first reply (median of 9, after one): {bare:.2f} s without the sandbox,\n"
+          f"  {cold:.2f} s cold in it ({cold - bare:+.2f} s), {warm:.2f} s warm in it ({warm - bare:+.2f} s)")
     print(f"one runaway notebook: {rows[-1]['wall'] - rows[-2]['wall']:+.1f} s over an honest one, for a "
           f"{NOTEBOOK_SECONDS} s budget ({rows[-1]['wall']:.1f} s batch wall time)")
 

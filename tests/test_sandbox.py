@@ -17,7 +17,7 @@ from autograde import notes
 from autograde.sandbox import SandboxUnavailable, cgroups
 from autograde.sandbox.box import PREFIX, UID_BASE
 from autograde.sandbox.view import runtime_paths
-from autograde.sandbox.warm import shared
+from autograde.sandbox import warm
 from autograde.steps import ExecuteInSandbox
 from processes import stray_kernel_processes
 
@@ -47,7 +47,7 @@ def test_the_kernel_sees_only_the_runtime_and_its_own_copy(tmp_path, monkeypatch
     monkeypatch.setenv("COURSE_GRADER_SECRET", "do-not-leak")
     (tmp_path / "data.txt").write_text("the notebook's folder")
     listener = socket.create_server(("127.0.0.1", 0))
-    server = str(shared().socket)
+    server = str(warm.shared().socket)
     facts = f"""import json, os, socket, sys
 def can(action):
     try:
@@ -88,6 +88,15 @@ print(json.dumps({{
     assert privileges.pop("NoNewPrivs") == "1" and set(privileges.values()) == {"0000000000000000"}, privileges
     assert not (tmp_path / "written-by-the-kernel").exists(), "the kernel writes to its copy, not the folder"
     assert not Path("/tmp/private").exists() and not Path(os.sys.prefix, "pwned").exists()
+
+
+def test_without_a_warm_kernel_server_kernels_start_cold(tmp_path, monkeypatch):
+    monkeypatch.delenv(warm.ENV, raising=False)
+    monkeypatch.setattr(warm, "_shared", None)
+    monkeypatch.setattr(warm, "SERVER", tmp_path / "missing.py")  # so the server cannot start
+    with pytest.warns(RuntimeWarning, match="kernels start cold: the warm kernel server did not start"):
+        nb, _ = run(tmp_path, "print(open('/proc/self/comm').read().strip())")
+    assert printed(nb).strip() not in ("", "course-kernel")
 
 
 def test_warm_kernels_start_with_fresh_random_state(tmp_path):

@@ -23,6 +23,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
 from ..lifetime import die_with_parent
@@ -53,9 +54,10 @@ class Zygote:
                                                       *outermost(runtime_paths())]
         self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                         preexec_fn=die_with_parent)
-        if self.process.stdout.readline().strip() != b"ready":
+        started = select.select([self.process.stdout], [], [], STARTUP_SECONDS)[0]
+        if not started or self.process.stdout.readline().strip() != b"ready":
             self.close()
-            raise OSError("the warm kernel server did not start (its error is above)")
+            raise OSError(f"the warm kernel server did not start within {STARTUP_SECONDS} s (its error is above)")
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -85,11 +87,18 @@ def shared() -> Zygote:
 
 
 def ensure_server() -> None:
-    """Point $COURSE_SANDBOX_ZYGOTE at a server: the one whoever started us named, else this process's own."""
+    """Point $COURSE_SANDBOX_ZYGOTE at a server: the one whoever started us named, else this process's own.
+
+    If none can be started, say why and leave the variable unset: kernels then start cold.
+    """
     given = os.environ.get(ENV)
     if given and not (_shared and given == str(_shared.socket)) and os.path.exists(given):
         return  # a batch's jobs share the coordinator's server (batch/workers.py)
-    os.environ[ENV] = str(shared().socket)
+    try:
+        os.environ[ENV] = str(shared().socket)
+    except OSError as e:
+        os.environ.pop(ENV, None)
+        warnings.warn(f"kernels start cold: {e}", RuntimeWarning, stacklevel=2)
 
 
 class WarmKernel:
