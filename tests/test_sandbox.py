@@ -17,7 +17,7 @@ from autograde import notes
 from autograde.sandbox import SandboxUnavailable, cgroups
 from autograde.sandbox.box import PREFIX, UID_BASE
 from autograde.sandbox.view import runtime_paths
-from autograde.sandbox import warm
+from autograde.sandbox import warm as warm_kernels
 from autograde.steps import ExecuteInSandbox
 from processes import stray_kernel_processes
 
@@ -47,7 +47,7 @@ def test_the_kernel_sees_only_the_runtime_and_its_own_copy(tmp_path, monkeypatch
     monkeypatch.setenv("COURSE_GRADER_SECRET", "do-not-leak")
     (tmp_path / "data.txt").write_text("the notebook's folder")
     listener = socket.create_server(("127.0.0.1", 0))
-    server = str(warm.shared().socket)
+    server = str(warm_kernels.shared().socket)
     facts = f"""import json, os, socket, sys
 def can(action):
     try:
@@ -91,9 +91,9 @@ print(json.dumps({{
 
 
 def test_without_a_warm_kernel_server_kernels_start_cold(tmp_path, monkeypatch):
-    monkeypatch.delenv(warm.ENV, raising=False)
-    monkeypatch.setattr(warm, "_shared", None)
-    monkeypatch.setattr(warm, "SERVER", tmp_path / "missing.py")  # so the server cannot start
+    monkeypatch.delenv(warm_kernels.ENV, raising=False)
+    monkeypatch.setattr(warm_kernels, "_shared", None)
+    monkeypatch.setattr(warm_kernels, "SERVER", tmp_path / "missing.py")  # so the server cannot start
     with pytest.warns(RuntimeWarning, match="kernels start cold: the warm kernel server did not start"):
         nb, _ = run(tmp_path, "print(open('/proc/self/comm').read().strip())")
     assert printed(nb).strip() not in ("", "course-kernel")

@@ -38,6 +38,8 @@ STARTUP_SECONDS = 120
 
 
 class Zygote:
+    """The warm kernel server, running in its sandbox until ``close`` or until its starter dies."""
+
     def __init__(self):
         self.folder = Path(tempfile.mkdtemp(prefix=f"{SERVER_PREFIX}{os.getpid()}-"))
         self.socket = self.folder / "socket"
@@ -79,10 +81,12 @@ _shared: Zygote | None = None
 def shared() -> Zygote:
     """This process's warm kernel server, started at the first call (and again if it died)."""
     global _shared
-    if _shared is None or not _shared.alive():
-        if _shared is None:
-            atexit.register(lambda: _shared and _shared.close())
+    if _shared is not None and not _shared.alive():
+        _shared.close()
+        _shared = None
+    if _shared is None:
         _shared = Zygote()
+        atexit.register(_shared.close)
     return _shared
 
 
