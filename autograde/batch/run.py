@@ -25,6 +25,7 @@ from tqdm import tqdm
 from traitlets.config.loader import PyFileConfigLoader
 
 from ..sandbox import Sandbox
+from ..sandbox.box import sweep
 from ..secret import load_secret
 from . import gradebook
 from .job import code_fingerprint, read_files, write_files
@@ -147,6 +148,7 @@ def run(root: Path, assignment: str, workers: int, force: bool = False, schedule
     sandbox = Sandbox(config=course.config)
     if scheduler is None and sandbox.enabled:
         Sandbox.check()  # here, before any job: one clear message instead of a failure per submission
+        sweep()  # the sandbox folders and kernel servers of batches that were killed
     todo, failed, started = plan(course, force), {}, time.monotonic()
     with Gradebook(course.db_url) as gb:
         kept = {student: gradebook.carried(gb, assignment, student) for student in todo}
