@@ -29,7 +29,7 @@ class Sandbox(Configurable):
     output_bytes = Integer(16 * 2**20, help="Bytes of output one notebook may produce.").tag(config=True)
     warm_kernels = Bool(True, help="Fork kernels from a server that has already imported what they need "
                                    "(autograde/sandbox/warm.py), instead of starting each from a fresh "
-                                   "interpreter: about 1.5 CPU s less per notebook.").tag(config=True)
+                                   "interpreter, whose imports cost a small notebook most of its time.").tag(config=True)
 
     def limits(self) -> dict:
         """What the launcher enforces, as written into the kernel's spec.json."""
