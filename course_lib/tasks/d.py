@@ -136,7 +136,10 @@ class D2(_Practice):
             rule, state, steps = answer[name], {}, []
             try:
                 for g in public_gradients():
-                    steps.append(np.asarray(_called(f"the rule {name!r}", rule, g.copy(), state, ETA), float))
+                    step = _called(f"the rule {name!r}", rule, g.copy(), state, ETA)
+                    if step is None:
+                        raise AnswerError(f"the rule {name!r} returned None (a missing return?)")
+                    steps.append(np.asarray(step, dtype=np.float64))
                 out[name] = array_answer(f"the rule {name!r}", np.array(steps), 10_000)
             except AnswerError as e:
                 out[name] = {"error": str(e)}
@@ -155,8 +158,8 @@ class D2(_Practice):
             g = public_gradients()
             expected = rule_steps(name, g)
             if steps.shape != expected.shape:
-                fb.add(name, "wrong", f"each step must have the shape of the gradient {g.shape[1:]}, "
-                                      f"got {steps.shape[1:]}")
+                fb.add(name, "wrong", f"each step must have the shape of the gradient "
+                                      f"({gradcheck.shape_text(g.shape[1:])}), not {gradcheck.shape_text(steps.shape[1:])}")
             elif gradcheck.relative_error(steps, expected) < 1e-9:
                 right += 1
                 fb.add(name, "ok", "takes the steps of the rule")
