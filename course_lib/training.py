@@ -204,6 +204,18 @@ def _not_ready(what: str, error: Exception) -> None:
     print(f"{what}: skipped ({reason})")
 
 
+def _for_each_rule(etas: dict, run) -> dict:
+    """name -> run(name, eta) for each rule; one whose run fails (the student's code: not written yet,
+    an exception) is reported in one line and left out, and the others go on."""
+    out = {}
+    for name, eta in etas.items():
+        try:
+            out[name] = run(name, eta)
+        except Exception as e:
+            _not_ready(name, e)
+    return out
+
+
 def compare_descents(make_graph, rules: dict, etas: dict = ROSENBROCK_ETAS) -> dict:
     """rule name -> path of its descent with the gradient of ``make_graph()``'s labels; a graph or
     rule that is not written yet (or fails) is reported in one line and left out."""
@@ -212,13 +224,7 @@ def compare_descents(make_graph, rules: dict, etas: dict = ROSENBROCK_ETAS) -> d
     except (NotImplementedError, GraphGradientError) as e:
         _not_ready("the descents", e)
         return {}
-    paths = {}
-    for name, eta in etas.items():
-        try:
-            paths[name] = descend(gradient, rules[name], eta)
-        except Exception as e:  # the student's rule: report and go on with the others
-            _not_ready(name, e)
-    return paths
+    return _for_each_rule(etas, lambda name, eta: descend(gradient, rules[name], eta))
 
 
 def plot_descents(paths: dict, etas: dict = ROSENBROCK_ETAS):
@@ -257,13 +263,8 @@ def compare_training(answer: dict, rules: dict, etas: dict = MLP_ETAS, seed: int
     except Exception as e:
         _not_ready("the training", e)
         return {}
-    histories = {}
-    for name, eta in etas.items():
-        try:
-            histories[name] = train(answer["forward"], answer["backward"], start, rules[name], eta, X, y)
-        except Exception as e:  # the student's code: report and go on with the others
-            _not_ready(name, e)
-    return histories
+    return _for_each_rule(etas, lambda name, eta: train(answer["forward"], answer["backward"], start,
+                                                        rules[name], eta, X, y))
 
 
 def plot_training(histories: dict, etas: dict = MLP_ETAS):

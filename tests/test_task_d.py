@@ -324,3 +324,15 @@ def test_the_pre_convert_hook_drops_practice_notebooks_in_place():
     same = notebooks
     skip_practice_notebooks(assignment="sheet03", student="s", notebooks=notebooks)
     assert same == ["sub/a_vanishing_gradient.ipynb", "sub/c_mlp_jacobians.ipynb"]
+
+
+def test_the_course_config_hands_the_hook_to_autograde_as_the_batch_builds_it():
+    # autograde/batch/job.py: CourseDirectory(config=...) and NbGraderAPI(config=...), which makes Autograde(parent=api)
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.converters import Autograde
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
+    api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+    assert Autograde(coursedir=api.coursedir, parent=api).pre_convert_hook is skip_practice_notebooks
