@@ -20,6 +20,7 @@ from nbgrader.preprocessors import (  # noqa: E402
     IgnorePattern, LimitOutput, OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
 
 from autograde.feedback_exporter import FeedbackExporter  # noqa: E402
+from autograde.practice import skip_practice_notebooks  # noqa: E402
 from autograde.steps import (  # noqa: E402
     ExecuteInSandbox, JudgeAnswers, RestoreLayout, SaveExtraCredit, WriteGraderRequests)
 
@@ -49,6 +50,8 @@ c.Sandbox.warm_kernels = True           # fork each kernel from a server with th
 
 c.Autograde.sanitize_preprocessors = [
     ClearOutput, RestoreLayout, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata]
+# Practice notebooks (d_…) have no graded cells: autograde leaves them out instead of running them.
+c.Autograde.pre_convert_hook = skip_practice_notebooks
 c.Autograde.autograde_preprocessors = [
     WriteGraderRequests,
     ExecuteInSandbox,           # the kernel runs in autograde/sandbox, within c.Sandbox's limits

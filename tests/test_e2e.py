@@ -100,6 +100,12 @@ def test_export_has_a_row_per_student_with_the_autograded_total(graded):
     assert float(rows["blank"]["score"]) == 0
 
 
+def test_practice_notebooks_are_handed_out_but_never_run_by_the_grader(graded):
+    assert (graded.path / "exercises" / ASSIGNMENT / "d_training_with_your_gradients.ipynb").exists()
+    assert list((graded.path / "autograde" / "autograded").rglob("d_*.ipynb")) == []
+    assert list((graded.path / "autograde" / "feedback").rglob("d_*.html")) == []
+
+
 def test_release_holds_no_solution_or_hidden_test(graded):
     for path in (graded.path / "exercises" / ASSIGNMENT).glob("*.ipynb"):
         source = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells)

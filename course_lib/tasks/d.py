@@ -1,0 +1,395 @@
+r"""Practice notebook (d), ungraded: training with your own gradients.
+
+d1  ``my_graph`` — a function returning the task-(b) graph of the Rosenbrock function.
+    The reverse sweep over its labels must give ∇f, or the descent goes astray; when it
+    does not, task b2's own check says which edge is wrong.
+d2  ``rules`` — {"gradient descent", "momentum", "vario eta", "adam"}: each a learning rule
+    ``rule(g, state, eta) -> Δw`` (see course_lib.training), run on a fixed gradient sequence:
+
+        gradient descent   Δw = −η g
+        momentum           v_0 = 0, v_{t+1} = β v_t + g_t, Δw = −η v_{t+1}, β = 0.9
+        vario eta          m_{t+1} = β m_t + (1−β) g_t, s_{t+1} = β s_t + (1−β)(g_t − m_{t+1})²,
+                           Δw = −η g_t / (√s_{t+1} + ε), β = 0.9, ε = 1e-8
+        adam               m, v as exponential averages of g and g² (β1 = 0.9, β2 = 0.999),
+                           bias-corrected by 1 − β^t, Δw = −η m̂ / (√v̂ + ε), ε = 1e-8
+
+d3  ``{"init": init_params, "forward": forward, "backward": backward}`` for the 2-layer-tanh,
+    softmax MLP on a batch (one sample per column, mean cross-entropy, labels 1-based):
+    the loss against the definition, every parameter's gradient against central differences
+    (task c's relative-error bands), the wrong layers named from the loss backwards; the
+    initialisation uniform in (−r, r) with r = 3/√n, n the layer's fan-in.
+d4  ``my_chains`` — a function returning the c2 answer; its chains for ∇_x L and ∇_{b1} L,
+    multiplied out, against reverse-mode autodiff (PyTorch, else autograd).
+
+Nothing here is graded: ``judge`` refuses. A function that still raises NotImplementedError
+(the blank release) is reported as "not answered yet", never as a traceback.
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from .. import gradcheck, mlp, training
+from ..answers import array_from_data
+from ..bounded import bounded
+from ..feedback import Feedback
+from ..probe import rng_for
+from . import AnswerError, Task, get
+from .c import C2, CHAIN_TARGETS, array_answer, check_chain
+
+
+class _Practice(Task):
+    def judge(self, data, request, key, rng):
+        raise NotImplementedError("practice parts are not graded")
+
+
+def _called(what: str, fn, *args):
+    """fn(*args) bounded; AnswerError with the reason (not answered yet, a time-out, an exception)."""
+    if not callable(fn):
+        raise AnswerError(f"{what} should be a function")
+    result, error = bounded(what, lambda: fn(*args))
+    if error:
+        raise AnswerError(error)
+    return result
+
+
+# ================================================================== d1: the graph's gradient
+class D1(_Practice):
+    id = "d1"
+    title = "d1: ∇f from your graph's labels"
+
+    def encode(self, answer, request):
+        graph = _called("my_graph()", answer) if callable(answer) else answer
+        return get("b2").encode(graph, {})
+
+    def self_check(self, data, request):
+        labels = get("b2").self_check(data, {})
+        fb = Feedback(self.id)
+        if labels.passed:
+            fb.credit = 1.0
+            return fb.add("∇f", "ok", "the reverse sweep over your labels gives ∇f: the descents below use it")
+        fb.add("∇f", "wrong", "your labels do not give ∇f, so the descents below follow another field and go "
+                              "astray; this is what b2's check says about the edges:")
+        fb.findings += [f for f in labels.findings if f.status != "ok"]
+        return fb
+
+
+# ================================================================== d2: the learning rules
+RULES = ("gradient descent", "momentum", "vario eta", "adam")
+BETA, BETA1, BETA2, EPS = 0.9, 0.9, 0.999, 1e-8
+ETA = 0.1
+
+
+def rule_steps(name: str, gradients: np.ndarray, eta: float = ETA, variant: str = "") -> np.ndarray:
+    """The steps Δw_1 … Δw_T the rule takes for the rows of ``gradients``; ``variant`` is a typical slip."""
+    g = np.asarray(gradients, dtype=np.float64)
+    t = np.arange(1, len(g) + 1).reshape(-1, *[1] * (g.ndim - 1))
+
+    def average(values, beta, weight):   # a_t = beta a_{t−1} + weight x_t from a_0 = 0, for every t
+        out, a = [], 0.0
+        for v in values:
+            a = beta * a + weight * v
+            out.append(a)
+        return np.array(out)
+
+    if name == "gradient descent":
+        return -eta * g
+    if name == "momentum":
+        velocity = average(g, BETA, 1 - BETA if variant == "average" else 1.0)
+        if variant == "old velocity":
+            velocity = np.concatenate([np.zeros_like(g[:1]), velocity[:-1]])
+        return -eta * velocity
+    if name == "vario eta":
+        mean = average(g, BETA, 1 - BETA)
+        spread = average((g - mean) ** 2, BETA, 1 - BETA)
+        return -eta * g / (np.sqrt(spread) + EPS)
+    first, second = average(g, BETA1, 1 - BETA1), average(g ** 2, BETA2, 1 - BETA2)
+    if variant != "no bias correction":
+        first, second = first / (1 - BETA1 ** t), second / (1 - BETA2 ** t)
+    return -eta * first / (np.sqrt(second) + EPS)
+
+
+SLIPS = {   # rule -> [(variant, what it means)]
+    "momentum": [("average", "v is an average, βv + (1 − β)g; here v_{t+1} = βv_t + g_t, without the factor 1 − β"),
+                 ("old velocity", "the step uses v_t, the velocity before this step's gradient is added")],
+    "adam": [("no bias correction", "the averages m and v are not divided by 1 − β^t (the bias correction), "
+                                    "so the first steps are far too short")],
+}
+
+
+@functools.lru_cache(maxsize=1)
+def public_gradients() -> np.ndarray:
+    """Eight gradients of shape (2, 3), of changing size and sign, as a descent might meet them."""
+    return rng_for("public", "d2").normal(0, 1, (8, 2, 3)) * np.array([1.0, 30.0])[:, None]
+
+
+class D2(_Practice):
+    id = "d2"
+    title = "d2: the learning rules"
+
+    def encode(self, answer, request):
+        if not isinstance(answer, dict) or set(RULES) - set(answer):
+            raise AnswerError(f"d2 expects a dict with the keys {', '.join(repr(r) for r in RULES)}")
+        out = {}
+        for name in RULES:
+            rule, state, steps = answer[name], {}, []
+            try:
+                for g in public_gradients():
+                    step = _called(f"the rule {name!r}", rule, g.copy(), state, ETA)
+                    if step is None:
+                        raise AnswerError(f"the rule {name!r} returned None (a missing return?)")
+                    steps.append(np.asarray(step, dtype=np.float64))
+                out[name] = array_answer(f"the rule {name!r}", np.array(steps), 10_000)
+            except AnswerError as e:
+                out[name] = {"error": str(e)}
+            except (TypeError, ValueError) as e:
+                out[name] = {"error": f"the rule {name!r} returned steps of the wrong shape ({e})"}
+        return out
+
+    def self_check(self, data, request):
+        fb = Feedback(self.id)
+        right = 0
+        for name in RULES:
+            if "error" in data[name]:
+                fb.add(name, "invalid", data[name]["error"])
+                continue
+            steps = array_from_data(data[name])
+            g = public_gradients()
+            expected = rule_steps(name, g)
+            if steps.shape != expected.shape:
+                fb.add(name, "wrong", f"each step must have the shape of the gradient "
+                                      f"({gradcheck.shape_text(g.shape[1:])}), not {gradcheck.shape_text(steps.shape[1:])}")
+            elif gradcheck.relative_error(steps, expected) < 1e-9:
+                right += 1
+                fb.add(name, "ok", "takes the steps of the rule")
+            else:
+                fb.add(name, "wrong", _rule_slip(name, steps, g))
+        fb.credit = right / len(RULES)
+        return fb
+
+
+def _rule_slip(name: str, steps: np.ndarray, g: np.ndarray) -> str:
+    """What is wrong with the steps: the first of a small list of diagnoses that fits."""
+    expected = rule_steps(name, g)
+    if gradcheck.relative_error(steps, -expected) < 1e-9:
+        return "the steps go uphill: Δw must point against the gradient"
+    for variant, meaning in SLIPS.get(name, []):
+        if gradcheck.relative_error(steps, rule_steps(name, g, variant=variant)) < 1e-9:
+            return meaning
+    first = next(k for k in range(len(g)) if gradcheck.relative_error(steps[k], expected[k]) >= 1e-9)
+    if first > 0:
+        return f"the first {first} step(s) are right, step {first + 1} is not: is the state kept correctly?"
+    return "the first step is already wrong"
+
+
+# ================================================================== d3: forward and backward of the MLP
+CHECK_SIZES = (3, 5, 4, 3)
+CHECK_BATCH = 6
+INIT_SIZES = (400, 100, 25, 3)
+LAYERS = ("3", "2", "1")   # from the loss backwards: the order in which backward computes them
+
+
+@functools.lru_cache(maxsize=1)
+def public_batch():
+    """A small network (weights N(0, 1/fan-in), biases N(0, 0.1²)) and a batch: (params, X, y)."""
+    rng = rng_for("public", "d3")
+    n = CHECK_SIZES
+    params = {}
+    for layer in (1, 2, 3):
+        params[f"W{layer}"] = rng.normal(0, 1 / np.sqrt(n[layer - 1]), (n[layer], n[layer - 1]))
+        params[f"b{layer}"] = rng.normal(0, 0.1, n[layer])
+    return params, rng.uniform(-1, 1, (n[0], CHECK_BATCH)), rng.integers(1, n[3] + 1, CHECK_BATCH)
+
+
+def batch_loss(params: dict, X, y) -> float:
+    """Mean over the columns of −log softmax(o3)_y, written as log-sum-exp (the trusted reference)."""
+    z = X
+    for layer in ("1", "2"):
+        z = np.tanh(params["W" + layer] @ z + params["b" + layer][:, None])
+    o3 = params["W3"] @ z + params["b3"][:, None]
+    top = o3.max(axis=0)
+    picked = o3[np.asarray(y) - 1, np.arange(o3.shape[1])]
+    return float(np.mean(top + np.log(np.exp(o3 - top).sum(axis=0)) - picked))
+
+
+def numeric_gradient(name: str, params: dict, X, y) -> np.ndarray:
+    """∂ batch_loss / ∂ params[name] by central differences, in the parameter's shape."""
+    value = params[name]
+
+    def loss_of(columns):
+        return np.array([batch_loss({**params, name: c.reshape(value.shape)}, X, y) for c in columns.T])
+    return gradcheck.numeric_jacobian(loss_of, value).reshape(value.shape)
+
+
+class D3(_Practice):
+    id = "d3"
+    title = "d3: forward, backward and the initialisation"
+
+    def encode(self, answer, request):
+        keys = ("init", "forward", "backward")
+        if not isinstance(answer, dict) or set(keys) - set(answer):
+            raise AnswerError(f"d3 expects a dict with the keys {', '.join(keys)}")
+        params, X, y = public_batch()
+        out = {}
+        try:
+            loss, cache = _called("forward", answer["forward"], _copy(params), X.copy(), y.copy())
+            out["loss"] = float(loss)
+            grads = _called("backward", answer["backward"], _copy(params), cache, y.copy())
+            if not isinstance(grads, dict):
+                raise AnswerError("backward should return a dict from parameter names (W1 … b3) to gradients")
+            out["grads"] = {k: array_answer(f"the gradient of {k}", grads[k], 10_000) if k in grads
+                            else {"error": f"backward's result has no entry {k}"} for k in params}
+        except (AnswerError, TypeError, ValueError) as e:
+            out["backprop_error"] = str(e)
+        try:
+            drawn = _called("init_params", answer["init"], INIT_SIZES, np.random.default_rng(0))
+            out["init"] = {k: array_answer(k, drawn[k], 10**6) for k in params}
+        except (AnswerError, TypeError, KeyError) as e:
+            out["init"] = {"error": str(e) if not isinstance(e, KeyError) else f"init_params gave no {e}"}
+        return out
+
+    def self_check(self, data, request):
+        fb = Feedback(self.id)
+        if "backprop_error" in data:   # not "error": check() would take that for the whole answer
+            fb.add("forward/backward", "invalid", data["backprop_error"])
+        else:
+            self._backprop(fb, data)
+        self._init(fb, data["init"])
+        fb.credit = 0.0 if any(f.status != "ok" for f in fb.findings) else 1.0
+        return fb
+
+    def _backprop(self, fb, data):
+        params, X, y = public_batch()
+        loss_error = abs(data["loss"] - batch_loss(params, X, y)) / batch_loss(params, X, y)
+        if not loss_error < 1e-9:
+            fb.add("forward", "wrong", "the loss is not the mean cross-entropy −log z3_y over the batch "
+                                       f"(relative error {loss_error:.1e})")
+            return
+        fb.add("forward", "ok", "the loss is the mean cross-entropy of the batch")
+        verdicts = {}
+        for name, given in data["grads"].items():
+            if "error" in given:
+                verdicts[name] = ("invalid", given["error"])
+                continue
+            got, want = array_from_data(given), numeric_gradient(name, params, X, y)
+            verdicts[name] = (("wrong", f"has the shape {gradcheck.shape_text(got.shape)}, not "
+                                        f"{gradcheck.shape_text(want.shape)} like {name}")
+                              if got.shape != want.shape else gradcheck.report(gradcheck.relative_error(got, want)))
+        fb.add("backward", *_layer_verdict(verdicts))
+        for name, (status, message) in verdicts.items():
+            fb.add(name, status, message)
+
+    def _init(self, fb, drawn):
+        if "error" in drawn:
+            return fb.add("init_params", "invalid", drawn["error"])
+        for k, d in drawn.items():
+            if "error" in d:
+                return fb.add("init_params", "invalid", d["error"])
+        n = INIT_SIZES
+        for layer in (1, 2, 3):
+            W, b = array_from_data(drawn[f"W{layer}"]), array_from_data(drawn[f"b{layer}"])
+            if W.shape != (n[layer], n[layer - 1]) or b.shape != (n[layer],):
+                return fb.add("init_params", "wrong", f"for sizes {INIT_SIZES} layer {layer} should have W{layer} "
+                              f"of shape {n[layer]}×{n[layer - 1]} and b{layer} of {n[layer]}")
+            r = 3 / np.sqrt(n[layer - 1])
+            if np.abs(W).max() > r:
+                return fb.add("init_params", "wrong", f"W{layer} has entries beyond ±r, r = 3/√n with n = "
+                                                      f"{n[layer - 1]}, its fan-in")
+            if np.abs(W).max() < 0.9 * r or abs(np.std(W) - r / np.sqrt(3)) > 0.1 * r:
+                return fb.add("init_params", "wrong", f"W{layer} does not fill (−r, r) evenly, r = 3/√n with "
+                                                      f"n = {n[layer - 1]}, its fan-in")
+        fb.add("init_params", "ok", "uniform in (−r, r) with r = 3/√(fan-in)")
+
+
+def _copy(params):
+    return {k: v.copy() for k, v in params.items()}
+
+
+def _layer_verdict(verdicts: dict) -> tuple[str, str]:
+    """One sentence on backward: the first layer, from the loss back, whose gradients are off."""
+    right = []
+    for layer in LAYERS:
+        names = [f"W{layer}", f"b{layer}"]
+        off = [n for n in names if verdicts[n][0] != "ok"]
+        if off:
+            below = [n for lower in LAYERS[LAYERS.index(layer) + 1:] for n in (f"W{lower}", f"b{lower}")
+                     if verdicts[n][0] != "ok"]
+            text = f"the gradient of {' and '.join(off)} {'is' if len(off) == 1 else 'are'} off"
+            text += f"; {' and '.join(right)} are right" if right else " (the layer nearest the loss)"
+            if below:
+                text += f"; {', '.join(below)} follow from it and are off too"
+            return "wrong", text
+        right += names
+    return "ok", "every gradient agrees with central differences"
+
+
+# ================================================================== d4: the chain of Jacobians against autodiff
+AUTODIFF_SIZES = (12, 8, 8, 4)
+AGREE = 1e-10
+
+
+@functools.lru_cache(maxsize=1)
+def public_network() -> dict:
+    return mlp.random_network(AUTODIFF_SIZES, rng_for("public", "d4"))
+
+
+class D4(_Practice):
+    id = "d4"
+    title = "d4: your chain of Jacobians against autodiff"
+
+    def encode(self, answer, request):
+        chains = _called("my_chains()", answer) if callable(answer) else answer
+        return C2().encode(chains, {"networks": [mlp.network_to_data(public_network())]})
+
+    def self_check(self, data, request):
+        fb = Feedback(self.id)
+        backend = training.autodiff_backend()
+        if backend is None:
+            return fb.add("autodiff", "invalid", "no autodiff library is installed: pip install autograd "
+                                                 "(or course_lib[torch] for PyTorch)")
+        fb.add("autodiff", "info", f"the reference gradients come from {LIBRARY[backend]}")
+        reference = training.autodiff_gradients(public_network(), backend)
+        agree = 0
+        for grad, target in CHAIN_TARGETS.items():
+            status, message = _compare_chain(data, grad, reference[target])
+            agree += status == "ok"
+            fb.add(grad, status, message)
+        fb.credit = agree / len(CHAIN_TARGETS)
+        return fb
+
+
+LIBRARY = {"torch": "PyTorch (loss.backward())", "autograd": "HIPS autograd (autograd.grad)"}
+
+
+def chain_product(data: dict, grad: str) -> np.ndarray:
+    """The chain's factors, as computed on the public network, multiplied out; AnswerError if they cannot be."""
+    names = data["chains"][grad]
+    problem = check_chain(names, data["layout"], CHAIN_TARGETS[grad], data["factors"])
+    if problem:
+        raise AnswerError(problem)
+    arrays = []
+    for name in names:
+        entry = data["cases"][0][name]
+        if "error" in entry:
+            raise AnswerError(entry["error"])
+        arrays.append(array_from_data(entry))
+    problem = gradcheck.product_shape_problem(names, [a.shape for a in arrays])
+    if problem:
+        raise AnswerError(problem)
+    return functools.reduce(np.matmul, arrays).ravel()
+
+
+def _compare_chain(data, grad, reference) -> tuple[str, str]:
+    try:
+        product = chain_product(data, grad)
+    except AnswerError as e:
+        return "invalid", str(e)
+    if product.shape != reference.shape:
+        return "wrong", f"the product has {product.size} entries; the gradient has {reference.size}"
+    error = gradcheck.relative_error(product, reference)
+    if error <= AGREE:
+        return "ok", f"the product of your chain agrees with autodiff (relative error {error:.1e})"
+    return "wrong", (f"the product of your chain differs from autodiff (relative error {error:.1e}); "
+                     'check("c2", chains) names the factor')
+
