@@ -1,0 +1,77 @@
+"""Answer notes: which diagnosis each graded cell's verdict reached, kept beside its score.
+
+STACK calls these answer notes. A note is the path through the task's diagnosis tree,
+``<task>/<tree>/<branch>/…`` ("a1/sign", "a2/sigmoid_bound/other", "c3/end.tanh/no square";
+the tree's name is left out where it is the task's own, as for a1), with the message the
+student was shown. A verdict that no tree decided (nothing judgeable was handed in) gets
+the single note ``<task>/not judged``.
+
+The verdict carries its notes in ``Feedback.notes`` (plain data). JudgeAnswers writes them
+into the graded cell's metadata under ``METADATA_KEY``, so they live in the autograded
+notebook: a re-grade replaces them together with the score, the batch carries them with
+the notebook, and the gradebook (manual grades, comments) is never touched.
+``read_notes`` is the one way to read them back.
+"""
+from __future__ import annotations
+
+import importlib
+from functools import cache
+from pathlib import Path
+
+import nbformat
+
+from course_lib import tasks
+
+METADATA_KEY = "course_lib_answer_notes"
+NOT_JUDGED = "not judged"
+
+
+@cache
+def _tree_names() -> dict[int, str]:
+    """id(tree) -> its name, from the task modules' globals: A1_TREE -> "a1", END_TREES["tanh"] -> "end.tanh"."""
+    names: dict[int, str] = {}
+    for module in sorted({module for module, _ in tasks.REGISTRY.values()}):
+        for attr, value in vars(importlib.import_module(module)).items():
+            if attr.endswith("_TREE") and isinstance(value, list):
+                names[id(value)] = attr[:-len("_TREE")].lower()
+            elif attr.endswith("_TREES") and isinstance(value, dict):
+                for key, tree in value.items():
+                    names.setdefault(id(tree), f"{attr[:-len('_TREES')].lower()}.{key}")
+    return names
+
+
+def note_path(task_id: str, tree: list, branches: tuple[str, ...]) -> str:
+    tree_name = _tree_names().get(id(tree), "tree")
+    return "/".join([task_id, *([tree_name] if tree_name != task_id else []), *branches])
+
+
+def notes_for(task_id: str, taken: list, feedback) -> list[dict]:
+    """The notes of one verdict from the (tree, Diagnosis) pairs recorded while judging, each path once."""
+    notes: dict[str, str] = {}
+    for tree, diagnosis in taken:
+        notes.setdefault(note_path(task_id, tree, diagnosis.path), diagnosis.message)
+    if not notes:
+        why = next((f.message for f in feedback.findings if f.status in ("invalid", "wrong")), "")
+        notes[f"{task_id}/{NOT_JUDGED}"] = why
+    return [{"path": path, "message": message} for path, message in notes.items()]
+
+
+def store(cell, notes: list[dict]) -> None:
+    cell.metadata[METADATA_KEY] = notes
+
+
+def read_notes(autograded: Path, assignment: str) -> dict[str, dict[str, list[dict]]]:
+    """{student: {grade id: [{"path", "message"}, …]}} from the autograded notebooks of ``assignment``.
+
+    Only autograded test cells are read (a student cannot plant notes in them: JudgeAnswers
+    rewrites every one)."""
+    from .steps.common import judged_cells  # the steps import the verdict, which imports this module
+    out: dict[str, dict[str, list[dict]]] = {}
+    for path in sorted(Path(autograded).glob(f"*/{assignment}/*.ipynb")):
+        student = path.parent.parent.name
+        nb = nbformat.read(path, as_version=4)
+        for task, cell in judged_cells(nb):
+            notes = cell.metadata.get(METADATA_KEY)
+            if isinstance(notes, list):
+                out.setdefault(student, {})[task] = notes
+    return out
