@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # nbgrader calls its helpers (alembic) by name, so the venv's bin must be on PATH.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: all venv test demo grade release student-bundle formgrader clean
+.PHONY: all venv test demo grade release student-bundle formgrader clean intake report grades feedback-archive
 
 all: test
 
@@ -33,6 +33,11 @@ WORKERS    ?= $(shell nproc)
 grade: $(STAMP)
 	$(BIN)/python -m autograde.batch $(ASSIGNMENT) --workers $(WORKERS) $(if $(FORCE),--force) \
 		$(if $(SCHEDULER),--scheduler $(SCHEDULER))
+
+## make intake ARCHIVE=submissions.zip [ROSTER=participants.csv] — a Stud.IP or Moodle submissions archive
+##              (zip or folder) into autograde/submitted/, safely; the roster maps folders to user names
+intake: $(STAMP)
+	$(BIN)/python -m autograde.platform.intake "$(ARCHIVE)" $(if $(ROSTER),--roster "$(ROSTER)")
 
 ## make release — regenerate exercises/ from solutions/ after editing a source notebook
 release: $(STAMP)
