@@ -3,7 +3,7 @@
 STACK calls these answer notes. A note is the path through the task's diagnosis tree,
 ``<task>/<tree>/<branch>/…`` ("a1/sign", "a2/sigmoid_bound/other", "c3/end.tanh/no square";
 the tree's name is left out where it is the task's own, as for a1), with the message the
-student was shown. A verdict that no tree decided (nothing judgeable was handed in) gets
+student was shown and its status (ok, wrong, invalid). A verdict that no tree decided (nothing judgeable was handed in) gets
 the single note ``<task>/not judged``.
 
 The verdict carries its notes in ``Feedback.notes`` (plain data). JudgeAnswers writes them
@@ -47,13 +47,15 @@ def note_path(task_id: str, tree: list, branches: tuple[str, ...]) -> str:
 
 def notes_for(task_id: str, taken: list, feedback) -> list[dict]:
     """The notes of one verdict from the (tree, Diagnosis) pairs recorded while judging, each path once."""
-    notes: dict[str, str] = {}
+    notes: dict[str, dict] = {}
     for tree, diagnosis in taken:
-        notes.setdefault(note_path(task_id, tree, diagnosis.path), diagnosis.message)
+        path = note_path(task_id, tree, diagnosis.path)
+        notes.setdefault(path, {"path": path, "status": diagnosis.outcome.status, "message": diagnosis.message})
     if not notes:
         why = next((f.message for f in feedback.findings if f.status in ("invalid", "wrong")), "")
-        notes[f"{task_id}/{NOT_JUDGED}"] = why
-    return [{"path": path, "message": message} for path, message in notes.items()]
+        path = f"{task_id}/{NOT_JUDGED}"
+        notes[path] = {"path": path, "status": "invalid", "message": why}
+    return list(notes.values())
 
 
 def store(cell, notes: list[dict]) -> None:

@@ -41,6 +41,7 @@ from typing import Callable, Iterator
 import nbformat
 
 from ..batch.intake import _grade_ids, matching_notebook
+from . import state
 from .errors import ArchiveError, PlatformError
 from .roster import Person, find, fill_names, read_roster
 
@@ -62,6 +63,7 @@ class Entry:
 @dataclass
 class IntakeReport:
     taken: dict[str, dict[str, str]] = field(default_factory=dict)   # student -> {notebook: from where}
+    moodle: dict[str, str] = field(default_factory=dict)              # student -> Moodle's "Full Name_<id>"
     unchanged: set[str] = field(default_factory=set)                  # students whose folder was already so
     skipped: list[tuple[str, str]] = field(default_factory=list)      # (what, why)
     ignored: list[str] = field(default_factory=list)                  # files that are not notebooks
@@ -290,11 +292,13 @@ def run_intake(archive: Path, course: Path = ROOT, roster: Path | None = None) -
             report.skip(f"{folder[0]}/", "no notebook of this sheet in it")
             continue
         report.taken[student] = {name: shown for name, (shown, _) in chosen.items()}
+        if MOODLE.fullmatch(chosen[min(chosen)][0].split("/")[0]):
+            report.moodle[student] = folder[0]
         target = course / "autograde" / "submitted" / student / ASSIGNMENT
         if not _write(target, {name: data for name, (_, data) in chosen.items()}):
             report.unchanged.add(student)
+    state.save(course, people, report.moodle)
     if people is not None:
-        (course / "autograde").mkdir(exist_ok=True)
         fill_names(f"sqlite:///{course / 'autograde' / 'gradebook.db'}", people)
     return report
 
