@@ -39,6 +39,18 @@ grade: $(STAMP)
 intake: $(STAMP)
 	$(BIN)/python -m autograde.platform.intake "$(ARCHIVE)" $(if $(ROSTER),--roster "$(ROSTER)")
 
+## make report — the class report: points, diagnoses by frequency, blanks, cells failing together, who waits
+report: $(STAMP)
+	$(BIN)/python -m autograde.report
+
+## make grades — autograde/grades.csv (per task, bonus apart) and the Moodle and Stud.IP files in autograde/export/
+grades: $(STAMP)
+	$(BIN)/python -m autograde.platform.grades_out $(if $(TITLE),--title "$(TITLE)")
+
+## make feedback-archive — feedback one file per student: Moodle's bulk-upload zip and a folder per student
+feedback-archive: $(STAMP)
+	$(BIN)/python -m autograde.platform.feedback_archive
+
 ## make release — regenerate exercises/ from solutions/ after editing a source notebook
 release: $(STAMP)
 	$(BIN)/python -m autograde.release

@@ -3,8 +3,9 @@
 STACK calls these answer notes. A note is the path through the task's diagnosis tree,
 ``<task>/<tree>/<branch>/…`` ("a1/sign", "a2/sigmoid_bound/other", "c3/end.tanh/no square";
 the tree's name is left out where it is the task's own, as for a1), with the message the
-student was shown and its status (ok, wrong, invalid). A verdict that no tree decided (nothing judgeable was handed in) gets
-the single note ``<task>/not judged``.
+student was shown and its status (ok, wrong, invalid). A task judged without a tree (c1)
+gets a note per finding, ``<task>/<part>/<status>``; a verdict on nothing judgeable (a blank
+or malformed answer, no payload) the single note ``<task>/not judged``.
 
 The verdict carries its notes in ``Feedback.notes`` (plain data). JudgeAnswers writes them
 into the graded cell's metadata under ``METADATA_KEY``, so they live in the autograded
@@ -51,10 +52,14 @@ def notes_for(task_id: str, taken: list, feedback) -> list[dict]:
     for tree, diagnosis in taken:
         path = note_path(task_id, tree, diagnosis.path)
         notes.setdefault(path, {"path": path, "status": diagnosis.outcome.status, "message": diagnosis.message})
+    judged = [f for f in feedback.findings if f.status != "info"]
+    if not notes and judged and any(f.status != "invalid" for f in judged):  # a task judged without a tree (c1)
+        for f in judged:
+            path = f"{task_id}/{f.part or 'answer'}/{f.status}"
+            notes.setdefault(path, {"path": path, "status": f.status, "message": f.message})
     if not notes:
-        why = next((f.message for f in feedback.findings if f.status in ("invalid", "wrong")), "")
         path = f"{task_id}/{NOT_JUDGED}"
-        notes[path] = {"path": path, "status": "invalid", "message": why}
+        notes[path] = {"path": path, "status": "invalid", "message": judged[0].message if judged else ""}
     return list(notes.values())
 
 
