@@ -37,6 +37,7 @@ grade: $(STAMP)
 ## make intake ARCHIVE=submissions.zip [ROSTER=participants.csv] — a Stud.IP or Moodle submissions archive
 ##              (zip or folder) into autograde/submitted/, safely; the roster maps folders to user names
 intake: $(STAMP)
+	$(if $(ARCHIVE),,$(error make intake needs ARCHIVE=<the platform's submissions zip or folder>))
 	$(BIN)/python -m autograde.platform.intake "$(ARCHIVE)" $(if $(ROSTER),--roster "$(ROSTER)")
 
 ## make report — the class report: points, diagnoses by frequency, blanks, cells failing together, who waits

@@ -3,9 +3,10 @@
 STACK calls these answer notes. A note is the path through the task's diagnosis tree,
 ``<task>/<tree>/<branch>/…`` ("a1/sign", "a2/sigmoid_bound/other", "c3/end.tanh/no square";
 the tree's name is left out where it is the task's own, as for a1), with the message the
-student was shown and its status (ok, wrong, invalid). A task judged without a tree (c1)
-gets a note per finding, ``<task>/<part>/<status>``; a verdict on nothing judgeable (a blank
-or malformed answer, no payload) the single note ``<task>/not judged``.
+student was shown and its status (ok, wrong, invalid). A verdict that reached no
+diagnosis gets, when it gave points (c1 is judged without a tree), a note per finding,
+``<task>/<part>/<status>``, and otherwise the single note ``<task>/not judged``: nothing in the
+answer could be diagnosed (blank, an empty graph, not of the answer form, no payload).
 
 The verdict carries its notes in ``Feedback.notes`` (plain data). JudgeAnswers writes them
 into the graded cell's metadata under ``METADATA_KEY``, so they live in the autograded
@@ -53,7 +54,7 @@ def notes_for(task_id: str, taken: list, feedback) -> list[dict]:
         path = note_path(task_id, tree, diagnosis.path)
         notes.setdefault(path, {"path": path, "status": diagnosis.outcome.status, "message": diagnosis.message})
     judged = [f for f in feedback.findings if f.status != "info"]
-    if not notes and judged and any(f.status != "invalid" for f in judged):  # a task judged without a tree (c1)
+    if not notes and feedback.credit > 0:  # a task judged without a tree (c1) gave points
         for f in judged:
             path = f"{task_id}/{f.part or 'answer'}/{f.status}"
             notes.setdefault(path, {"path": path, "status": f.status, "message": f.message})

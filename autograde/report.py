@@ -145,7 +145,9 @@ def diagnoses(data: ClassData) -> str:
 
 def blank(data: ClassData) -> str:
     rows = [[cell, n, reason] for cell, n, reason in data.blank()]
-    return ("<h2>Left blank</h2><p>Graded cells for which nothing judgeable was handed in.</p>"
+    return ("<h2>Left blank</h2><p>Graded cells whose answer gave nothing to diagnose and no points: blank, an "
+            "empty graph, not of the answer form, or no answer handed in (the answer note <code>…/not judged</code>)."
+            "</p>"
             + _table(["cell", "students", "what the grader saw (most often)"], rows))
 
 

@@ -64,6 +64,7 @@ class Entry:
 class IntakeReport:
     taken: dict[str, dict[str, str]] = field(default_factory=dict)   # student -> {notebook: from where}
     moodle: dict[str, str] = field(default_factory=dict)              # student -> Moodle's "Full Name_<id>"
+    missing: dict[str, list[str]] = field(default_factory=dict)       # student -> the sheet's notebooks not found
     unchanged: set[str] = field(default_factory=set)                  # students whose folder was already so
     skipped: list[tuple[str, str]] = field(default_factory=list)      # (what, why)
     ignored: list[str] = field(default_factory=list)                  # files that are not notebooks
@@ -77,6 +78,7 @@ class IntakeReport:
             state = " (unchanged)" if student in self.unchanged else ""
             lines.append(f"took     {student}{state}")
             lines += [f"           {name}.ipynb ← {source}" for name, source in sorted(notebooks.items())]
+            lines += [f"           {name}.ipynb: not in the archive" for name in self.missing[student]]
         lines += [f"skipped  {what}: {why}" for what, why in self.skipped]
         if self.ignored:
             lines.append(f"ignored  {len(self.ignored)} file(s) that are not notebooks: "
@@ -292,6 +294,7 @@ def run_intake(archive: Path, course: Path = ROOT, roster: Path | None = None) -
             report.skip(f"{folder[0]}/", "no notebook of this sheet in it")
             continue
         report.taken[student] = {name: shown for name, (shown, _) in chosen.items()}
+        report.missing[student] = [name for name in expected if name not in chosen]
         if MOODLE.fullmatch(chosen[min(chosen)][0].split("/")[0]):
             report.moodle[student] = folder[0]
         target = course / "autograde" / "submitted" / student / ASSIGNMENT
