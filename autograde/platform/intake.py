@@ -143,7 +143,7 @@ def folder_entries(path: Path, report: IntakeReport) -> Iterator[Entry]:
                 def read(limit, full=full):
                     fd = os.open(full, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
                     with os.fdopen(fd, "rb") as stream:
-                        return stream.read(limit)  # unpacks at most limit bytes
+                        return stream.read(limit)
                 yield Entry(tuple(full.relative_to(path).parts), read)
             elif not stat.S_ISDIR(mode):
                 report.skip(shown, "not a regular file")
@@ -260,7 +260,7 @@ def _students(folders: dict[tuple[str, str], list], people: list[Person] | None,
 
 def _write(target: Path, notebooks: dict[str, bytes]) -> bool:
     """Make ``target`` hold exactly these notebooks; False when it already did."""
-    current = {p.name: p.read_bytes() for p in target.glob("*")} if target.is_dir() else None
+    current = {p.name: p.read_bytes() if p.is_file() else None for p in target.iterdir()} if target.is_dir() else None
     wanted = {f"{name}.ipynb": data for name, data in notebooks.items()}
     if current == wanted:
         return False

@@ -77,7 +77,8 @@ def read_roster(path: Path) -> list[Person]:
                           f"{', '.join(repr(h) for h in ('Username', 'Nutzername'))}); found {rows[0]}")
     people, seen = [], set()
     for number, row in enumerate(rows[1:], start=2):
-        get = lambda field: row[where[field]].strip() if field in where and where[field] < len(row) else ""  # noqa: E731
+        def get(field, row=row):
+            return row[where[field]].strip() if field in where and where[field] < len(row) else ""
         username = get("username")
         if not username:
             continue
