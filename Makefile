@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # nbgrader calls its helpers (alembic) by name, so the venv's bin must be on PATH.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: all venv test demo grade release student-bundle formgrader clean
+.PHONY: all venv test demo grade release student-bundle formgrader clean intake report grades feedback-archive
 
 all: test
 
@@ -33,6 +33,24 @@ WORKERS    ?= $(shell nproc)
 grade: $(STAMP)
 	$(BIN)/python -m autograde.batch $(ASSIGNMENT) --workers $(WORKERS) $(if $(FORCE),--force) \
 		$(if $(SCHEDULER),--scheduler $(SCHEDULER))
+
+## make intake ARCHIVE=submissions.zip [ROSTER=participants.csv] — a Stud.IP or Moodle submissions archive
+##              (zip or folder) into autograde/submitted/, safely; the roster maps folders to user names
+intake: $(STAMP)
+	$(if $(ARCHIVE),,$(error make intake needs ARCHIVE=<the platform's submissions zip or folder>))
+	$(BIN)/python -m autograde.platform.intake "$(ARCHIVE)" $(if $(ROSTER),--roster "$(ROSTER)")
+
+## make report — the class report: points, diagnoses by frequency, blanks, cells failing together, who waits
+report: $(STAMP)
+	$(BIN)/python -m autograde.report
+
+## make grades — autograde/grades.csv (per task, bonus apart) and the Moodle and Stud.IP files in autograde/export/
+grades: $(STAMP)
+	$(BIN)/python -m autograde.platform.grades_out $(if $(TITLE),--title "$(TITLE)")
+
+## make feedback-archive — feedback one file per student: Moodle's bulk-upload zip and a folder per student
+feedback-archive: $(STAMP)
+	$(BIN)/python -m autograde.platform.feedback_archive
 
 ## make release — regenerate exercises/ from solutions/ after editing a source notebook
 release: $(STAMP)

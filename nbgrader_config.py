@@ -20,6 +20,7 @@ from nbgrader.preprocessors import (  # noqa: E402
     IgnorePattern, LimitOutput, OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
 
 from autograde.feedback_exporter import FeedbackExporter  # noqa: E402
+from autograde.platform.grades_out import TaskTableExport  # noqa: E402
 from autograde.practice import skip_practice_notebooks  # noqa: E402
 from autograde.steps import (  # noqa: E402
     ExecuteInSandbox, JudgeAnswers, RestoreLayout, SaveExtraCredit, WriteGraderRequests)
@@ -68,3 +69,7 @@ c.Autograde.autograde_preprocessors = [
 # Feedback shows the verdicts, not the graded cells' hidden code.
 c.GenerateFeedback.exporter_class = FeedbackExporter  # HTMLExporter, compiled templates cached
 c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, ClearHiddenTests]
+
+# `nbgrader export` writes a column per graded cell, the total (never above the maximum), the
+# bonus apart and what still waits for a tutor (autograde/platform/grades_out.py).
+c.ExportApp.plugin_class = TaskTableExport

@@ -16,6 +16,9 @@ from pathlib import Path
 from nbgrader.api import Gradebook
 
 from .gradetable import format_table, grade_rows
+from .platform.feedback_archive import write_archive
+from .platform.grades_out import export_all
+from .report import write_report
 from .samples import students, write_submission
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,6 +68,10 @@ def main() -> None:
     print("'?' = waits for manual grading (open the formgrader: make formgrader)")
     print(f"feedback:    autograde/feedback/<student>/{ASSIGNMENT}/*.html")
     print("grade table: autograde/grades.csv")
+    exports = export_all(ROOT)
+    print(f"for Moodle:  {exports['moodle'].relative_to(ROOT)}, {write_archive(ROOT)[0].relative_to(ROOT)}")
+    print(f"for Stud.IP: {exports['studip'].relative_to(ROOT)}")
+    print(f"class report: {write_report(ROOT).relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

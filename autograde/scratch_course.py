@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT = "sheet03"
 _RUNTIME = shutil.ignore_patterns("submitted", "autograded", "feedback", "gradebook.db", "secret.key",
-                                  "grades.csv", "__pycache__")
+                                  "grades.csv", "platform.json", "export", "__pycache__")
 
 
 class Course:

@@ -9,8 +9,10 @@ from __future__ import annotations
 import logging
 
 from course_lib import tasks
+from course_lib.diagnose import recording
 from course_lib.feedback import Feedback
 
+from .answer_notes import notes_for
 from .keys import all_keys
 from .payloads import PayloadError, read_payload
 from .secret import probe_rng
@@ -24,10 +26,17 @@ def request_for(task_id: str, secret: str, student: str, notebook: str) -> dict:
 
 
 def judge_cell(task_id: str, outputs: list, secret: str, student: str, notebook: str, stopped: str = "") -> Feedback:
-    """Feedback (with credit 0..1) for the graded cell of ``task_id``. Never raises.
+    """Feedback (with credit 0..1 and the answer notes) for the graded cell of ``task_id``. Never raises.
 
     ``stopped`` says why execution ended early (a dead kernel), for a cell that never ran.
     """
+    with recording() as taken:
+        feedback = _judge(task_id, outputs, secret, student, notebook, stopped)
+    feedback.notes = notes_for(task_id, taken, feedback)
+    return feedback
+
+
+def _judge(task_id: str, outputs: list, secret: str, student: str, notebook: str, stopped: str) -> Feedback:
     title = f"Graded: {task_id}"
     keys = all_keys()
     if task_id not in keys:

@@ -26,6 +26,9 @@ class Feedback:
     credit: float = 0.0                     # fraction 0..1 of the task's points
     findings: list[Finding] = field(default_factory=list)
     title: str = ""                         # e.g. "Self-check a1" or "Graded: a1"
+    # answer notes: the diagnoses the verdict reached, [{"path": "a1/sign", "status": "wrong", "message": …}];
+    # filled by the grader (autograde/answer_notes.py), plain data so it travels with to_data
+    notes: list[dict] = field(default_factory=list)
 
     def add(self, part: str, status: str, message: str) -> "Feedback":
         self.findings.append(Finding(part, status, message))
@@ -38,11 +41,12 @@ class Feedback:
     # --- data ---------------------------------------------------------------
     def to_data(self) -> dict:
         return {"task": self.task, "credit": self.credit, "title": self.title,
-                "findings": [[f.part, f.status, f.message] for f in self.findings]}
+                "findings": [[f.part, f.status, f.message] for f in self.findings], "notes": self.notes}
 
     @classmethod
     def from_data(cls, data: dict) -> "Feedback":
-        return cls(data["task"], float(data["credit"]), [Finding(*f) for f in data["findings"]], data.get("title", ""))
+        return cls(data["task"], float(data["credit"]), [Finding(*f) for f in data["findings"]], data.get("title", ""),
+                   list(data.get("notes", [])))
 
     # --- display ------------------------------------------------------------
     def headline(self) -> str:

@@ -5,3 +5,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the instructor package autograde/ is not installed, only course_lib is
 os.environ.setdefault("COURSE_GRADER_SECRET", "tests-secret")
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def graded(tmp_path_factory):
+    """One scratch course with every sample student graded, fed back and exported (slow: grade once)."""
+    from autograde.samples import students, write_submission
+    from course import ASSIGNMENT, Course
+
+    course = Course(tmp_path_factory.mktemp("course"))
+    release = course.release()
+    for student in students():
+        write_submission(student, release, course.path / "solutions" / ASSIGNMENT, course.submission_dir(student))
+    course.nbgrader("autograde", ASSIGNMENT, "--force")
+    course.nbgrader("generate_feedback", ASSIGNMENT, "--force")
+    course.nbgrader("export", "--to", str(course.path / "grades.csv"))
+    return course

@@ -1,6 +1,6 @@
 """End to end through nbgrader's own commands: release, autograde, feedback, export.
 
-One course, graded in one batch: the reference (full autograded points), a blank release (0),
+One course, graded in one batch (the ``graded`` fixture of conftest.py, shared with test_course_loop.py): the reference (full autograded points), a blank release (0),
 typical mistakes (partial points and their messages in the feedback HTML), a dying kernel
 (answers before it kept), and tampering attempts (0).
 """
@@ -10,23 +10,10 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from autograde.samples import (TASK_MODULES, expected_extra_credit, expected_points, students,
-                               write_submission)
-from course import ASSIGNMENT, Course
+from autograde.samples import TASK_MODULES, expected_extra_credit, expected_points, students
+from course import ASSIGNMENT
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    course = Course(tmp_path_factory.mktemp("course"))
-    release = course.release()
-    for student in students():
-        write_submission(student, release, course.path / "solutions" / ASSIGNMENT, course.submission_dir(student))
-    course.nbgrader("autograde", ASSIGNMENT, "--force")
-    course.nbgrader("generate_feedback", ASSIGNMENT, "--force")
-    course.nbgrader("export", "--to", str(course.path / "grades.csv"))
-    return course
 
 
 def _grades(course, student):
@@ -89,15 +76,15 @@ def test_autograded_notebooks_keep_no_grader_request(graded):
     assert leftovers == []
 
 
-def test_export_has_a_row_per_student_with_the_autograded_total(graded):
+def test_export_has_a_row_per_student_with_the_autograded_total_and_the_bonus_apart(graded):
     with open(graded.path / "grades.csv", newline="") as f:
         rows = {row["student_id"]: row for row in csv.DictReader(f)}
     assert set(rows) == set(students())
     reference = _grades(graded, "reference")
-    total = sum((g[0] or 0) + g[4] for g in reference.values())  # autograded points and the bonus
-    assert float(rows["reference"]["score"]) == pytest.approx(total)
+    assert float(rows["reference"]["total"]) == pytest.approx(sum(g[0] or 0 for g in reference.values()))
+    assert float(rows["reference"]["bonus"]) == pytest.approx(sum(g[4] for g in reference.values()))
     assert float(rows["reference"]["max_score"]) == 15
-    assert float(rows["blank"]["score"]) == 0
+    assert float(rows["blank"]["total"]) == 0
 
 
 def test_practice_notebooks_are_handed_out_but_never_run_by_the_grader(graded):

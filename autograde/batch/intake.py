@@ -60,6 +60,13 @@ def _grade_ids(nb) -> set[str]:
     return {c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells} - {None}
 
 
+def matching_notebook(nb, names, expected: dict[str, set[str]]) -> str | None:
+    """The name among ``names`` whose grade ids ``nb`` shares most, or None if it shares none."""
+    ids = _grade_ids(nb)
+    best = max(names, key=lambda n: len(ids & expected[n]), default=None)
+    return best if best is not None and ids & expected[best] else None
+
+
 def intake(folder: Path, expected: dict[str, set[str]], release: Path) -> None:
     """Normalise the submission ``folder``; ``expected`` maps each notebook name to its grade ids."""
     found, broken, notes = {}, {}, {name: [] for name in expected}
@@ -76,10 +83,9 @@ def intake(folder: Path, expected: dict[str, set[str]], release: Path) -> None:
         notes[first].append(f"`{name}.ipynb` could not be read ({broken[name]}) and is not part of this assignment")
     for name in [n for n in found if n not in expected]:
         missing = [n for n in expected if n not in found and n not in broken]
-        ids = _grade_ids(found[name])
-        best = max(missing, key=lambda n: len(ids & expected[n]), default=None)
+        best = matching_notebook(found[name], missing, expected)
         nb = found.pop(name)
-        if best is not None and ids & expected[best]:
+        if best is not None:
             found[best] = nb
             notes[best] += notes.pop(name, []) + [f"handed in as `{name}.ipynb`; graded as `{best}.ipynb`"]
         else:

@@ -20,10 +20,10 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.coursedir import CourseDirectory
-from nbgrader.plugins import CsvExportPlugin
 from tqdm import tqdm
 from traitlets.config.loader import PyFileConfigLoader
 
+from ..platform.grades_out import TaskTableExport
 from ..sandbox import Sandbox
 from ..sandbox.box import sweep
 from ..secret import load_secret
@@ -133,11 +133,11 @@ def store(course: CourseFolder, kept: dict, result: dict, files: dict) -> None:
 
 
 def export(course: CourseFolder) -> Path:
-    """grades.csv beside the gradebook, as `nbgrader export` writes it (written aside, then renamed)."""
+    """grades.csv beside the gradebook, as `nbgrader export` writes it: the per-task table (written aside, then renamed)."""
     target = Path(gradebook.db_path(course.db_url)).with_name("grades.csv")
     partial = target.with_name(PARTIAL + target.name)
     with Gradebook(course.db_url) as gb:
-        CsvExportPlugin(to=str(partial)).export(gb)
+        TaskTableExport(to=str(partial), assignment=[course.assignment]).export(gb)
     partial.replace(target)
     return target
 

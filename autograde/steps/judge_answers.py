@@ -11,6 +11,7 @@ from __future__ import annotations
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
 
+from ..answer_notes import store
 from ..keys import all_keys
 from ..secret import load_secret
 from ..verdict import judge_cell
@@ -27,6 +28,7 @@ class JudgeAnswers(NbGraderPreprocessor):
         for task, cell in judged_cells(nb):
             feedback = judge_cell(task, cell.outputs, secret, student, notebook, state.get("stopped", ""))
             credits[task] = feedback.credit  # later steps (extra credit) read the verdict from here
+            store(cell, feedback.notes)
             points = float(cell.metadata["nbgrader"]["points"])
             score = round(points * feedback.credit, 2)
             bonus = keys[task].extra_credit if task in keys else 0
