@@ -102,3 +102,13 @@ def outcomes(tree: list, path: tuple = ()) -> Iterator[tuple[tuple[str, ...], Ou
             yield here, branch.then
         else:
             yield from outcomes(branch.then, here)
+
+
+def guarded(fb, part: str, default, check: Callable, *args):
+    """check(*args), or ``default`` with one finding for ``part`` if the check itself fails:
+    a crash in one check of a part costs that check, not the part."""
+    try:
+        return check(*args)
+    except Exception as e:  # noqa: BLE001
+        fb.add(part, "invalid", f"this check could not be completed ({type(e).__name__}); it earns nothing")
+        return default

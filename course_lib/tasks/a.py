@@ -27,7 +27,7 @@ import numpy as np
 import sympy as sp
 
 from .. import expr_json as ej
-from ..diagnose import Branch, Outcome, always, diagnose
+from ..diagnose import Branch, Outcome, always, diagnose, guarded
 from ..feedback import Feedback
 from ..probe import all_close, rng_for, signed_uniform, symbolically_equal, time_limit, _Timeout
 from . import AnswerError, Task
@@ -524,12 +524,11 @@ def _judge_a2(data, expected, rng, self_check: bool) -> Feedback:
         fb.add(str(name), "info", "unknown key, ignored")
     credit = 0.0
     for name, (kind, weight) in A2_FIELDS.items():
-        try:
-            status, message, share = _judge_field(name, kind, data.get(name), expected, rng, self_check)
-        except Exception as e:  # noqa: BLE001 — one field that cannot be checked costs that field only
-            status, message, share = "invalid", f"could not be checked ({type(e).__name__})", 0.0
-        credit += weight * share
-        fb.add(name, status, message)
+        judged = guarded(fb, name, None, _judge_field, name, kind, data.get(name), expected, rng, self_check)
+        if judged:
+            status, message, share = judged
+            credit += weight * share
+            fb.add(name, status, message)
     fb.credit = round(credit, 6)
     return fb
 
