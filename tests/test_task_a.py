@@ -159,6 +159,9 @@ MISTAKES = [
     (tanh_identity, "right only when σ is tanh: 1 − σ² is its derivative"),
     (weights_shifted_down, "the weight indices are shifted by one"),
     (argument_weight_shifted, "the weight index shifted by one"),
+    (lambda n, i: h(i - 1) * sp.prod([h(k - 1) * (1 - h(k - 1)) for k in range(i, n + 1)]) * sp.prod(
+        [w[k] for k in range(i + 1, n + 1)]), "σ(1 − σ) is taken of the layer's input h_(k−1)"),
+    (lambda n, i: loop(n, i).replace(dsigma, sigma), "σ(...) stands where the slope σ'(...) belongs"),
 ]
 
 
@@ -288,6 +291,7 @@ def test_a2_correct_forms_get_full_credit(changes):
     ("bound_attained_for_i_lt_n", True, "not attained"),
     ("relu_sup", sp.Integer(1), "grows with the input"),
     ("relu_sup", x, "negative for x < 0"),
+    ("relu_sup", x ** 2, "grows like |x|^2"),
     ("relu_sup_depends_on_depth", True, "no factor that shrinks"),
 ])
 def test_a2_each_mistake_costs_its_part_with_its_message(field, value, message):

@@ -185,12 +185,22 @@ def _sigma_for_dsigma(ctx):
     """Writing σ(...) where σ'(...) belongs explains the answer: the σ factors of the product, or one σ call."""
     calls = [node for node in ej.walk(ctx.data) if node[0] == "call" and node[1] == "sigma"]
     top = [a for a in ctx.data[1:] if a[0] == "call" and a[1] == "sigma"] if ctx.data[0] == "mul" else []
-    for chosen in ([top] if top else []) + [[c] for c in calls[:40]]:
+    # all σ factors of the product, all but one of them (one may be h_(i−1) = σ(…)), or a single σ call
+    candidates = [top] + [top[:k] + top[k + 1:] for k in range(len(top))] if top else []
+    for chosen in candidates + [[c] for c in calls[:40]]:
         data = _replaced(ctx.data, {id(c) for c in chosen}, "dsigma")
         if all(all_close(ej.evaluate(data, c.env(), ctx.numeric_functions[a]), ctx.E[a])
                for a, c in ctx.chains.items()):
             return True
     return False
+
+
+def _sigmoid_slope_one_layer_early(ctx):
+    """For the sigmoid: h_(k−1)(1 − h_(k−1)) in place of σ'(a_k) = h_k(1 − h_k), for every k = i..n."""
+    c, i_, n_ = ctx.chains["sigmoid"], ctx.i, ctx.n
+    early = c.h[i_ - 1] * np.prod([c.h[k - 1] * (1 - c.h[k - 1]) for k in range(i_, n_ + 1)], axis=0) * \
+        np.prod([c.w[k] for k in range(i_ + 1, n_ + 1)] or [np.ones_like(c.x)], axis=0)
+    return all_close(ctx.S["sigmoid"], early, rtol=1e-6)
 
 
 def _weights_shifted(ctx):
@@ -238,6 +248,9 @@ A1_TREE = [
     Branch("one activation only", _one_activation_only, Outcome(
         0, "right only when σ is {identity}; a1 is for any σ, so write σ' as dsigma(...)")),
     Branch("sign", lambda c: _ratio_const(c, -1.0), Outcome(0, "sign error: right magnitude, wrong sign")),
+    Branch("sigmoid slope one layer early", _sigmoid_slope_one_layer_early, Outcome(
+        0, "σ(1 − σ) is taken of the layer's input h_(k−1): the sigmoid's slope in layer k is σ'(w_k·h_(k−1)), "
+           "which is h_k(1 − h_k); and a1 is for any σ, so write σ' as dsigma(...)")),
     Branch("σ for σ'", _sigma_for_dsigma, Outcome(
         0, "σ(...) stands where the slope σ'(...) belongs: the chain rule multiplies the derivative of each layer "
            "from i to n, written dsigma(...), not the layer's value")),
@@ -458,6 +471,9 @@ RELU_SUP_TREE = [
         0, "the slope grows with the input: h_(i−1) carries x through the active layers")),
     Branch("x not |x|", lambda c: _eq(c, lambda E, p: p["x"]), Outcome(
         0, "negative for x < 0; a supremum of |∂h_n/∂w_i| cannot be negative")),
+    Branch("other power", lambda c: _power_of_abs_x(c), Outcome(
+        0, "grows like |x|^{power}, but on an active path h_(i−1) is x times weights: the slope grows linearly "
+           "in |x|")),
     Branch("other", always, Outcome(0, "not the supremum of |∂h_n/∂w_i| for ReLU with |w_k| < 1")),
 ]
 BOOL_MESSAGES = {
@@ -468,6 +484,16 @@ BOOL_MESSAGES = {
                                  "factor that shrinks with depth",
 }
 FIELD_TREES = {"number": MAX_DSIGMOID_TREE, "expr_ni": SIGMOID_BOUND_TREE, "expr_x": RELU_SUP_TREE}
+
+
+def _power_of_abs_x(c) -> dict | bool:
+    """S = a·|x|^p with p ≠ 1 (a > 0): the power as a short number."""
+    ax = np.abs(c.points["x"])
+    if np.any(c.S <= 0) or np.ptp(ax) == 0:
+        return False
+    p, log_a = np.polyfit(np.log(ax), np.log(c.S), 1)
+    fits = all_close(c.S, np.exp(log_a) * ax ** p, rtol=1e-6)
+    return fits and abs(p - 1) > 1e-6 and abs(p) > 1e-6 and {"power": _fmt(p)}
 
 
 def _depends_on_distance_only(c) -> bool:
