@@ -285,7 +285,7 @@ def test_a2_correct_forms_get_full_credit(changes):
     ("sigmoid_bound", sp.Rational(1, 4) ** (n - i + 1) * (1 + 1 / n), "only through the number of layers"),
     ("sigmoid_bound", sp.Rational(1, 4) ** (n - i + 2), "violated: at n=2, i=2 a sampled network with |w_k| < 1 "
                                                         "reaches 4 times your bound — one factor of max σ' too many"),
-    ("sigmoid_bound", sp.Integer(1), "never exceeds max σ' (your max_dsigmoid)"),
+    ("sigmoid_bound", sp.Integer(1), "never exceeds max σ' = 1/4, as your max_dsigmoid says"),
     ("sigmoid_bound", sp.Rational(1, 4), "does not shrink"),
     ("i1_bound_has_abs_x", False, "unbounded"),
     ("bound_attained_for_i_lt_n", True, "not attained"),
@@ -331,6 +331,11 @@ def test_a2_self_check_on_the_right_bound_reports_closeness_without_the_bound():
     finding = next(f for f in check("a2", A2).findings if f.part == "sigmoid_bound")
     assert finding.status == "info" and "sampled networks come within 100% of it" in finding.message
     assert "1/4" not in finding.message and "4^" not in finding.message
+
+
+def test_a2_a_bound_of_1_names_max_dsigmoid_only_as_the_student_gave_it():
+    text = grade("a2", {**A2, "sigmoid_bound": sp.Integer(1), "max_dsigmoid": sp.Rational(1, 2)}).text()
+    assert "never exceeds max σ' (your max_dsigmoid)" in text and "1/4" not in text
 
 
 def test_a2_self_check_finds_violated_bounds_without_the_key():

@@ -433,6 +433,7 @@ class FieldContext:
     S: np.ndarray       # student's values
     E: np.ndarray       # expected values (same points)
     points: dict        # the probe points (n, i or x arrays)
+    max_slope: str = "" # the student's max_dsigmoid where it is right, to name it (never the key's value)
 
 
 def _eq(c, f=lambda E, p: E):
@@ -457,9 +458,10 @@ SIGMOID_BOUND_TREE = [
         0, "one factor of max σ' too few: layer i contributes σ'(w_i·h_(i−1)) as well")),
     Branch("per-layer 1/2", lambda c: _eq(c, lambda E, p: np.sqrt(E)) or _eq(c, lambda E, p: 2 * np.sqrt(E)), Outcome(
         0, "the factor per layer is not the largest slope of the sigmoid (1/2 is σ(0))")),
-    Branch("bound 1", lambda c: _eq(c, lambda E, p: np.ones_like(E)), Outcome(
-        0, "1 bounds each σ' factor by 1, but the sigmoid's slope never exceeds max σ' (your max_dsigmoid), "
-           "and each of the n − i + 1 factors σ' contributes that maximum")),
+    Branch("bound 1", lambda c: _eq(c, lambda E, p: np.ones_like(E)) and {
+        "max": f"max σ' = {c.max_slope}, as your max_dsigmoid says" if c.max_slope else "max σ' (your max_dsigmoid)"},
+        Outcome(0, "1 bounds each σ' factor by 1, but the sigmoid's slope never exceeds {max}, and each of the "
+                   "n − i + 1 factors σ' contributes that maximum")),
     Branch("not n-i", lambda c: not _depends_on_distance_only(c), Outcome(
         0, "the bound should depend on n and i only through the number of layers between them, n − i")),
     Branch("no decay", lambda c: np.ptp(c.S) < 1e-12, Outcome(0, "the bound does not shrink with depth")),
@@ -549,8 +551,11 @@ def _judge_a2(data, expected, rng, self_check: bool) -> Feedback:
     for name in data.get("_unknown", []):
         fb.add(str(name), "info", "unknown key, ignored")
     credit = 0.0
+    max_slope = "" if self_check else guarded(fb, "max_dsigmoid", "", _right_max_slope, data.get("max_dsigmoid"),
+                                              expected)
     for name, (kind, weight) in A2_FIELDS.items():
-        judged = guarded(fb, name, None, _judge_field, name, kind, data.get(name), expected, rng, self_check)
+        judged = guarded(fb, name, None, _judge_field, name, kind, data.get(name), expected, rng, self_check,
+                         max_slope)
         if judged:
             status, message, share = judged
             credit += weight * share
@@ -559,7 +564,17 @@ def _judge_a2(data, expected, rng, self_check: bool) -> Feedback:
     return fb
 
 
-def _judge_field(name, kind, value, expected, rng, self_check: bool) -> tuple[str, str, float]:
+def _right_max_slope(value, expected) -> str:
+    """The student's max_dsigmoid as written, if it is right; else ""."""
+    try:
+        ej.validate(value, set(), set())
+    except ej.ExpressionError:
+        return ""
+    given = float(ej.evaluate(value, {}))
+    return _fmt(given) if all_close(given, expected["max_dsigmoid"]({}), rtol=1e-9) else ""
+
+
+def _judge_field(name, kind, value, expected, rng, self_check: bool, max_slope: str = "") -> tuple[str, str, float]:
     """(status, message, share of the field's weight) for one field of a2."""
     if isinstance(value, dict) or value is None:
         return "invalid", str((value or {}).get("error", "missing"))[:240], 0.0
@@ -580,7 +595,7 @@ def _judge_field(name, kind, value, expected, rng, self_check: bool) -> tuple[st
     if self_check and kind != "number":
         return (*expected[name](S, points), 0.0)
     E = np.broadcast_to(np.asarray(expected[name](points), float), _shape(points))
-    d = diagnose(FIELD_TREES[kind], FieldContext(S, E, points))
+    d = diagnose(FIELD_TREES[kind], FieldContext(S, E, points, max_slope))
     return d.outcome.status, d.message, d.outcome.credit
 
 
