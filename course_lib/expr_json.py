@@ -240,15 +240,6 @@ def from_data(data, symbols: dict[str, sp.Symbol] | None = None,
     symbols = symbols or {}
     functions = functions or {}
 
-    def condition(node):
-        if node[0] == "true":
-            return sp.true
-        if node[0] == "rel":
-            return RELATIONS[node[1]][0](build(node[2]), build(node[3]))
-        if node[0] == "not":
-            return sp.Not(condition(node[1]))
-        return LOGIC[node[0]][0](*map(condition, node[1:]))
-
     def build(node):
         kind, args = node[0], node[1:]
         if kind == "int":
@@ -270,12 +261,30 @@ def from_data(data, symbols: dict[str, sp.Symbol] | None = None,
         if kind in EXTREMA:
             return EXTREMA[kind][0](*map(build, args))
         if kind == "piecewise":
-            return sp.Piecewise(*((build(v), condition(c)) for v, c in args))
+            return sp.Piecewise(*((build(v), _condition(c, build, SYMBOLIC)) for v, c in args))
         name = args[0]
         fn = functions.get(name) or KNOWN_FUNCTIONS.get(name, (sp.Function(name),))[0]
         return fn(build(args[1]))
 
     return build(data)
+
+
+SYMBOLIC, NUMERIC = 0, 1   # which entry of the tables above a condition is built with
+TRUTH = (sp.true, np.True_)
+NEGATION = (sp.Not, np.logical_not)
+
+
+def _condition(node, value, kind: int):
+    """A validated Piecewise condition as a SymPy boolean (SYMBOLIC) or a NumPy bool array (NUMERIC);
+    ``value`` builds or evaluates the expressions it compares."""
+    if node[0] == "true":
+        return TRUTH[kind]
+    if node[0] == "rel":
+        return RELATIONS[node[1]][kind](value(node[2]), value(node[3]))
+    if node[0] == "not":
+        return NEGATION[kind](_condition(node[1], value, kind))
+    parts = [_condition(a, value, kind) for a in node[1:]]
+    return LOGIC[node[0]][0](*parts) if kind == SYMBOLIC else functools.reduce(LOGIC[node[0]][1], parts)
 
 
 # --------------------------------------------------------------------------- evaluate
@@ -314,21 +323,12 @@ def evaluate(data, env: dict[str, np.ndarray], functions: dict[str, object] | No
         if kind in EXTREMA:
             return functools.reduce(EXTREMA[kind][1], map(ev, args))
         if kind == "piecewise":
-            conditions = [np.asarray(holds(c), bool) for _, c in args]
+            conditions = [np.asarray(_condition(c, ev, NUMERIC), bool) for _, c in args]
             values = [ev(v) for v, _ in args]
             shape = np.broadcast_shapes(*(np.shape(a) for a in conditions + values))
             return np.select([np.broadcast_to(c, shape) for c in conditions],
                              [np.broadcast_to(v, shape) for v in values], np.nan)
         return functions[args[0]](ev(args[1]))
-
-    def holds(node):
-        if node[0] == "true":
-            return np.True_
-        if node[0] == "rel":
-            return RELATIONS[node[1]][1](ev(node[2]), ev(node[3]))
-        if node[0] == "not":
-            return np.logical_not(holds(node[1]))
-        return functools.reduce(LOGIC[node[0]][1], map(holds, node[1:]))
 
     with np.errstate(all="ignore"):
         return np.asarray(ev(data), dtype=np.float64)

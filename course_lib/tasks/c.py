@@ -293,14 +293,13 @@ def factor_hypotheses(fwd: mlp.Forward, steps: list, Es: list, reference):
                 yield product(rest), f"the step {node} → {out} is missing from this factor"
 
 
-@dataclass
-class FactorContext:
-    S: np.ndarray        # the student's factor, turned into the row layout
-    E: np.ndarray        # the Jacobian of the step(s), row layout
-    hypotheses: object   # callable -> iterable of (matrix, message)
-    entry: str           # what entry (i, j) holds in the declared layout
-    exact: bool = False  # E is exact (the grader's key), not central differences
-    float32: bool = False
+class Compared:
+    """An answer S compared with a reference E: the relative error, and how they agree (gradcheck.agreement);
+    ``exact`` says E is exact (the grader's key), not central differences; ``float32`` that S came as float32."""
+    S: np.ndarray
+    E: np.ndarray
+    exact: bool
+    float32: bool
 
     @property
     def error(self) -> float:
@@ -309,6 +308,16 @@ class FactorContext:
     @property
     def agreement(self) -> str | None:
         return gradcheck.agreement(self.error, self.exact, self.float32)
+
+
+@dataclass
+class FactorContext(Compared):
+    S: np.ndarray        # the student's factor, turned into the row layout
+    E: np.ndarray        # the Jacobian of the step(s), row layout
+    hypotheses: object   # callable -> iterable of (matrix, message)
+    entry: str           # what entry (i, j) holds in the declared layout
+    exact: bool = False
+    float32: bool = False
 
 
 def _fits(a, b) -> bool:
@@ -332,11 +341,9 @@ def _known_mistake(c: FactorContext):
     return False
 
 
-def _scaled(c):
-    """The answer (S, or G for the bonus) is a constant times the reference."""
-    S = c.S if isinstance(c, FactorContext) else c.G
-    scale = float(np.vdot(S, c.E) / max(np.vdot(c.E, c.E), 1e-300))
-    return abs(scale) > 1e-12 and _fits(S, scale * c.E) and {"factor": f"{scale:.4g}"}
+def _scaled(c: Compared):
+    scale = float(np.vdot(c.S, c.E) / max(np.vdot(c.E, c.E), 1e-300))
+    return abs(scale) > 1e-12 and _fits(c.S, scale * c.E) and {"factor": f"{scale:.4g}"}
 
 
 FACTOR_TREE = [
@@ -969,22 +976,14 @@ def judge_entries(fb: Feedback, cases, request, reference) -> bool:
 
 # ------------------------------------------------------------------ ∇_{W1} L
 @dataclass
-class GradientContext:
-    G: np.ndarray
-    E: np.ndarray
+class GradientContext(Compared):
+    S: np.ndarray        # the student's ∇_{W1}L
+    E: np.ndarray        # δ1·xᵀ
     delta1: np.ndarray
     x: np.ndarray
     hypotheses: object   # callable -> iterable of (matrix, message): ∇_{W1}L with one typical slip
     exact: bool = False
     float32: bool = False
-
-    @property
-    def error(self) -> float:
-        return gradcheck.relative_error(self.G, self.E)
-
-    @property
-    def agreement(self) -> str | None:
-        return gradcheck.agreement(self.error, self.exact, self.float32)
 
 
 def _grad_fits(a, b) -> bool:
@@ -993,7 +992,7 @@ def _grad_fits(a, b) -> bool:
 
 def _gradient_slip(c: GradientContext):
     for M, message in c.hypotheses():
-        if _grad_fits(c.G, M):
+        if _grad_fits(c.S, M):
             return {"mistake": message}
     return False
 
@@ -1013,14 +1012,14 @@ def gradient_slips(fwd: mlp.Forward, reference, delta1: np.ndarray):
 
 
 GRADIENT_TREE = [
-    Branch("not finite", lambda c: not np.all(np.isfinite(c.G)), Outcome(0, "contains NaN or infinity")),
+    Branch("not finite", lambda c: not np.all(np.isfinite(c.S)), Outcome(0, "contains NaN or infinity")),
     Branch("equal", _agrees_as("agrees"), Outcome(1, "correct")),
     Branch("float32", _agrees_as("float32"), Outcome(gradcheck.FLOAT32_CREDIT, FLOAT32_NOTE, "info")),
     Branch("finite differences", _agrees_as("finite differences"), Outcome(0, FD_NOTE)),
-    Branch("transposed", lambda c: _grad_fits(c.G, c.E.T), Outcome(
+    Branch("transposed", lambda c: _grad_fits(c.S, c.E.T), Outcome(
         0, "transposed: ∇_{W1}L has the shape of W1, so that W1 − η·∇_{W1}L is defined")),
     Branch("slip", _gradient_slip, Outcome(0, "{mistake}")),
-    Branch("sign", lambda c: _grad_fits(c.G, -c.E), Outcome(0, "right magnitude, wrong sign")),
+    Branch("sign", lambda c: _grad_fits(c.S, -c.E), Outcome(0, "right magnitude, wrong sign")),
     Branch("scaled", lambda c: _scaled(c), Outcome(0, "off by a constant factor: {factor} times ∇_{W1}L")),
     Branch("other", lambda c: {"report": gradcheck.report(c.error)[1]}, Outcome(0, "not ∇_{W1}L: {report}")),
 ]
