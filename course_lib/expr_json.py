@@ -190,9 +190,12 @@ def validate(data, symbols: set[str], functions: set[str]) -> None:
 
 def _condition_operands(c, depth: int) -> list:
     """The expressions a validated Piecewise condition compares, as (node, depth); raises if malformed."""
-    out, stack = [], [(c, depth)]
+    out, stack, seen = [], [(c, depth)], 0
     while stack:
         node, d = stack.pop()
+        seen += 1
+        if seen > MAX_NODES:
+            raise ExpressionError("the expression is too large to grade")
         if d > MAX_DEPTH or not isinstance(node, list) or not node:
             raise ExpressionError("malformed condition")
         if node == ["true"]:

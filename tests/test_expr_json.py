@@ -95,7 +95,8 @@ def test_max_min_piecewise_and_hyperbolic_functions_round_trip_and_evaluate(expr
 @pytest.mark.parametrize("data", [["max", ["sym", "x"]], ["piecewise"], ["piecewise", [["sym", "x"]]],
                                   ["piecewise", [["sym", "x"], ["rel", "<>", ["sym", "x"], ["int", "0"]]]],
                                   ["piecewise", [["sym", "x"], ["and", ["true"]]]],
-                                  ["piecewise", [["sym", "x"], ["rel", "<", ["sym", "y"], ["int", "0"]]]]])
+                                  ["piecewise", [["sym", "x"], ["rel", "<", ["sym", "y"], ["int", "0"]]]],
+                                  ["piecewise", [["sym", "x"], ["and", *[["true"]] * (ej.MAX_NODES + 1)]]]])
 def test_malformed_max_and_piecewise_data_is_refused(data):
     with pytest.raises(ej.ExpressionError):
         ej.validate(data, {"x"}, set())
