@@ -594,10 +594,12 @@ def label_problem(data, names: set) -> str | None:
             if power > MAX_LABEL_EXPONENT:
                 return f"powers above {MAX_LABEL_EXPONENT} are not graded"
             stack.append((node[1], power))
-        elif node[0] in ("add", "mul"):
+        elif node[0] in ("add", "mul", "max", "min"):
             stack.extend((a, power) for a in node[1:])
         elif node[0] == "call":
             stack.append((node[2], power))
+        elif node[0] == "piecewise":
+            stack.extend((a, power) for a in ej.walk(node) if a is not node and a[0] == "pow")
     return None
 
 
