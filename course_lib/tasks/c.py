@@ -301,7 +301,7 @@ class Compared:
     exact: bool
     float32: bool
 
-    @property
+    @functools.cached_property
     def error(self) -> float:
         return gradcheck.relative_error(self.S, self.E)
 
