@@ -292,6 +292,8 @@ def test_a2_correct_forms_get_full_credit(changes):
     ("relu_sup", sp.Integer(1), "grows with the input"),
     ("relu_sup", x, "negative for x < 0"),
     ("relu_sup", x ** 2, "grows like |x|^2"),
+    ("relu_sup", sp.Integer(100), "a constant: the slope grows with the input"),
+    ("relu_sup", sp.Abs(x) / 2, "violated: at x ="),
     ("relu_sup_depends_on_depth", True, "no factor that shrinks"),
 ])
 def test_a2_each_mistake_costs_its_part_with_its_message(field, value, message):
@@ -336,6 +338,11 @@ def test_a2_self_check_on_the_right_bound_reports_closeness_without_the_bound():
 def test_a2_a_bound_of_1_names_max_dsigmoid_only_as_the_student_gave_it():
     text = grade("a2", {**A2, "sigmoid_bound": sp.Integer(1), "max_dsigmoid": sp.Rational(1, 2)}).text()
     assert "never exceeds max σ' (your max_dsigmoid)" in text and "1/4" not in text
+
+
+def test_a2_relu_self_check_and_grader_agree_on_violated():
+    for fb in (check("a2", {**A2, "relu_sup": sp.Integer(1)}), grade("a2", {**A2, "relu_sup": sp.Integer(1)})):
+        assert any(f.part == "relu_sup" and f.message.startswith("violated") for f in fb.findings), fb.text()
 
 
 def test_a2_self_check_finds_violated_bounds_without_the_key():

@@ -469,13 +469,16 @@ SIGMOID_BOUND_TREE = [
 ]
 RELU_SUP_TREE = [
     Branch("equal", _eq, Outcome(1, "correct")),
-    Branch("no x", lambda c: np.ptp(c.S) < 1e-12, Outcome(
-        0, "the slope grows with the input: h_(i−1) carries x through the active layers")),
+    Branch("no x", lambda c: np.ptp(c.S) < 1e-12 and relu_violation(c.S, c.points), Outcome(
+        0, "violated: {where}; the slope grows with the input: h_(i−1) carries x through the active layers")),
+    Branch("no x, large", lambda c: np.ptp(c.S) < 1e-12, Outcome(
+        0, "a constant: the slope grows with the input without bound, h_(i−1) carries x through the active layers")),
     Branch("x not |x|", lambda c: _eq(c, lambda E, p: p["x"]), Outcome(
         0, "negative for x < 0; a supremum of |∂h_n/∂w_i| cannot be negative")),
     Branch("other power", lambda c: _power_of_abs_x(c), Outcome(
         0, "grows like |x|^{power}, but on an active path h_(i−1) is x times weights: the slope grows linearly "
            "in |x|")),
+    Branch("violated", lambda c: relu_violation(c.S, c.points), Outcome(0, "violated: {where}")),
     Branch("other", always, Outcome(0, "not the supremum of |∂h_n/∂w_i| for ReLU with |w_k| < 1")),
 ]
 BOOL_MESSAGES = {
@@ -668,6 +671,19 @@ def sampled_sigmoid_maxima() -> dict:
     return {n_: largest_slopes("sigmoid", n_, rng) for n_ in range(2, 7)}
 
 
+@functools.lru_cache(maxsize=1)
+def sampled_relu_slope() -> float:
+    """The largest sampled ReLU slope per unit |x| (n = 2 and 4): a valid supremum is at least |x| times it."""
+    rng = rng_for("public", "a2", "samples", "relu")
+    return max(largest_slopes("relu", n_, rng)[1:].max() for n_ in (2, 4))
+
+
+def relu_violation(S, points) -> dict | bool:
+    """A sampled ReLU network exceeds the answer at some probe x (self-check and grader alike)."""
+    over = np.abs(points["x"]) * sampled_relu_slope() > S * (1 + 1e-9)
+    return bool(over.any()) and {"where": f"at x = {points['x'][over][0]:.3g} a sampled ReLU network exceeds it"}
+
+
 def _sampled_ratios(S, points) -> list:
     """[(largest sampled slope / bound, n, i)] for the sampled depths, i ≥ 2."""
     maxima = sampled_sigmoid_maxima()
@@ -703,20 +719,16 @@ def bound_closeness(S, points) -> tuple[str, str]:
 
 
 def _sampled_expectations():
-    rng = rng_for("public", "a2", "samples", "relu")
     grid = np.linspace(-10, 10, 20001)
-    relu_max = {n_: largest_slopes("relu", n_, rng) for n_ in (2, 4)}
 
     def bound_check(S, points):
         violated = bound_violation(S, points)
         return ("wrong", f"violated: {violated['where']}") if violated else bound_closeness(S, points)
 
     def relu_check(S, points):
-        worst = max(relu_max[k][1:].max() for k in relu_max)  # the largest slope per unit |x|
-        over = np.abs(points["x"]) * worst > S * (1 + 1e-9)
-        if over.any():
-            return "wrong", f"violated: at x = {points['x'][over][0]:.3g} a sampled ReLU network exceeds it"
-        return "info", "holds for sampled ReLU networks; judged exactly when graded"
+        violated = relu_violation(S, points)
+        return ("wrong", f"violated: {violated['where']}") if violated else \
+            ("info", "holds for sampled ReLU networks; judged exactly when graded")
 
     ds = ACTIVATIONS["sigmoid"][1](grid)
     return {"max_dsigmoid": lambda p: ds.max(), "sigmoid_bound": bound_check, "relu_sup": relu_check}
