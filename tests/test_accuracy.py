@@ -182,7 +182,7 @@ def _delta1_variant(x, y, W2, W3, z1, z2, z3, label=None, tanh_prime=True, scale
 
 @pytest.mark.parametrize("variant, phrase", [
     (lambda **q: _delta1_variant(**q, label=q["y"] % q["z3"].size + 1), "δ1 belongs to another label"),
-    (lambda **q: _delta1_variant(**q, tanh_prime=False), "lacks the factor tanh′(o1)"),
+    (lambda **q: _delta1_variant(**q, tanh_prime=False), "lacks the factor of the tanh step o1 → z1"),
     (lambda **q: _delta1_variant(**q, scale=2.0), "2 times ∇_{W1}L"),
 ])
 def test_bonus_gradient_slips_are_named_and_never_crash(variant, phrase):

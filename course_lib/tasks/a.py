@@ -451,7 +451,7 @@ SIGMOID_BOUND_TREE = [
     Branch("equal", _eq, Outcome(1, "correct")),
     Branch("violated", lambda c: bound_violation(c.S, c.points), [
         Branch("one factor too many", lambda c: _eq(c, lambda E, p: E / 4), Outcome(
-            0, "violated: {where} — one factor of max σ' too many (layers i to n give n − i + 1 factors σ')")),
+            0, "violated: {where} — one factor of max σ' too many: count the σ' factors of the chain from layer i to n")),
         Branch("below the samples", always, Outcome(0, "violated: {where}, so it is no upper bound")),
     ]),
     Branch("exponent n-i", lambda c: _eq(c, lambda E, p: 4 * E), Outcome(
@@ -460,8 +460,8 @@ SIGMOID_BOUND_TREE = [
         0, "the factor per layer is not the largest slope of the sigmoid (1/2 is σ(0))")),
     Branch("bound 1", lambda c: _eq(c, lambda E, p: np.ones_like(E)) and {
         "max": f"max σ' = {c.max_slope}, as your max_dsigmoid says" if c.max_slope else "max σ' (your max_dsigmoid)"},
-        Outcome(0, "1 bounds each σ' factor by 1, but the sigmoid's slope never exceeds {max}, and each of the "
-                   "n − i + 1 factors σ' contributes that maximum")),
+        Outcome(0, "1 bounds each σ' factor by 1, but the sigmoid's slope never exceeds {max}: bound every σ' "
+                   "factor of the chain by that")),
     Branch("not n-i", lambda c: not _depends_on_distance_only(c), Outcome(
         0, "the bound should depend on n and i only through the number of layers between them, n − i")),
     Branch("no decay", lambda c: np.ptp(c.S) < 1e-12, Outcome(0, "the bound does not shrink with depth")),

@@ -1004,7 +1004,7 @@ def gradient_slips(fwd: mlp.Forward, reference, delta1: np.ndarray):
         "every row is (Σ_i δ1_i)·xᵀ: the contraction lost δ_ik, only i = k contributes")
     with np.errstate(all="ignore"):
         yield np.outer(delta1 / (1.0 - fwd["z1"] ** 2), x), (
-            "δ1 lacks the factor tanh′(o1) = 1 − z1²: δ1 is ∇ with respect to o1, the step o1 → z1 included")
+            "δ1 lacks the factor of the tanh step o1 → z1: δ1 is the gradient with respect to o1, not z1")
     for shifted in (fwd["y"] - 1, fwd["y"] + 1):
         if 1 <= shifted <= fwd.sizes[3]:
             yield np.outer(reference.delta1(fwd.relabel(shifted)), x), (
