@@ -329,8 +329,8 @@ def _agrees_as(kind: str):
     return lambda c: c.agreement == kind and {"report": f"relative error {c.error:.1e}"}
 
 
-FLOAT32_NOTE = ("returned in float32: agrees to float32 precision ({report}); float64, NumPy's default, is what "
-                "the checks need (a small deduction)")
+FLOAT32_NOTE = ("returned in float32: agrees to float32 precision; float64, NumPy's default, is what the checks "
+                "need (a small deduction)")
 FD_NOTE = "agrees only to finite-difference precision ({report}): the task asks for the formula"
 
 
