@@ -159,6 +159,8 @@ MISTAKES = [
     (tanh_identity, "right only when σ is tanh: 1 − σ² is its derivative"),
     (weights_shifted_down, "the weight indices are shifted by one"),
     (argument_weight_shifted, "the weight index shifted by one"),
+    (lambda n, i: h(i - 1) * dsigma(w[i] * h(i)) * sp.prod([w[k] * dsigma(w[k] * h(k)) for k in range(i + 1, n + 1)]),
+     "the index of h shifted by one"),
     (lambda n, i: h(i - 1) * sp.prod([h(k - 1) * (1 - h(k - 1)) for k in range(i, n + 1)]) * sp.prod(
         [w[k] for k in range(i + 1, n + 1)]), "σ(1 − σ) is taken of the layer's input h_(k−1)"),
     (lambda n, i: loop(n, i).replace(dsigma, sigma), "σ(...) stands where the slope σ'(...) belongs"),

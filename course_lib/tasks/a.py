@@ -220,6 +220,9 @@ def _wrong_argument(ctx):
         shifted = [(f"w_{j}·{_hname(k - 1)} (the weight index shifted by one: layer {k} multiplies by w_{k})",
                     lambda c, j=j, k=k: c.w[j] * c.h[k - 1])
                    for k in range(1, ctx.n + 1) for j in (k - 1, k + 1) if 1 <= j <= ctx.n]
+        shifted += [(f"w_{k}·{_hname(j)} (the index of h shifted by one: layer {k} takes {_hname(k - 1)} as its input)",
+                     lambda c, j=j, k=k: c.w[k] * c.h[j])
+                    for k in range(1, ctx.n + 1) for j in (k - 2, k) if 0 <= j <= ctx.n]
         names = shifted + [(f"w_{k}", lambda c, k=k: c.w[k]) for k in range(1, ctx.n + 1)]
         names += [(_hname(k), lambda c, k=k: c.h[k]) for k in range(0, ctx.n + 1)]
         for label, get in names:
