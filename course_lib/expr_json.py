@@ -160,7 +160,9 @@ def validate(data, symbols: set[str], functions: set[str]) -> None:
                 raise ExpressionError("a number in the expression is NaN or infinite")
             if kind == "const" and (len(args) != 1 or args[0] not in CONSTANTS):
                 raise ExpressionError("unknown constant")
-            if kind == "sym" and (len(args) != 1 or args[0] not in symbols):
+            if kind == "sym" and len(args) != 1:
+                raise ExpressionError("malformed name")
+            if kind == "sym" and args[0] not in symbols:
                 allowed = ", ".join(sorted(symbols, key=_natural)) or "none"
                 raise ExpressionError(f"unknown symbol {str(args[0])[:20]!r}; allowed here: {allowed}")
         elif kind in ("add", "mul", "max", "min"):

@@ -193,3 +193,43 @@ def test_bonus_gradient_slips_are_named_and_never_crash(variant, phrase):
         assert one_line(fb) and "could not" not in fb.text()
         assert phrase in fb.text() or "not ∇_{W1}L" in fb.text(), fb.text()
     assert phrase in check("c_bonus", {**BONUS, "grad_W1": fn}).text()
+
+
+# ====================================================================== no verdict raises on mangled data
+JUNK = [None, 0, -1, 1e308, float("nan"), "", "x", [], {}, [[]], ["sym"], ["call", "tanh"], ["piecewise"],
+        ["max", ["int", "1"]], {"error": 5}, {"npy": "AAAA"}, ["int", "9" * 70], [["true"]], True]
+
+
+def mangled(data, rng):
+    """The data with one subtree, picked at random, replaced by junk (or itself junk)."""
+    if isinstance(data, (dict, list)) and data and rng.random() < 0.75:
+        data = dict(data) if isinstance(data, dict) else list(data)
+        key = rng.choice(list(data)) if isinstance(data, dict) else rng.randrange(len(data))
+        data[key] = mangled(data[key], rng) if rng.random() < 0.6 else rng.choice(JUNK)
+        return data
+    return rng.choice(JUNK)
+
+
+def honest_answers():
+    import test_task_a as ta
+    import test_task_b as tb
+    from test_task_c import SOFTMAX as softmax
+    return {"a1": ta.loop, "a2": ta.A2, "b2": tb.ALTERNATIVES["canonical"],
+            "b3": {"graph": tb.ALTERNATIVES["canonical"], "adjoints": tb.CANON_ADJ, "grad": list(tb.GRAD)},
+            "c2": FUSED, "c3": {"tanh": TANH, "softmax": softmax}, "c_bonus": BONUS}
+
+
+@pytest.mark.parametrize("task_id", ["a1", "a2", "b2", "b3", "c2", "c3", "c_bonus"])
+def test_mangled_answer_data_never_makes_a_check_raise(task_id):
+    import random
+    from autograde import verdict
+    from autograde.keys import all_keys
+    from course_lib import answers, tasks
+    from course_lib.probe import rng_for
+    task, rng = tasks.get(task_id), random.Random(task_id)
+    request = verdict.request_for(task_id, "secret", "s1", "nb")
+    data = answers.encode(task, honest_answers()[task_id], request)
+    for _ in range(6 if task_id.startswith("c") else 40):
+        bad = mangled(data, rng)
+        assert isinstance(task.self_check(bad, task.public_request()), Feedback)
+        assert isinstance(task.judge(bad, request, all_keys()[task_id].reference, rng_for("t")), Feedback)

@@ -356,7 +356,8 @@ def judge_a1(data, request, reference, rng, symbolic_seconds: float) -> Feedback
     """
     fb = Feedback("a1")
     given = {}
-    for entry in data.get("cases", []) if isinstance(data, dict) else []:
+    entries = data.get("cases") if isinstance(data, dict) else None
+    for entry in entries if isinstance(entries, list) else []:
         if isinstance(entry, list) and len(entry) == 3 and all(isinstance(v, int) for v in entry[:2]):
             given[(entry[0], entry[1])] = entry[2]
     cases = [tuple(c) for c in request["cases"]]

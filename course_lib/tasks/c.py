@@ -232,6 +232,8 @@ def check_chain(names, layout: str, target: str, factors: dict) -> str | None:
     """The structure problem of one chain as listed by the student, or None."""
     if not names:
         return "the chain is empty"
+    if not all(isinstance(name, str) for name in names):
+        return "the chain lists factor names, such as \"J_z1(x)\""
     for name in names:
         if name not in factors:
             return f"{name} is not one of your factors"
@@ -502,6 +504,8 @@ def judge_c2(data: dict, request: dict, reference, against: str, exact: bool) ->
     """Judge the chains; ``reference(fwd, (out, node))`` is the row-layout Jacobian of one elementary step,
     ``against`` says what it is (for the messages), ``exact`` whether it is exact or central differences."""
     fb = Feedback("c2")
+    if not isinstance(data, dict):
+        return fb.add("", "invalid", "malformed answer")
     layout = data.get("layout")
     factors, chains, cases = data.get("factors"), data.get("chains"), data.get("cases")
     if layout not in ("row", "column") or not isinstance(factors, dict) or not isinstance(chains, dict) \
@@ -518,8 +522,8 @@ def judge_c2(data: dict, request: dict, reference, against: str, exact: bool) ->
         if problem:
             fb.add(grad, "wrong", problem)
         credit += WEIGHTS_C2["chains"] / 2 * chain_ok[grad]
-    used = [n for n in dict.fromkeys(sum((c for c in chains.values() if isinstance(c, list)), []))
-            if n in factors and parse_factor(n)]
+    listed = sum((c for c in chains.values() if isinstance(c, list)), [])
+    used = [n for n in dict.fromkeys(n for n in listed if isinstance(n, str)) if n in factors and parse_factor(n)]
     verdicts = [guarded(fb, n, FactorVerdict(False, 0.0), judge_factor, fb, n, factors[n], [c.get(n) for c in cases],
                         fwds, layout, reference, against, exact) for n in used]
     if verdicts:
@@ -790,6 +794,8 @@ def _confirmed(kind: str, steps: list, spec: Derivation, seconds: float) -> bool
 def judge_c3(data: dict, rng, reference, seconds: float) -> Feedback:
     """``reference(kind, probes)`` gives the derivative's values at the probes."""
     fb = Feedback("c3")
+    if not isinstance(data, dict):
+        return fb.add("", "invalid", "malformed answer")
     credit = 0.0
     for kind, spec in DERIVATIONS.items():
         p = probes(kind, rng)
@@ -1096,6 +1102,8 @@ def judge_bytes(fb: Feedback, data) -> bool:
 
 def judge_bonus(data: dict, request: dict, reference: BonusReference, rng) -> Feedback:
     fb = Feedback("c_bonus")
+    if not isinstance(data, dict):
+        return fb.add("", "invalid", "malformed answer")
     all_sizes = [mlp.SIZES] + [mlp.Forward(mlp.network_from_data(n)).sizes for n in request["gradients"]]
     credit = WEIGHTS_BONUS["shape"] * guarded(fb, "shape", False, judge_tensor_shape, fb, data.get("shape"), all_sizes)
     credit += WEIGHTS_BONUS["bytes"] * guarded(fb, "bytes", False, judge_bytes, fb, data.get("bytes"))
