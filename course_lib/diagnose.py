@@ -12,15 +12,21 @@ and its message at a glance::
         Branch("other",      always, Outcome(0, "Not equivalent ...")),
     ]
 
-Messages may contain ``{placeholders}`` filled from the dict a test returns
-(a test returns False/None for "no", True or a dict for "yes").
+Messages are data, not format strings: ``{name}`` is replaced by the field ``name``
+of the dict a test returns (a test returns False/None for "no", True or a dict for
+"yes"); any other brace, such as the one in ``∇_{W1}L``, stays as written. A test
+that raises counts as "no" for its branch, so one broken check cannot take the
+verdict of the whole part with it.
 """
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterator, Union
+
+PLACEHOLDER = re.compile(r"\{([A-Za-z_]\w*)\}")
 
 
 @dataclass(frozen=True)
@@ -50,29 +56,45 @@ class Diagnosis:
     path: tuple[str, ...]  # names of the branches taken, e.g. ("wrong", "sign")
     outcome: Outcome
     message: str           # the outcome's message with its placeholders filled
+    failed: tuple[str, ...] = field(default=())   # branches whose test raised (treated as "no")
+
+
+UNEXPLAINED = Outcome(0, "not correct (no more detail could be worked out for this answer)")
+
+
+def render(message: str, fields: dict) -> str:
+    """The message with each {name} that ``fields`` holds replaced by str(value); nothing else changes."""
+    def fill(m):
+        return str(fields[m.group(1)]) if m.group(1) in fields else m.group(0)
+    return PLACEHOLDER.sub(fill, message)
 
 
 def diagnose(tree: list, ctx) -> Diagnosis:
     """Walk the tree on ``ctx`` and return the first outcome whose tests hold."""
     path: list[str] = []
+    failed: list[str] = []
     fields: dict = {}
     branches = tree
     while True:
         for branch in branches:
-            result = branch.test(ctx)
+            try:
+                result = branch.test(ctx)
+            except Exception as e:  # noqa: BLE001 — a mistake-test that fails must not decide the verdict
+                failed.append(f"{branch.name} ({type(e).__name__})")
+                continue
             if result:
                 path.append(branch.name)
                 if isinstance(result, dict):
                     fields.update(result)
                 if isinstance(branch.then, Outcome):
-                    found = Diagnosis(tuple(path), branch.then, branch.then.message.format(**fields))
-                    taken = _recording.get()
-                    if taken is not None:
-                        taken.append((tree, found))
-                    return found
+                    return _recorded(tree, Diagnosis(
+                        tuple(path), branch.then, render(branch.then.message, fields), tuple(failed)))
                 branches = branch.then
                 break
         else:
+            if failed:  # the catch-all itself failed: a plain verdict without the detail it would add
+                return _recorded(tree, Diagnosis(
+                    tuple(path) + ("unexplained",), UNEXPLAINED, UNEXPLAINED.message, tuple(failed)))
             raise ValueError(f"diagnosis tree has no branch for this case (after {path}); end it with `always`")
 
 
@@ -91,3 +113,30 @@ def recording() -> Iterator[list]:
         yield taken
     finally:
         _recording.reset(token)
+
+
+def _recorded(tree: list, found: Diagnosis) -> Diagnosis:
+    taken = _recording.get()
+    if taken is not None:
+        taken.append((tree, found))
+    return found
+
+
+def outcomes(tree: list, path: tuple = ()) -> Iterator[tuple[tuple[str, ...], Outcome]]:
+    """Every (path, outcome) of a tree: what a test walks to render each message once."""
+    for branch in tree:
+        here = path + (branch.name,)
+        if isinstance(branch.then, Outcome):
+            yield here, branch.then
+        else:
+            yield from outcomes(branch.then, here)
+
+
+def guarded(fb, part: str, default, check: Callable, *args):
+    """check(*args), or ``default`` with one finding for ``part`` if the check itself fails:
+    a crash in one check of a part costs that check, not the part."""
+    try:
+        return check(*args)
+    except Exception as e:  # noqa: BLE001
+        fb.add(part, "invalid", f"this check could not be completed ({type(e).__name__}); it earns nothing")
+        return default

@@ -14,9 +14,14 @@ Node kinds::
     ["sym", "w3"]
     ["add", a, b, ...]   ["mul", a, b, ...]   ["pow", base, exponent]
     ["call", "sigma", arg]   a whitelisted function applied to one argument
+    ["max", a, b, ...]   ["min", a, b, ...]
+    ["piecewise", [value, condition], ...]   the first case whose condition holds
+        conditions: ["true"], ["rel", "<" | "<=" | ">" | ">=" | "==" | "!=", a, b],
+                    ["and", c, ...], ["or", c, ...], ["not", c]
 """
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 
@@ -36,7 +41,15 @@ KNOWN_FUNCTIONS = {
     "tanh": (sp.tanh, np.tanh),
     "sin": (sp.sin, np.sin),
     "cos": (sp.cos, np.cos),
+    "cosh": (sp.cosh, np.cosh),
+    "sinh": (sp.sinh, np.sinh),
+    "sech": (sp.sech, lambda v: 1.0 / np.cosh(v)),
+    "sign": (sp.sign, np.sign),
 }
+EXTREMA = {"max": (sp.Max, np.maximum), "min": (sp.Min, np.minimum)}
+RELATIONS = {"<": (sp.Lt, np.less), "<=": (sp.Le, np.less_equal), ">": (sp.Gt, np.greater),
+             ">=": (sp.Ge, np.greater_equal), "==": (sp.Eq, np.equal), "!=": (sp.Ne, np.not_equal)}
+LOGIC = {"and": (sp.And, np.logical_and), "or": (sp.Or, np.logical_or)}
 CONSTANTS = {"E": (sp.E, math.e), "pi": (sp.pi, math.pi)}
 
 
@@ -94,9 +107,29 @@ def _encode(e: sp.Basic, counter: list, depth: int) -> list:
         if len(e.args) != 1:
             raise ExpressionError(f"{type(e).__name__} must take exactly one argument")
         return ["call", type(e).__name__, _encode(e.args[0], counter, depth + 1)]
+    if isinstance(e, (sp.Max, sp.Min)):
+        return ["max" if isinstance(e, sp.Max) else "min", *(_encode(a, counter, depth + 1) for a in e.args)]
+    if isinstance(e, sp.Piecewise):
+        return ["piecewise", *([_encode(v, counter, depth + 1), _encode_condition(c, counter, depth + 1)]
+                               for v, c in e.args)]
     if isinstance(e, sp.Derivative) or isinstance(e, sp.Subs):
         raise ExpressionError("the expression contains an unevaluated derivative; write σ' as dsigma(...)")
     raise ExpressionError(f"the operation {type(e).__name__} is not allowed in this answer")
+
+
+def _encode_condition(c, counter: list, depth: int) -> list:
+    counter[0] += 1
+    if counter[0] > MAX_NODES or depth > MAX_DEPTH:
+        raise ExpressionError("the expression is too large to grade; simplify it")
+    if c is sp.true:
+        return ["true"]
+    if isinstance(c, sp.core.relational.Relational) and c.rel_op in RELATIONS:
+        return ["rel", c.rel_op, _encode(c.lhs, counter, depth + 1), _encode(c.rhs, counter, depth + 1)]
+    if isinstance(c, (sp.And, sp.Or)):
+        return ["and" if isinstance(c, sp.And) else "or", *(_encode_condition(a, counter, depth + 1) for a in c.args)]
+    if isinstance(c, sp.Not):
+        return ["not", _encode_condition(c.args[0], counter, depth + 1)]
+    raise ExpressionError(f"the condition {type(c).__name__} is not allowed in a Piecewise here")
 
 
 # --------------------------------------------------------------------------- validate
@@ -127,13 +160,21 @@ def validate(data, symbols: set[str], functions: set[str]) -> None:
                 raise ExpressionError("a number in the expression is NaN or infinite")
             if kind == "const" and (len(args) != 1 or args[0] not in CONSTANTS):
                 raise ExpressionError("unknown constant")
-            if kind == "sym" and (len(args) != 1 or args[0] not in symbols):
+            if kind == "sym" and len(args) != 1:
+                raise ExpressionError("malformed name")
+            if kind == "sym" and args[0] not in symbols:
                 allowed = ", ".join(sorted(symbols, key=_natural)) or "none"
                 raise ExpressionError(f"unknown symbol {str(args[0])[:20]!r}; allowed here: {allowed}")
-        elif kind in ("add", "mul"):
+        elif kind in ("add", "mul", "max", "min"):
             if len(args) < 2:
-                raise ExpressionError("malformed sum or product")
+                raise ExpressionError("malformed sum, product, Max or Min")
             stack.extend((a, depth + 1) for a in args)
+        elif kind == "piecewise":
+            if not args or not all(isinstance(a, list) and len(a) == 2 for a in args):
+                raise ExpressionError("malformed Piecewise")
+            for value, condition in args:
+                stack.append((value, depth + 1))
+                stack.extend(_condition_operands(condition, depth + 1))
         elif kind == "pow":
             if len(args) != 2:
                 raise ExpressionError("malformed power")
@@ -147,6 +188,34 @@ def validate(data, symbols: set[str], functions: set[str]) -> None:
             stack.append((args[1], depth + 1))
         else:
             raise ExpressionError(f"unknown node kind {kind[:20]!r}")
+
+
+def _condition_operands(c, depth: int) -> list:
+    """The expressions a validated Piecewise condition compares, as (node, depth); raises if malformed."""
+    out, stack, seen = [], [(c, depth)], 0
+    while stack:
+        node, d = stack.pop()
+        seen += 1
+        if seen > MAX_NODES:
+            raise ExpressionError("the expression is too large to grade")
+        if d > MAX_DEPTH or not isinstance(node, list) or not node:
+            raise ExpressionError("malformed condition")
+        if node == ["true"]:
+            continue
+        if node[0] == "rel" and len(node) == 4 and node[1] in RELATIONS:
+            out += [(node[2], d + 1), (node[3], d + 1)]
+        elif node[0] in LOGIC and len(node) >= 3:
+            stack.extend((a, d + 1) for a in node[1:])
+        elif node[0] == "not" and len(node) == 2:
+            stack.append((node[1], d + 1))
+        else:
+            raise ExpressionError("malformed condition")
+    return out
+
+
+def _conditions(node) -> list:
+    """A validated condition's expressions, in walk order."""
+    return [n for n, _ in _condition_operands(node, 0)]
 
 
 def _is_int(s: str) -> bool:
@@ -194,11 +263,33 @@ def from_data(data, symbols: dict[str, sp.Symbol] | None = None,
             return sp.Mul(*map(build, args))
         if kind == "pow":
             return sp.Pow(build(args[0]), build(args[1]))
+        if kind in EXTREMA:
+            return EXTREMA[kind][0](*map(build, args))
+        if kind == "piecewise":
+            return sp.Piecewise(*((build(v), _condition(c, build, SYMBOLIC)) for v, c in args))
         name = args[0]
         fn = functions.get(name) or KNOWN_FUNCTIONS.get(name, (sp.Function(name),))[0]
         return fn(build(args[1]))
 
     return build(data)
+
+
+SYMBOLIC, NUMERIC = 0, 1   # which entry of the tables above a condition is built with
+TRUTH = (sp.true, np.True_)
+NEGATION = (sp.Not, np.logical_not)
+
+
+def _condition(node, value, kind: int):
+    """A validated Piecewise condition as a SymPy boolean (SYMBOLIC) or a NumPy bool array (NUMERIC);
+    ``value`` builds or evaluates the expressions it compares."""
+    if node[0] == "true":
+        return TRUTH[kind]
+    if node[0] == "rel":
+        return RELATIONS[node[1]][kind](value(node[2]), value(node[3]))
+    if node[0] == "not":
+        return NEGATION[kind](_condition(node[1], value, kind))
+    parts = [_condition(a, value, kind) for a in node[1:]]
+    return LOGIC[node[0]][0](*parts) if kind == SYMBOLIC else functools.reduce(LOGIC[node[0]][1], parts)
 
 
 # --------------------------------------------------------------------------- evaluate
@@ -234,6 +325,14 @@ def evaluate(data, env: dict[str, np.ndarray], functions: dict[str, object] | No
             return out
         if kind == "pow":
             return np.power(ev(args[0]), ev(args[1]))
+        if kind in EXTREMA:
+            return functools.reduce(EXTREMA[kind][1], map(ev, args))
+        if kind == "piecewise":
+            conditions = [np.asarray(_condition(c, ev, NUMERIC), bool) for _, c in args]
+            values = [ev(v) for v, _ in args]
+            shape = np.broadcast_shapes(*(np.shape(a) for a in conditions + values))
+            return np.select([np.broadcast_to(c, shape) for c in conditions],
+                             [np.broadcast_to(v, shape) for v in values], np.nan)
         return functions[args[0]](ev(args[1]))
 
     with np.errstate(all="ignore"):
@@ -246,7 +345,11 @@ def walk(data):
     while stack:
         node = stack.pop()
         yield node
-        if node[0] in ("add", "mul", "pow"):
+        if node[0] in ("add", "mul", "pow", "max", "min"):
             stack.extend(node[1:])
         elif node[0] == "call":
             stack.append(node[2])
+        elif node[0] == "piecewise":
+            for value, condition in node[1:]:
+                stack.append(value)
+                stack.extend(_conditions(condition))

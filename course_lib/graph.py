@@ -28,6 +28,7 @@ a wrong arity or a node that does too much is reported, not evaluated.
 from __future__ import annotations
 
 import functools
+import hashlib
 import inspect
 import json
 import numbers
@@ -305,6 +306,7 @@ class Model:
     nodes: dict[str, Node]
     variables: tuple
     problems: list = field(default_factory=list)   # (part, message) for every structural problem
+    notes: list = field(default_factory=list)      # (part, message) for what is harmless, such as an unused constant
     broken: set = field(default_factory=set)       # nodes that cannot be computed because of their own problem
     order: list = field(default_factory=list)      # computable nodes, every node after its inputs
     consumers: dict = field(default_factory=dict)  # node -> [(head, slot), …]
@@ -504,7 +506,9 @@ def _outputs(model: Model) -> None:
     unused = [n.name for n in model.nodes.values() if not model.consumers[n.name]]
     sinks = [name for name in unused if model.nodes[name].op not in LEAVES]
     for name in unused:
-        if model.nodes[name].op in LEAVES:
+        if model.nodes[name].op == "const":
+            model.notes.append((name, f"the constant {name} is not used by any node; it changes nothing"))
+        elif model.nodes[name].op in LEAVES:
             model.problems.append((name, f"{name} is not used by any node"))
     if not sinks:
         if not model.cycle:
@@ -590,22 +594,31 @@ def label_problem(data, names: set) -> str | None:
             if power > MAX_LABEL_EXPONENT:
                 return f"powers above {MAX_LABEL_EXPONENT} are not graded"
             stack.append((node[1], power))
-        elif node[0] in ("add", "mul"):
+        elif node[0] in ("add", "mul", "max", "min"):
             stack.extend((a, power) for a in node[1:])
         elif node[0] == "call":
             stack.append((node[2], power))
+        elif node[0] == "piecewise":
+            stack.extend((a, power) for a in ej.walk(node) if a is not node and a[0] == "pow")
     return None
 
 
 @dataclass
 class Evaluation:
-    """A graph evaluated at a set of points: forward values, true local derivatives and its own labels."""
+    """A graph evaluated at a set of points: forward values, true local derivatives and its own labels.
+
+    A node that cannot be computed (invalid, on a cycle, or after such a node) gets a *stand-in*: invalid and
+    cycle nodes random values, the nodes after them their operation applied to those. A local derivative needs
+    only the values of its node's inputs, so every valid node's edges can be judged, and one invalid node
+    costs only its own edges.
+    """
     model: Model
     size: int
     values: dict     # computable node -> values
     env: dict        # values, plus each variable of f, for expressions in node names
     true: dict       # (head, slot) -> local derivative of head's operation (SymPy's)
     labels: dict     # (head, slot) -> the graph's own label evaluated, or a str saying why it cannot be
+    local: dict = field(default_factory=dict)   # values and stand-ins: what edge labels are evaluated with
 
     def evaluate(self, data):
         """Expression data (in node names and variables) at the points, or a str saying why not."""
@@ -632,6 +645,28 @@ class Evaluation:
         return np.ones(self.size)
 
 
+def stand_ins(model: Model, values: dict, size: int) -> dict:
+    """Values for the nodes that cannot be computed: random for invalid nodes and, one at a time, for a node
+    of a cycle; the others their operation applied to their inputs. Deterministic for given values."""
+    seed = hashlib.sha256(b"".join(np.ascontiguousarray(v, float).tobytes() for v in values.values())).digest()
+    rng = np.random.default_rng(int.from_bytes(seed[:8], "little"))
+    local = dict(values)
+    waiting = [n for n in model.nodes if n not in local]
+    while waiting:
+        ready = [n for n in waiting if n not in model.broken
+                 and all(a in local for a in model.nodes[n].inputs) and model.nodes[n].inputs]
+        if ready:
+            node = model.nodes[ready[0]]
+            with np.errstate(all="ignore"):
+                local[node.name] = np.asarray(apply(node.op, [local[a] for a in node.inputs], node.e), float)
+        else:
+            broken = [n for n in waiting if n in model.broken or not model.nodes[n].inputs]
+            name = (broken or sorted(waiting))[0]
+            local[name] = rng.uniform(0.3, 2.0, size) * rng.choice([-1.0, 1.0], size)
+        waiting.remove(node.name if ready else name)
+    return local
+
+
 def evaluate_at(model: Model, point: dict) -> Evaluation:
     """Evaluate the graph at points {variable: array of equal length}."""
     size = np.size(next(iter(point.values())))
@@ -639,12 +674,14 @@ def evaluate_at(model: Model, point: dict) -> Evaluation:
     ev = Evaluation(model, size, {}, {}, {}, {})
     ev.values = forward(model, point, constant=lambda d: ev._numeric(d, {}))
     ev.env = {**ev.values, **point}
+    ev.local = stand_ins(model, ev.values, size)
+    labels_env = {**ev.local, **point}
     for _, head, slot in model.edges():
-        if head not in ev.values:
-            continue
         node = model.nodes[head]
         derivative = local_derivative(node.op, len(node.inputs), node.e, slot)
         ev.true[(head, slot)] = ev._numeric(ej.to_data(derivative),
-                                            {f"a{k}": ev.values[a] for k, a in enumerate(node.inputs)})
-        ev.labels[(head, slot)] = ev.evaluate(node.labels[slot]) if slot < len(node.labels) else "no label"
+                                            {f"a{k}": ev.local[a] for k, a in enumerate(node.inputs)})
+        label = node.labels[slot] if slot < len(node.labels) else None
+        why = label_problem(label, set(model.nodes) | set(model.variables)) if label is not None else "no label"
+        ev.labels[(head, slot)] = why or ev._numeric(label, labels_env)
     return ev

@@ -36,7 +36,8 @@ def test_python_numbers_are_accepted():
 @pytest.mark.parametrize("bad, message", [
     ("x + 1", "string"), (lambda: x, "function"), (float("nan"), "finite"), (sp.nan, "NaN"),
     (sp.zoo, "infinite"), (True, "True/False"), ([x], "list"), (sp.Derivative(f(x), x), "derivative"),
-    (sp.Piecewise((x, x > 0), (0, True)), "Piecewise"), (sp.Integral(x, x), "Integral"),
+    (sp.floor(x), "floor"), (sp.Integral(x, x), "Integral"),
+    (sp.Piecewise((x, sp.Contains(x, sp.Interval(0, 1))), (0, True)), "condition"),
 ])
 def test_wrong_kinds_of_input_get_one_line_messages(bad, message):
     with pytest.raises(ej.ExpressionError, match=message) as info:
@@ -77,3 +78,25 @@ def test_huge_and_deep_data_is_refused_quickly():
 def test_overflow_evaluates_to_inf_not_an_exception():
     out = ej.evaluate(ej.to_data(sp.exp(x) ** 1000), {"x": np.array([10.0])})
     assert not math.isfinite(out[0])
+
+
+@pytest.mark.parametrize("expr", [sp.Max(x, -x), sp.Min(x, 2, -x), sp.Piecewise((x, x >= 0), (-x, True)),
+                                  sp.Piecewise((x, sp.And(x > 0, sp.Not(x > 5))), (0, sp.Or(x <= 0, x > 5))),
+                                  x * sp.sign(x), 1 / sp.cosh(x) ** 2, sp.sech(x) + sp.sinh(x)], ids=str)
+def test_max_min_piecewise_and_hyperbolic_functions_round_trip_and_evaluate(expr):
+    data = ej.to_data(expr)
+    ej.validate(data, {"x"}, set())
+    assert ej.from_data(data, {"x": x}) == expr
+    points = np.array([-2.0, 0.5, 3.0, 7.0])
+    expected = sp.lambdify(x, expr, "numpy")(points)
+    assert np.allclose(ej.evaluate(data, {"x": points}), expected)
+
+
+@pytest.mark.parametrize("data", [["max", ["sym", "x"]], ["piecewise"], ["piecewise", [["sym", "x"]]],
+                                  ["piecewise", [["sym", "x"], ["rel", "<>", ["sym", "x"], ["int", "0"]]]],
+                                  ["piecewise", [["sym", "x"], ["and", ["true"]]]],
+                                  ["piecewise", [["sym", "x"], ["rel", "<", ["sym", "y"], ["int", "0"]]]],
+                                  ["piecewise", [["sym", "x"], ["and", *[["true"]] * (ej.MAX_NODES + 1)]]]])
+def test_malformed_max_and_piecewise_data_is_refused(data):
+    with pytest.raises(ej.ExpressionError):
+        ej.validate(data, {"x"}, set())

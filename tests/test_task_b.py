@@ -180,11 +180,11 @@ def test_b2_names_the_edge_and_the_slip(change, credit, message):
 
 
 @pytest.mark.parametrize("change, credit, message", [
-    (dict(v4=("*", ["c1", "v3"], None, [None, 1])), 0.25, "the factor 100 in front of (-x1**2 + x2)**2 is missing"),
-    (dict(f=("pow", ["v4"], 1, [1]), v5=None, v6=None), 0.25, "without its term (1 - x1)**2"),
+    (dict(v4=("*", ["c1", "v3"], None, [None, 1])), 0.5, "the factor 100 in front of (-x1**2 + x2)**2 is missing"),
+    (dict(f=("pow", ["v4"], 1, [1]), v5=None, v6=None), 0.5, "without its term (1 - x1)**2"),
     (dict(f=("-", ["v4", "v6"], None, [1, -1])), 0.5, "the term (1 - x1)**2 enters the graph's output with the"),
-    (dict(v4=("*", ["c1", "v3"], None, [None, 1]), f=("+", ["v4", "v4"], None, [1, 1])), 0.0, "does not compute f"),
-    (dict(v4=("sq100", ["v2"], None, [200 * v2]), v3=None), 0.0, "'sq100' is not an operation of the graph"),
+    (dict(v4=("*", ["c1", "v3"], None, [None, 1]), f=("+", ["v4", "v4"], None, [1, 1])), 0.25, "does not compute f"),
+    (dict(v4=("sq100", ["v2"], None, [200 * v2]), v3=None), 0.25, "'sq100' is not an operation of the graph"),
     (dict(v2=("-", ["x2", "v3"], None, [1, -1])), 0.0, "v2 → v3 → v2 is a cycle"),
 ])
 def test_b1_structure_and_value(change, credit, message):
@@ -195,8 +195,8 @@ def test_b1_structure_and_value(change, credit, message):
 def test_a_wrong_structure_keeps_the_credit_of_edges_that_can_still_be_judged():
     G = build(replace(CANONICAL, v4=("sq100", ["v2"], None, [200 * v2]), v3=None))
     got, text = texts("b2", G)
-    assert got == pytest.approx(5 / 8) and "v4: its edges cannot be judged" in text
-    assert "v4→f, v6→f: cannot be judged: f depends on a node that cannot be computed" in text
+    assert got == pytest.approx(7 / 8) and "v4: its edges cannot be judged" in text
+    assert "cannot be judged: f depends" not in text   # v4→f and v6→f are judged with a stand-in for v4
     got, text = texts("b3", {"graph": G, "adjoints": CANON_ADJ, "grad": list(GRAD)})
     assert got == pytest.approx(0.5) and "v3: not a node of the graph; ignored" in text
     assert "adjoint of v4: cannot be judged: v4 is not a valid node" in text
@@ -415,3 +415,33 @@ def test_sample_messages_appear_in_the_feedback():
         html = "".join(fb.html() for _, fb in run_submission(samples.VARIANTS[student], student).values())
         for phrase in phrases:
             assert phrase in html, (student, phrase)
+
+
+# --------------------------------------------------------------------- one slip costs once (issue 10)
+def test_an_unused_constant_is_a_note_and_costs_nothing():
+    G = build(CANONICAL, consts=CONSTS + (("c7", 7),))
+    for fb in (check("b1", G), grade("b1", G)):
+        assert fb.credit == pytest.approx(1.0), fb.text()
+        assert "the constant c7 is not used by any node; it changes nothing" in fb.text()
+
+
+def test_a_node_with_a_fractional_exponent_costs_only_its_own_edge():
+    G = build(replace(CANONICAL, v3=("pow", ["v2"], 2.5, [2.5 * v2 ** 1.5])))
+    got, text = texts("b2", G)
+    assert got == pytest.approx(8 / 9), text
+    assert "v3: its edges cannot be judged" in text and "cannot be judged: f depends" not in text
+
+
+def test_a_wrong_label_after_an_invalid_node_says_it_was_judged_with_a_stand_in():
+    G = build(replace(CANONICAL, v3=("pow", ["v2"], 2.5, [2.5 * v2 ** 1.5]), v4=("*", ["c100", "v3"], None, [None, 10])))
+    got, text = texts("b2", G)
+    assert got == pytest.approx(7 / 9), text
+    assert "judged with a stand-in value for the invalid node v3" in text
+
+
+def test_a_cycle_costs_the_edges_on_it_only():
+    G = build(replace(CANONICAL, v2=("-", ["x2", "v3"], None, [1, -1])))
+    got, text = texts("b2", G)
+    # 9 labelled edges; v3→v2 and v2→v3 lie on the cycle, the other 7 are judged (and right)
+    assert got == pytest.approx(7 / 9), text
+    assert "cannot be judged: the edge lies on the cycle" in text

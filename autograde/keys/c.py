@@ -80,5 +80,5 @@ KEYS = {
     "c2": Key(request=c2_request, reference=step_jacobian),
     "c3": Key(request=lambda rng: {}, reference=c3_reference),
     "c_bonus": Key(request=lambda rng: bonus_request(rng, bonus_sizes(rng), [distinct_sizes(rng), distinct_sizes(rng)]),
-                   reference=BonusReference(exact_entries, exact_delta1), extra_credit=4.0),
+                   reference=BonusReference(exact_entries, exact_delta1, exact=True), extra_credit=4.0),
 }

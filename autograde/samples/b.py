@@ -27,12 +27,15 @@ VARIANTS = {
 EXPECTED = {
     "mistake_b_sign_on_edge": {"b2": 1.33},                  # 8 of 9 labels × 1.5
     "mistake_b_fan_out": {"b3": 1.64},                       # (½·8/9 + ½·(1 + ½)/2) × 2: ∇f's x1 is a follow-on
-    "mistake_b_super_node": {"b1": 0.0, "b2": 0.94, "b3": 0.0},  # b2: 5 of 8 edges; b3: NameError, nothing handed in
+    # b1: the super node is the one problem (the unused c100 a note): ½ of the structure half; b2: 7 of 8 edges,
+    # only the super node's own is lost; b3: NameError, nothing handed in
+    "mistake_b_super_node": {"b1": 0.38, "b2": 1.31, "b3": 0.0},
 }
 
 # phrases the feedback must show for each variant
 MESSAGES = {
     "mistake_b_sign_on_edge": ["the label has the wrong sign"],
     "mistake_b_fan_out": ["has only the path through v1; x1 also feeds v5"],
-    "mistake_b_super_node": ["is not an operation of the graph", "its edges cannot be judged"],
+    "mistake_b_super_node": ["is not an operation of the graph", "its edges cannot be judged",
+                             "the constant c100 is not used by any node; it changes nothing"],
 }

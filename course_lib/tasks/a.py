@@ -12,12 +12,14 @@ a2  A dict with the sigmoid's largest slope, the bound on |∂h_n/∂w_i| as an
     |x|, whether the bound is attained for i < n, the ReLU supremum as an expression
     in ``x``, and whether that supremum depends on the depth.
 
-The self-checks derive what they compare with from the chain itself: a1 from
-SymPy's derivative of h_n, a2 from sampled networks. Neither holds an answer.
+The self-checks derive what they compare with from the chain itself, as numbers: a1
+from forward-mode differentiation of the chain with concrete activations (``slopes``),
+a2 from sampled networks. Neither holds an answer, and nothing here returns one.
 """
 from __future__ import annotations
 
 import functools
+import math
 import time
 from dataclasses import dataclass
 
@@ -25,7 +27,7 @@ import numpy as np
 import sympy as sp
 
 from .. import expr_json as ej
-from ..diagnose import Branch, Outcome, always, diagnose
+from ..diagnose import Branch, Outcome, always, diagnose, guarded
 from ..feedback import Feedback
 from ..probe import all_close, rng_for, signed_uniform, symbolically_equal, time_limit, _Timeout
 from . import AnswerError, Task
@@ -116,15 +118,6 @@ def probe_chains(n_: int, rng, points: int = 16) -> dict[str, Chain]:
     return {act: Chain.forward(x_, ws, act) for act in ACTIVATIONS}
 
 
-# ------------------------------------------------------------------ derivation from the chain
-@functools.lru_cache(maxsize=256)
-def derived_a1(n_: int, i_: int) -> sp.Expr:
-    """∂h_n/∂w_i by SymPy's own differentiation of the chain, with σ' written as dsigma."""
-    d = sp.diff(h(n_), w[i_])
-    d = d.replace(lambda e: isinstance(e, sp.Subs), lambda e: dsigma(e.point[0]))
-    return d.replace(lambda e: isinstance(e, sp.Derivative), lambda e: dsigma(e.variables[0]))
-
-
 # ------------------------------------------------------------------ a1
 def _ratio_const(ctx, value=None):
     """S/E is one constant over all probes (that constant, or ``value`` if given)."""
@@ -164,8 +157,56 @@ def _not_finite(ctx):
     return any(not np.all(np.isfinite(ctx.S[a])) for a in ctx.S)
 
 
-def _sigmoid_only(ctx):
-    return all_close(ctx.S["sigmoid"], ctx.E["sigmoid"]) and not _ratio_const(ctx, 1.0)
+IDENTITIES = {  # an activation's derivative written through the activation itself
+    "sigmoid": "the sigmoid: σ(1 − σ) is its derivative",
+    "tanh": "tanh: 1 − σ² is its derivative",
+    "sin": "sin: cos is its derivative",
+}
+
+
+def _one_activation_only(ctx):
+    """Right for exactly one of the probing activations: σ' was written as that activation's derivative."""
+    right = [a for a in ctx.S if all_close(ctx.S[a], ctx.E[a])]
+    return len(right) == 1 and {"identity": IDENTITIES[right[0]]}
+
+
+def _replaced(data, targets: set, name: str):
+    """A copy of expression data with the call nodes in ``targets`` (by id) calling ``name`` instead."""
+    if not isinstance(data, list) or not data:
+        return data
+    if data[0] == "call":
+        return ["call", name if id(data) in targets else data[1], _replaced(data[2], targets, name)]
+    if data[0] in ("add", "mul", "pow"):
+        return [data[0], *(_replaced(a, targets, name) for a in data[1:])]
+    return data
+
+
+def _sigma_for_dsigma(ctx):
+    """Writing σ(...) where σ'(...) belongs explains the answer: the σ factors of the product, or one σ call."""
+    calls = [node for node in ej.walk(ctx.data) if node[0] == "call" and node[1] == "sigma"]
+    top = [a for a in ctx.data[1:] if a[0] == "call" and a[1] == "sigma"] if ctx.data[0] == "mul" else []
+    # all σ factors of the product, all but one of them (one may be h_(i−1) = σ(…)), or a single σ call
+    candidates = [top] + [top[:k] + top[k + 1:] for k in range(len(top))] if top else []
+    for chosen in candidates + [[c] for c in calls[:40]]:
+        data = _replaced(ctx.data, {id(c) for c in chosen}, "dsigma")
+        if all(all_close(ej.evaluate(data, c.env(), ctx.numeric_functions[a]), ctx.E[a])
+               for a, c in ctx.chains.items()):
+            return True
+    return False
+
+
+def _sigmoid_slope_one_layer_early(ctx):
+    """For the sigmoid: h_(k−1)(1 − h_(k−1)) in place of σ'(a_k) = h_k(1 − h_k), for every k = i..n."""
+    c, i_, n_ = ctx.chains["sigmoid"], ctx.i, ctx.n
+    early = c.h[i_ - 1] * np.prod([c.h[k - 1] * (1 - c.h[k - 1]) for k in range(i_, n_ + 1)], axis=0) * \
+        np.prod([c.w[k] for k in range(i_ + 1, n_ + 1)] or [np.ones_like(c.x)], axis=0)
+    return all_close(ctx.S["sigmoid"], early, rtol=1e-6)
+
+
+def _weights_shifted(ctx):
+    """The weights w_i … w_(n−1) in place of w_(i+1) … w_n: S · w_n = E · w_i."""
+    return ctx.i < ctx.n and all(all_close(ctx.S[a] * c.w[ctx.n], ctx.E[a] * c.w[ctx.i], rtol=1e-6)
+                                 for a, c in ctx.chains.items())
 
 
 def _wrong_argument(ctx):
@@ -176,7 +217,13 @@ def _wrong_argument(ctx):
         vals = {a: ej.evaluate(node[2], c.env(), ctx.numeric_functions[a]) for a, c in ctx.chains.items()}
         if any(all(all_close(vals[a], c.a[k]) for a, c in ctx.chains.items()) for k in range(1, ctx.n + 1)):
             continue
-        names = [(f"w_{k}", lambda c, k=k: c.w[k]) for k in range(1, ctx.n + 1)]
+        shifted = [(f"w_{j}·{_hname(k - 1)} (the weight index shifted by one: layer {k} multiplies by w_{k})",
+                    lambda c, j=j, k=k: c.w[j] * c.h[k - 1])
+                   for k in range(1, ctx.n + 1) for j in (k - 1, k + 1) if 1 <= j <= ctx.n]
+        shifted += [(f"w_{k}·{_hname(j)} (the index of h shifted by one: layer {k} takes {_hname(k - 1)} as its input)",
+                     lambda c, j=j, k=k: c.w[k] * c.h[j])
+                    for k in range(1, ctx.n + 1) for j in (k - 2, k) if 0 <= j <= ctx.n]
+        names = shifted + [(f"w_{k}", lambda c, k=k: c.w[k]) for k in range(1, ctx.n + 1)]
         names += [(_hname(k), lambda c, k=k: c.h[k]) for k in range(0, ctx.n + 1)]
         for label, get in names:
             if all(all_close(vals[a], get(c)) for a, c in ctx.chains.items()):
@@ -201,9 +248,15 @@ A1_TREE = [
     Branch("not finite", _not_finite, Outcome(
         0, "evaluates to NaN or infinity at some probe points (a division by zero, or log of a negative?)")),
     Branch("equivalent", lambda c: _ratio_const(c, 1.0), Outcome(1, "correct")),
-    Branch("sigmoid only", _sigmoid_only, Outcome(
-        0, "right only when σ is the sigmoid; a1 is for any σ, so write σ' as dsigma(...)")),
+    Branch("one activation only", _one_activation_only, Outcome(
+        0, "right only when σ is {identity}; a1 is for any σ, so write σ' as dsigma(...)")),
     Branch("sign", lambda c: _ratio_const(c, -1.0), Outcome(0, "sign error: right magnitude, wrong sign")),
+    Branch("sigmoid slope one layer early", _sigmoid_slope_one_layer_early, Outcome(
+        0, "σ(1 − σ) is taken of the layer's input h_(k−1): the sigmoid's slope in layer k is σ'(w_k·h_(k−1)), "
+           "which is h_k(1 − h_k); and a1 is for any σ, so write σ' as dsigma(...)")),
+    Branch("σ for σ'", _sigma_for_dsigma, Outcome(
+        0, "σ(...) stands where the slope σ'(...) belongs: the chain rule multiplies the derivative of each layer "
+           "from i to n, written dsigma(...), not the layer's value")),
     Branch("σ' argument", _wrong_argument, Outcome(
         0, "σ' is evaluated at {arg}; the chain rule evaluates σ' at the pre-activation w_k·h_(k−1)")),
     Branch("h_{i-1} missing", lambda c: _missing(c, {a: ch.h[c.i - 1] for a, ch in c.chains.items()})
@@ -211,6 +264,9 @@ A1_TREE = [
         0, "missing the factor {hk}: the derivative of w_i·h_(i−1) with respect to w_i is h_(i−1)")),
     Branch("w_i included", lambda c: _extra(c, {a: ch.w[c.i] for a, ch in c.chains.items()}), Outcome(
         0, "the product contains w_i; w_i appears only inside layer i, the weights come from the later layers")),
+    Branch("weights shifted", _weights_shifted, Outcome(
+        0, "the weight indices are shifted by one: the product has w_i … w_(n−1); the step from layer k back to "
+           "layer k−1 multiplies by the weight of layer k itself")),
     Branch("weight missing", lambda c: _first_k(c, range(c.i + 1, c.n + 1), _missing, lambda ch, k: ch.w[k]), Outcome(
         0, "missing the factor w_{k}: the step from layer {k} back to layer {k}−1 contributes σ'(w_{k}·{hk})·w_{k}")),
     Branch("σ' too few", lambda c: _first_k(c, range(c.i, c.n + 1), _missing, lambda ch, k: ch.ds[k]), Outcome(
@@ -229,6 +285,9 @@ A1_TREE = [
     Branch("other", always, Outcome(
         0, "not equal to ∂h_n/∂w_i at the probe points (σ replaced by sigmoid, tanh and sin)")),
 ]
+
+
+WEIGHT_BEYOND_N = "uses w_(n+1), which the chain does not have: is a weight index shifted by one? Layer k multiplies by w_k"
 
 
 @dataclass
@@ -264,7 +323,7 @@ class A1(Task):
         return {"cases": out}
 
     def self_check(self, data, request):
-        return judge_a1(data, request, derived_a1, rng_for("public", "a1"), symbolic_seconds=0.3)
+        return judge_a1(data, request, None, rng_for("public", "a1"), symbolic_seconds=0)
 
     def judge(self, data, request, key, rng):
         return judge_a1(data, request, key, rng, symbolic_seconds=2.0)
@@ -292,11 +351,13 @@ def _call_encoded(fn, n_, i_, seconds: float = 3.0):
 def judge_a1(data, request, reference, rng, symbolic_seconds: float) -> Feedback:
     """Judge every requested case; credit is the share of cases that are correct.
 
-    ``reference(n, i)`` gives the expected SymPy expression (derived, or the key).
+    ``reference(n, i)`` gives the expected SymPy expression (the key), which also confirms a correct
+    answer symbolically; without it (the self-check) the expected values come from ``slopes``.
     """
     fb = Feedback("a1")
     given = {}
-    for entry in data.get("cases", []) if isinstance(data, dict) else []:
+    entries = data.get("cases") if isinstance(data, dict) else None
+    for entry in entries if isinstance(entries, list) else []:
         if isinstance(entry, list) and len(entry) == 3 and all(isinstance(v, int) for v in entry[:2]):
             given[(entry[0], entry[1])] = entry[2]
     cases = [tuple(c) for c in request["cases"]]
@@ -315,15 +376,23 @@ def judge_a1(data, request, reference, rng, symbolic_seconds: float) -> Feedback
         try:
             ej.validate(answer, set(symbols_for(n_)), set(FUNCTIONS))
         except ej.ExpressionError as e:
-            outcomes.setdefault(("invalid", str(e)), []).append(label)
+            if str(e).startswith(f"unknown symbol 'w{n_ + 1}'"):
+                outcomes.setdefault(("wrong", WEIGHT_BEYOND_N), []).append(label)
+            else:
+                outcomes.setdefault(("invalid", str(e)), []).append(label)
             continue
-        ref = reference(n_, i_)
-        diag = _diagnose_case(n_, i_, answer, ref, rng)
+        ref = reference(n_, i_) if reference else None
+        try:
+            diag = _diagnose_case(n_, i_, answer, ref, rng)
+        except Exception as e:  # noqa: BLE001 — one case that cannot be checked costs that case only
+            outcomes.setdefault(("invalid", f"this case could not be checked ({type(e).__name__})"), []).append(label)
+            continue
         if diag.outcome.credit >= 1:
             correct += 1
-            budget = min(symbolic_seconds, deadline - time.monotonic())
-            student = ej.from_data(answer, symbols_for(n_), FUNCTIONS)
-            confirmed += bool(symbolically_equal(student, ref, budget))
+            if ref is not None:
+                budget = min(symbolic_seconds, deadline - time.monotonic())
+                student = ej.from_data(answer, symbols_for(n_), FUNCTIONS)
+                confirmed += bool(symbolically_equal(student, ref, budget))
         else:
             outcomes.setdefault((diag.outcome.status, diag.message), []).append(label)
     for (status, message), labels in outcomes.items():
@@ -337,11 +406,15 @@ def judge_a1(data, request, reference, rng, symbolic_seconds: float) -> Feedback
 
 
 def _diagnose_case(n_, i_, answer, ref, rng):
+    """``ref`` is the key's expression, or None: then the chain's own slopes are the expected values."""
     chains = probe_chains(n_, rng)
-    ref_data = ej.to_data(ref)
     fns = {a: {"sigma": ACTIVATIONS[a][0], "dsigma": ACTIVATIONS[a][1]} for a in ACTIVATIONS}
     S = {a: np.broadcast_to(ej.evaluate(answer, c.env(), fns[a]), c.x.shape) for a, c in chains.items()}
-    E = {a: np.broadcast_to(ej.evaluate(ref_data, c.env(), fns[a]), c.x.shape) for a, c in chains.items()}
+    if ref is None:
+        E = {a: slopes(a, c.x, c.w)[i_ - 1] for a, c in chains.items()}
+    else:
+        ref_data = ej.to_data(ref)
+        E = {a: np.broadcast_to(ej.evaluate(ref_data, c.env(), fns[a]), c.x.shape) for a, c in chains.items()}
     return diagnose(A1_TREE, A1Context(n_, i_, answer, chains, S, E, fns))
 
 
@@ -364,6 +437,7 @@ class FieldContext:
     S: np.ndarray       # student's values
     E: np.ndarray       # expected values (same points)
     points: dict        # the probe points (n, i or x arrays)
+    max_slope: str = "" # the student's max_dsigmoid where it is right, to name it (never the key's value)
 
 
 def _eq(c, f=lambda E, p: E):
@@ -379,10 +453,19 @@ MAX_DSIGMOID_TREE = [
 ]
 SIGMOID_BOUND_TREE = [
     Branch("equal", _eq, Outcome(1, "correct")),
+    Branch("violated", lambda c: bound_violation(c.S, c.points), [
+        Branch("one factor too many", lambda c: _eq(c, lambda E, p: E / 4), Outcome(
+            0, "violated: {where} — one factor of max σ' too many: count the σ' factors of the chain from layer i to n")),
+        Branch("below the samples", always, Outcome(0, "violated: {where}, so it is no upper bound")),
+    ]),
     Branch("exponent n-i", lambda c: _eq(c, lambda E, p: 4 * E), Outcome(
         0, "one factor of max σ' too few: layer i contributes σ'(w_i·h_(i−1)) as well")),
     Branch("per-layer 1/2", lambda c: _eq(c, lambda E, p: np.sqrt(E)) or _eq(c, lambda E, p: 2 * np.sqrt(E)), Outcome(
         0, "the factor per layer is not the largest slope of the sigmoid (1/2 is σ(0))")),
+    Branch("bound 1", lambda c: _eq(c, lambda E, p: np.ones_like(E)) and {
+        "max": f"max σ' = {c.max_slope}, as your max_dsigmoid says" if c.max_slope else "max σ' (your max_dsigmoid)"},
+        Outcome(0, "1 bounds each σ' factor by 1, but the sigmoid's slope never exceeds {max}: bound every σ' "
+                   "factor of the chain by that")),
     Branch("not n-i", lambda c: not _depends_on_distance_only(c), Outcome(
         0, "the bound should depend on n and i only through the number of layers between them, n − i")),
     Branch("no decay", lambda c: np.ptp(c.S) < 1e-12, Outcome(0, "the bound does not shrink with depth")),
@@ -390,20 +473,36 @@ SIGMOID_BOUND_TREE = [
 ]
 RELU_SUP_TREE = [
     Branch("equal", _eq, Outcome(1, "correct")),
-    Branch("no x", lambda c: np.ptp(c.S) < 1e-12, Outcome(
-        0, "the slope grows with the input: h_(i−1) carries x through the active layers")),
+    Branch("no x", lambda c: np.ptp(c.S) < 1e-12 and relu_violation(c.S, c.points), Outcome(
+        0, "violated: {where}; the slope grows with the input: h_(i−1) carries x through the active layers")),
+    Branch("no x, large", lambda c: np.ptp(c.S) < 1e-12, Outcome(
+        0, "a constant: the slope grows with the input without bound, h_(i−1) carries x through the active layers")),
     Branch("x not |x|", lambda c: _eq(c, lambda E, p: p["x"]), Outcome(
         0, "negative for x < 0; a supremum of |∂h_n/∂w_i| cannot be negative")),
+    Branch("other power", lambda c: _power_of_abs_x(c), Outcome(
+        0, "grows like |x|^{power}, but on an active path h_(i−1) is x times weights: the slope grows linearly "
+           "in |x|")),
+    Branch("violated", lambda c: relu_violation(c.S, c.points), Outcome(0, "violated: {where}")),
     Branch("other", always, Outcome(0, "not the supremum of |∂h_n/∂w_i| for ReLU with |w_k| < 1")),
 ]
 BOOL_MESSAGES = {
     "i1_bound_has_abs_x": "for i = 1 the factor h_0 = x is unbounded, so the bound for w_1 carries |x|",
-    "bound_attained_for_i_lt_n": ("σ' = 1/4 needs w_k·h_(k−1) = 0, which for i < n forces w_(i+1) = 0 and a zero "
+    "bound_attained_for_i_lt_n": ("σ' takes its largest value only at w_k·h_(k−1) = 0, which for i < n forces w_(i+1) = 0 and a zero "
                                   "gradient: the bound is not attained"),
     "relu_sup_depends_on_depth": "on an active path each ReLU layer contributes σ' = 1, so the activation adds no "
                                  "factor that shrinks with depth",
 }
 FIELD_TREES = {"number": MAX_DSIGMOID_TREE, "expr_ni": SIGMOID_BOUND_TREE, "expr_x": RELU_SUP_TREE}
+
+
+def _power_of_abs_x(c) -> dict | bool:
+    """S = a·|x|^p with p ≠ 1 (a > 0): the power as a short number."""
+    ax = np.abs(c.points["x"])
+    if np.any(c.S <= 0) or np.ptp(ax) == 0:
+        return False
+    p, log_a = np.polyfit(np.log(ax), np.log(c.S), 1)
+    fits = all_close(c.S, np.exp(log_a) * ax ** p, rtol=1e-6)
+    return fits and abs(p - 1) > 1e-6 and abs(p) > 1e-6 and {"power": _fmt(p)}
 
 
 def _depends_on_distance_only(c) -> bool:
@@ -459,41 +558,52 @@ def _judge_a2(data, expected, rng, self_check: bool) -> Feedback:
     for name in data.get("_unknown", []):
         fb.add(str(name), "info", "unknown key, ignored")
     credit = 0.0
+    max_slope = "" if self_check else guarded(fb, "max_dsigmoid", "", _right_max_slope, data.get("max_dsigmoid"),
+                                              expected)
     for name, (kind, weight) in A2_FIELDS.items():
-        value = data.get(name)
-        if isinstance(value, dict) or value is None:
-            fb.add(name, "invalid", (value or {}).get("error", "missing"))
-            continue
-        if kind == "bool":
-            if not isinstance(value, bool):
-                fb.add(name, "invalid", "must be True or False")
-            elif self_check:
-                fb.add(name, "info", "recorded; judged when graded")
-            elif value == expected[name]:
-                credit += weight
-                fb.add(name, "ok", "correct")
-            else:
-                fb.add(name, "wrong", BOOL_MESSAGES[name])
-            continue
-        try:
-            ej.validate(value, set(A2_SYMBOLS[kind]), set())
-        except ej.ExpressionError as e:
-            fb.add(name, "invalid", str(e))
-            continue
-        points = _field_points(kind, rng)
-        S = np.broadcast_to(ej.evaluate(value, points), _shape(points)).astype(float)
-        if not np.all(np.isfinite(S)):
-            fb.add(name, "wrong", "evaluates to NaN or infinity at some points")
-            continue
-        if self_check and kind != "number":
-            fb.add(name, *expected[name](S, points))
-            continue
-        E = np.broadcast_to(np.asarray(expected[name](points), float), _shape(points))
-        d = diagnose(FIELD_TREES[kind], FieldContext(S, E, points))
-        credit += weight * d.outcome.credit
-        fb.add(name, d.outcome.status, d.message)
+        judged = guarded(fb, name, None, _judge_field, name, kind, data.get(name), expected, rng, self_check,
+                         max_slope)
+        if judged:
+            status, message, share = judged
+            credit += weight * share
+            fb.add(name, status, message)
     fb.credit = round(credit, 6)
     return fb
+
+
+def _right_max_slope(value, expected) -> str:
+    """The student's max_dsigmoid as written, if it is right; else ""."""
+    try:
+        ej.validate(value, set(), set())
+    except ej.ExpressionError:
+        return ""
+    given = float(ej.evaluate(value, {}))
+    return _fmt(given) if all_close(given, expected["max_dsigmoid"]({}), rtol=1e-9) else ""
+
+
+def _judge_field(name, kind, value, expected, rng, self_check: bool, max_slope: str = "") -> tuple[str, str, float]:
+    """(status, message, share of the field's weight) for one field of a2."""
+    if isinstance(value, dict) or value is None:
+        return "invalid", str((value or {}).get("error", "missing"))[:240], 0.0
+    if kind == "bool":
+        if not isinstance(value, bool):
+            return "invalid", "must be True or False", 0.0
+        if self_check:
+            return "info", "recorded; judged when graded", 0.0
+        return ("ok", "correct", 1.0) if value == expected[name] else ("wrong", BOOL_MESSAGES[name], 0.0)
+    try:
+        ej.validate(value, set(A2_SYMBOLS[kind]), set())
+    except ej.ExpressionError as e:
+        return "invalid", str(e), 0.0
+    points = _field_points(kind, rng)
+    S = np.broadcast_to(ej.evaluate(value, points), _shape(points)).astype(float)
+    if not np.all(np.isfinite(S)):
+        return "wrong", "evaluates to NaN or infinity at some points", 0.0
+    if self_check and kind != "number":
+        return (*expected[name](S, points), 0.0)
+    E = np.broadcast_to(np.asarray(expected[name](points), float), _shape(points))
+    d = diagnose(FIELD_TREES[kind], FieldContext(S, E, points, max_slope))
+    return d.outcome.status, d.message, d.outcome.credit
 
 
 def _shape(points):
@@ -555,27 +665,74 @@ def gradient_profile(act: str, depth: int = 20, samples: int = 2000, seed: int =
     return np.arange(1, depth + 1), g
 
 
-def _sampled_expectations():
+@functools.lru_cache(maxsize=1)
+def sampled_sigmoid_maxima() -> dict:
+    """n -> largest sampled |∂h_n/∂w_i| (index i) for the sigmoid, n = 2..6: what a valid bound must exceed.
+
+    Fixed (a public seed), so that the self-check and the grader call the same bounds violated.
+    """
     rng = rng_for("public", "a2", "samples")
+    return {n_: largest_slopes("sigmoid", n_, rng) for n_ in range(2, 7)}
+
+
+@functools.lru_cache(maxsize=1)
+def sampled_relu_slope() -> float:
+    """The largest sampled ReLU slope per unit |x| (n = 2 and 4): a valid supremum is at least |x| times it."""
+    rng = rng_for("public", "a2", "samples", "relu")
+    return max(largest_slopes("relu", n_, rng)[1:].max() for n_ in (2, 4))
+
+
+def relu_violation(S, points) -> dict | bool:
+    """A sampled ReLU network exceeds the answer at some probe x (self-check and grader alike)."""
+    over = np.abs(points["x"]) * sampled_relu_slope() > S * (1 + 1e-9)
+    return bool(over.any()) and {"where": f"at x = {points['x'][over][0]:.3g} a sampled ReLU network exceeds it"}
+
+
+def _sampled_ratios(S, points) -> list:
+    """[(largest sampled slope / bound, n, i)] for the sampled depths, i ≥ 2."""
+    maxima = sampled_sigmoid_maxima()
+    out = []
+    for n_, i_, s in zip(points["n"].astype(int), points["i"].astype(int), S):
+        if n_ in maxima:
+            out.append((maxima[n_][i_] / s if s > 0 else math.inf, n_, i_))
+    return out
+
+
+def bound_violation(S, points) -> dict | bool:
+    """A sampled network exceeds the bound somewhere: where, and by how much (never the bound itself)."""
+    ratio, n_, i_ = max(_sampled_ratios(S, points))
+    if ratio <= 1 + 1e-9:
+        return False
+    how = "has a positive slope where your bound is ≤ 0" if math.isinf(ratio) else f"reaches {ratio:.3g} times your bound"
+    return {"where": f"at n={n_}, i={i_} a sampled network with |w_k| < 1 {how}"}
+
+
+def bound_closeness(S, points) -> tuple[str, str]:
+    """(status, message): how close the sampled slopes come to a bound they do not exceed."""
+    ratios = _sampled_ratios(S, points)
+    (best, bn, bi), (worst, wn, wi) = max(ratios), min(ratios)
+    seen = (f"sampled networks come within {best:.0%} of it at n={bn}, i={bi}, "
+            f"and within {worst:.1%} at n={wn}, i={wi}")
+    if best < 0.4:
+        return "wrong", (f"holds, but {seen}: a bound this far above every sampled slope is not the one that "
+                         "follows from the largest σ' and |w_k| < 1")
+    if worst < 0.2 * best:
+        return "wrong", (f"holds, but {seen}: towards the input it pulls away from the slopes, so it shrinks "
+                         "more slowly per layer than they do")
+    return "info", f"holds for 20,000 sampled networks; {seen}; whether it is the bound that follows is judged when graded"
+
+
+def _sampled_expectations():
     grid = np.linspace(-10, 10, 20001)
-    bound_max = {n_: largest_slopes("sigmoid", n_, rng) for n_ in range(2, 7)}
-    relu_max = {n_: largest_slopes("relu", n_, rng) for n_ in (2, 4)}
 
     def bound_check(S, points):
-        for (n_, i_), s in zip(zip(points["n"].astype(int), points["i"].astype(int)), S):
-            if n_ in bound_max and bound_max[n_][i_] > s * (1 + 1e-9):
-                return "wrong", f"violated: a sampled network with n={n_} reaches {bound_max[n_][i_]:.4g} at i={i_}"
-        decay = S[(points["n"] == 6) & (points["i"] == 2)] / S[(points["n"] == 6) & (points["i"] == 6)]
-        if not decay.size or decay[0] > 0.5:
-            return "wrong", "holds for sampled networks, but does not shrink towards the input as sampled slopes do"
-        return "info", "holds for 20,000 sampled networks; whether it is the tightest is judged when graded"
+        violated = bound_violation(S, points)
+        return ("wrong", f"violated: {violated['where']}") if violated else bound_closeness(S, points)
 
     def relu_check(S, points):
-        worst = max(relu_max[k][1:].max() for k in relu_max)  # the largest slope per unit |x|
-        over = np.abs(points["x"]) * worst > S * (1 + 1e-9)
-        if over.any():
-            return "wrong", f"violated: at x = {points['x'][over][0]:.3g} a sampled ReLU network exceeds it"
-        return "info", "holds for sampled ReLU networks; judged exactly when graded"
+        violated = relu_violation(S, points)
+        return ("wrong", f"violated: {violated['where']}") if violated else \
+            ("info", "holds for sampled ReLU networks; judged exactly when graded")
 
     ds = ACTIVATIONS["sigmoid"][1](grid)
     return {"max_dsigmoid": lambda p: ds.max(), "sigmoid_bound": bound_check, "relu_sup": relu_check}

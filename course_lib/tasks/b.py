@@ -109,9 +109,9 @@ SLIP_KINDS = {
 def edge_slips(probe: Probe, head: str, tail: str) -> list:
     """[(wrong label value, kind, what is wrong)] for the typical slips on the edge tail → head."""
     node, ev = probe.model.nodes[head], probe.ev
-    d, u = probe.true_group(head, tail), ev.values[tail]
+    d, u = probe.true_group(head, tail), ev.local[tail]
     slips = [(-d, "sign", "has the wrong sign"),
-             (ev.values[head], "value", f"is the value of {head}, not its derivative")]
+             (ev.local[head], "value", f"is the value of {head}, not its derivative")]
     if node.op == "pow" and node.e > 1:
         slips += [(d / node.e, "power factor", f"misses the factor {node.e} of the power rule"),
                   (d * u, "exponent", f"keeps the exponent {node.e} instead of lowering it to {node.e - 1}")]
@@ -246,6 +246,8 @@ def judge_b1(data, reference, rng, seconds: float) -> Feedback:
         return fb
     for part, message in model.problems:
         fb.add(part, "wrong", message)
+    for part, message in model.notes:
+        fb.add(part, "info", message)
     structure = max(0.0, 1.0 - STRUCTURE_PENALTY * len(model.problems))
     if not model.problems:
         fb.add("structure", "ok", f"a valid graph: {len(model.nodes)} nodes, one output {model.output}")
@@ -411,14 +413,17 @@ def judge_b2(data, reference, rng, seconds: float) -> Feedback:
                 continue
             items += 1
             edge = f"{tail}→{node.name}" + (f" ({len(slots)} parallel edges)" if len(slots) > 1 else "")
-            if node.name not in probe.ev.values:
-                wrong.add(edge, "wrong", f"cannot be judged: {model.why_not_computable(node.name)}")
+            if model.cycle and {tail, node.name} <= set(model.cycle):
+                wrong.add(edge, "wrong", "cannot be judged: the edge lies on the cycle (see b1)")
                 continue
             d = diagnose(EDGE_TREE, _edge_case(probe, node.name, tail, slots))
             if d.outcome.credit >= 1:
                 correct += 1
                 confirmed += symbolic.equal(lambda: sum(symbolic.expr(g) for g in given),
                                             lambda: sum(symbolic.edges[(node.name, s)] for s in slots))
+            elif node.name not in probe.ev.values:  # judged with stand-ins for the nodes that cannot be computed
+                wrong.add(edge, d.outcome.status, f"{d.message} (judged with a stand-in value for "
+                                                  f"{_upstream_problem(model, node.name)})")
             else:
                 wrong.add(edge, d.outcome.status, d.message)
     wrong.into(fb)
@@ -430,6 +435,12 @@ def judge_b2(data, reference, rng, seconds: float) -> Feedback:
         fb.add("", "wrong", "the graph has no edges to label")
     fb.credit = correct / items if items else 0.0
     return fb
+
+
+def _upstream_problem(model: gr.Model, name: str) -> str:
+    """The nodes whose problem keeps ``name`` from being computed: the invalid ones, or a cycle."""
+    bad = sorted(model.broken) or (model.cycle or [])
+    return "the invalid node " + ", ".join(bad) if model.broken else "the nodes of the cycle " + ", ".join(bad)
 
 
 def _edge_case(probe: Probe, head: str, tail: str, slots: list) -> EdgeCase:

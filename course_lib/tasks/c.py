@@ -29,7 +29,7 @@ import sympy as sp
 from .. import expr_json as ej
 from .. import gradcheck, mlp
 from ..answers import array_from_data, array_to_data
-from ..diagnose import Branch, Outcome, always, diagnose
+from ..diagnose import Branch, Outcome, always, diagnose, guarded
 from ..feedback import Feedback
 from ..bounded import bounded, hung
 from ..probe import all_close, rng_for, symbolically_equal
@@ -63,7 +63,8 @@ def size_text(sizes) -> str:
 
 # ================================================================== answers from student code
 def array_answer(what: str, value, max_entries: int) -> dict:
-    """A returned array as data, or {"error": why it is no float64 array we can grade}."""
+    """A returned array as data (float32 kept as float32, so that the judge can say so), or {"error": why it is
+    no array we can grade}."""
     if value is None:
         return {"error": f"{what} returned None (a missing return?)"}
     try:
@@ -73,9 +74,10 @@ def array_answer(what: str, value, max_entries: int) -> dict:
     if a.dtype.kind not in "iuf":
         kind = "objects (SymPy values?)" if a.dtype.hasobject else f"dtype {a.dtype}"
         return {"error": f"{what} returned an array of {kind}; return a NumPy array of float64"}
-    if a.dtype.kind == "f" and a.dtype != np.float64:
-        return {"error": f"{what} returned {a.dtype}; compute in float64 (NumPy's default), the checks need "
-                         "its precision"}
+    if a.dtype.kind == "f" and a.dtype.itemsize < 4:
+        return {"error": f"{what} returned {a.dtype}, too imprecise to check; compute in float64 (NumPy's default)"}
+    if a.dtype.kind == "f" and a.dtype.itemsize > 8:
+        a = a.astype(np.float64)
     if a.size > max_entries:
         return {"error": f"{what} returned {a.size:,} numbers, more than any answer here has"}
     return array_to_data(a)
@@ -181,7 +183,8 @@ def _public_forwards() -> list[mlp.Forward]:
 
 # ================================================================== c2: the Jacobian chains
 CHAIN_TARGETS = {"grad_x": "x", "grad_b1": "b1"}
-ANCHORS = ("L", "z3", "z2", "z1")       # the sheet's nodes: every chain passes each of them
+ANCHORS = ("L", "z3", "z2", "z1")       # the sheet's nodes: every chain passes each of them …
+FUSED = {("L", "o3"): "z3"}             # … except J_L(o3) = (z3 − e_y)ᵀ, softmax and cross-entropy in one step
 WEIGHTS_C2 = {"chains": 0.2, "shapes": 0.3, "values": 0.4, "gradients": 0.1}
 MATCH = 1e-6  # relative error under which a value counts as equal to a hypothesis (finite differences: ~1e-9)
 
@@ -216,7 +219,8 @@ def chain_problem(steps: list, names: list, target: str) -> str | None:
             return f"after reaching {at} the next factor must be J_{at}(·), not {name}"
         if node not in order or order.index(node) <= order.index(out):
             return f"{name} is no step from {target} towards L in the graph"
-        skipped = [a for a in order[order.index(out) + 1:order.index(node)] if a in ANCHORS]
+        skipped = [a for a in order[order.index(out) + 1:order.index(node)]
+                   if a in ANCHORS and FUSED.get((out, node)) != a]
         if skipped:
             return (f"{name} jumps over the node {skipped[0]}: give one factor per step of the graph "
                     "(the o nodes may be left out)")
@@ -228,6 +232,8 @@ def check_chain(names, layout: str, target: str, factors: dict) -> str | None:
     """The structure problem of one chain as listed by the student, or None."""
     if not names:
         return "the chain is empty"
+    if not all(isinstance(name, str) for name in names):
+        return "the chain lists factor names, such as \"J_z1(x)\""
     for name in names:
         if name not in factors:
             return f"{name} is not one of your factors"
@@ -252,6 +258,11 @@ def step_mistakes(fwd: mlp.Forward, step, E: np.ndarray, reference):
         yield -E, "the minus sign of L = −log z3_y is missing"
         yield -1 / z[None, :], ("−1/z is taken of every component of z3, but L depends on z3_y alone: "
                                 "only one entry is nonzero")
+        if node == "z3":
+            e_y = np.eye(z.size)[y - 1]
+            yield (z - e_y)[None, :], ("that is ∂L/∂o3, the step through softmax as well; J_L(z3) differentiates "
+                                       "−log z3_y with respect to z3 alone (or name the factor J_L(o3) and leave "
+                                       "out J_z3(o3))")
         for shifted in (y - 1, y + 1):
             if 1 <= shifted <= z.size:
                 yield reference(fwd.relabel(shifted), step), (
@@ -284,25 +295,45 @@ def factor_hypotheses(fwd: mlp.Forward, steps: list, Es: list, reference):
                 yield product(rest), f"the step {node} → {out} is missing from this factor"
 
 
+class Compared:
+    """An answer S compared with a reference E: the relative error, and how they agree (gradcheck.agreement);
+    ``exact`` says E is exact (the grader's key), not central differences; ``float32`` that S came as float32."""
+    S: np.ndarray
+    E: np.ndarray
+    exact: bool
+    float32: bool
+
+    @functools.cached_property
+    def error(self) -> float:
+        return gradcheck.relative_error(self.S, self.E)
+
+    @property
+    def agreement(self) -> str | None:
+        return gradcheck.agreement(self.error, self.exact, self.float32)
+
+
 @dataclass
-class FactorContext:
+class FactorContext(Compared):
     S: np.ndarray        # the student's factor, turned into the row layout
     E: np.ndarray        # the Jacobian of the step(s), row layout
     hypotheses: object   # callable -> iterable of (matrix, message)
     entry: str           # what entry (i, j) holds in the declared layout
-
-    @property
-    def error(self) -> float:
-        return gradcheck.relative_error(self.S, self.E)
+    exact: bool = False
+    float32: bool = False
 
 
 def _fits(a, b) -> bool:
     return a.shape == b.shape and gradcheck.relative_error(a, b) <= MATCH
 
 
-def _agrees(c: FactorContext):
-    status, text = gradcheck.report(c.error)
-    return status == "ok" and {"report": text}
+def _agrees_as(kind: str):
+    """A test: the answer agrees with the reference in the way ``kind`` names (see gradcheck.agreement)."""
+    return lambda c: c.agreement == kind and {"report": f"relative error {c.error:.1e}"}
+
+
+FLOAT32_NOTE = ("returned in float32: agrees to float32 precision; float64, NumPy's default, is what the checks "
+                "need (a small deduction)")
+FD_NOTE = "agrees only to finite-difference precision ({report}): the task asks for the formula"
 
 
 def _known_mistake(c: FactorContext):
@@ -312,14 +343,16 @@ def _known_mistake(c: FactorContext):
     return False
 
 
-def _scaled(c: FactorContext):
+def _scaled(c: Compared):
     scale = float(np.vdot(c.S, c.E) / max(np.vdot(c.E, c.E), 1e-300))
     return abs(scale) > 1e-12 and _fits(c.S, scale * c.E) and {"factor": f"{scale:.4g}"}
 
 
 FACTOR_TREE = [
     Branch("not finite", lambda c: not np.all(np.isfinite(c.S)), Outcome(0, "contains NaN or infinity")),
-    Branch("agrees", _agrees, Outcome(1, "{report}")),
+    Branch("agrees", _agrees_as("agrees"), Outcome(1, "{report} (agrees)")),
+    Branch("float32", _agrees_as("float32"), Outcome(gradcheck.FLOAT32_CREDIT, FLOAT32_NOTE, "info")),
+    Branch("finite differences", _agrees_as("finite differences"), Outcome(0, FD_NOTE)),
     Branch("transposed", lambda c: c.S.shape[0] == c.S.shape[1] and _fits(c.S.T, c.E) and {"entry": c.entry}, Outcome(
         0, "transposed: in your layout entry (i, j) is {entry}")),
     Branch("known mistake", _known_mistake, Outcome(0, "{mistake}")),
@@ -374,42 +407,52 @@ def stated_problem(dims, step, layout: str, name: str, all_sizes: list) -> str |
 @dataclass
 class FactorVerdict:
     shape_ok: bool
-    value_ok: bool
+    value: float     # share of the value's credit: 1, FLOAT32_CREDIT, or 0
 
 
 def judge_factor(fb: Feedback, name: str, entry, arrays: list, fwds: list, layout: str, reference,
-                 against: str) -> FactorVerdict:
-    """Judge one factor's stated shape, and its arrays on every network; adds one finding."""
+                 against: str, exact: bool) -> FactorVerdict:
+    """Judge one factor's stated shape, and its arrays on every network; adds one finding.
+
+    Every network is looked at, so that a function which fails on one still gets the diagnosis another shows.
+    """
     step = parse_factor(name)
     stated = read_dims(entry.get("shape") if isinstance(entry, dict) else None, SIZE_SYMBOLS)
     stated_wrong = stated_problem(stated, step, layout, name, [f.sizes for f in fwds])
-    shape_note = value_note = None
-    errors = []
+    shape_note = value_note = failed = None
+    errors, value, notes = [], 1.0, []
     for fwd, data in zip(fwds, arrays):
         where = f" (network {size_text(fwd.sizes)})"
         a, why = read_array(data)
-        if why:  # the function failed: nothing more to learn from the other networks
-            return _factor_finding(fb, name, False, False, [stated_wrong, why])
+        if why:
+            failed = failed or why + where
+            continue
         why = array_problem(a, name, required_shape(step, layout, fwd), layout)
         if why:
             shape_note = shape_note or why + where
             continue
         steps = fwd.path(*step)
         Es = [reference(fwd, s) for s in steps]
-        ctx = FactorContext(a if layout == "row" else a.T, functools.reduce(np.matmul, Es),
+        S = a.astype(np.float64)
+        ctx = FactorContext(S if layout == "row" else S.T, functools.reduce(np.matmul, Es),
                             lambda fwd=fwd, steps=steps, Es=Es: factor_hypotheses(fwd, steps, Es, reference),
-                            entry_text(step, layout))
+                            entry_text(step, layout), exact, a.dtype == np.float32)
         d = diagnose(FACTOR_TREE, ctx)
-        if d.outcome.credit < 1:
+        if d.outcome.credit < 1 and d.outcome.status != "info":
             value_note = value_note or d.message + where
-        else:
-            errors.append(ctx.error)
-    shape_ok, value_ok = not (stated_wrong or shape_note), not (shape_note or value_note)
+        elif d.outcome.credit < 1:
+            notes.append(d.message)
+        value = min(value, d.outcome.credit)
+        errors.append(ctx.error)
+    shape_ok = not (stated_wrong or shape_note or failed)
+    value_ok = not (shape_note or value_note or failed) and bool(errors)
     if shape_ok and value_ok:
-        return _factor_finding(fb, name, True, True, [
+        return _factor_finding(fb, name, True, value, [
             f"{dims_text(stated)} as the {layout} layout requires",
-            f"the values match {against} on {len(fwds)} networks (largest relative error {max(errors):.1e})"])
-    return _factor_finding(fb, name, shape_ok, value_ok, [stated_wrong, shape_note, value_note])
+            f"the values match {against} on {len(fwds)} networks (largest relative error {max(errors):.1e})",
+            *dict.fromkeys(notes)])
+    return _factor_finding(fb, name, shape_ok, value if value_ok else 0.0,
+                           [stated_wrong, shape_note, value_note, failed, *dict.fromkeys(notes)])
 
 
 def read_array(data) -> tuple:
@@ -422,15 +465,16 @@ def read_array(data) -> tuple:
         return None, "the returned array could not be read"
 
 
-def _factor_finding(fb, name, shape_ok, value_ok, notes) -> FactorVerdict:
-    fb.add(name, "ok" if shape_ok and value_ok else "wrong", "; ".join(n for n in notes if n))
-    return FactorVerdict(shape_ok, value_ok)
+def _factor_finding(fb, name, shape_ok, value, notes) -> FactorVerdict:
+    status = "wrong" if not (shape_ok and value) else "ok" if value >= 1 else "info"  # info: float32
+    fb.add(name, status, "; ".join(n for n in notes if n))
+    return FactorVerdict(shape_ok, value)
 
 
 def judge_gradient(fb: Feedback, grad: str, names: list, arrays: list, fwds: list, layout: str) -> bool:
     """The chain's product on every network against central differences of L; adds one finding."""
     target = CHAIN_TARGETS[grad]
-    errors = []
+    errors, low_precision = [], False
     for fwd, case in zip(fwds, arrays):
         try:
             mats = [array_from_data(case[n]) for n in names]
@@ -443,20 +487,25 @@ def judge_gradient(fb: Feedback, grad: str, names: list, arrays: list, fwds: lis
         if problem:
             fb.add(grad, "wrong", f"not computable on the network {size_text(fwd.sizes)}: {problem}")
             return False
-        product = functools.reduce(np.matmul, mats)
+        low_precision = low_precision or any(m.dtype == np.float32 for m in mats)
+        product = functools.reduce(np.matmul, [m.astype(np.float64) for m in mats])
         numeric = fwd.numeric_jacobian("L", target)
         errors.append(gradcheck.relative_error(product if layout == "row" else product.T, numeric)
                       if product.shape in (numeric.shape, numeric.shape[::-1]) else math.inf)
     status, text = gradcheck.report(max(errors))
+    if low_precision and max(errors) <= gradcheck.FLOAT32_LIMIT:
+        status, text = "ok", f"relative error {max(errors):.1e} (agrees to float32 precision)"
     product_text = " · ".join(names)
     fb.add(grad, status, f"{product_text} against central differences of L on {len(fwds)} networks: {text}")
     return status == "ok"
 
 
-def judge_c2(data: dict, request: dict, reference, against: str) -> Feedback:
+def judge_c2(data: dict, request: dict, reference, against: str, exact: bool) -> Feedback:
     """Judge the chains; ``reference(fwd, (out, node))`` is the row-layout Jacobian of one elementary step,
-    ``against`` says what it is (for the messages)."""
+    ``against`` says what it is (for the messages), ``exact`` whether it is exact or central differences."""
     fb = Feedback("c2")
+    if not isinstance(data, dict):
+        return fb.add("", "invalid", "malformed answer")
     layout = data.get("layout")
     factors, chains, cases = data.get("factors"), data.get("chains"), data.get("cases")
     if layout not in ("row", "column") or not isinstance(factors, dict) or not isinstance(chains, dict) \
@@ -473,16 +522,17 @@ def judge_c2(data: dict, request: dict, reference, against: str) -> Feedback:
         if problem:
             fb.add(grad, "wrong", problem)
         credit += WEIGHTS_C2["chains"] / 2 * chain_ok[grad]
-    used = [n for n in dict.fromkeys(sum((c for c in chains.values() if isinstance(c, list)), []))
-            if n in factors and parse_factor(n)]
-    verdicts = [judge_factor(fb, n, factors[n], [c.get(n) for c in cases], fwds, layout, reference, against)
-                for n in used]
+    listed = sum((c for c in chains.values() if isinstance(c, list)), [])
+    used = [n for n in dict.fromkeys(n for n in listed if isinstance(n, str)) if n in factors and parse_factor(n)]
+    verdicts = [guarded(fb, n, FactorVerdict(False, 0.0), judge_factor, fb, n, factors[n], [c.get(n) for c in cases],
+                        fwds, layout, reference, against, exact) for n in used]
     if verdicts:
         credit += WEIGHTS_C2["shapes"] * sum(v.shape_ok for v in verdicts) / len(verdicts)
-        credit += WEIGHTS_C2["values"] * sum(v.value_ok for v in verdicts) / len(verdicts)
+        credit += WEIGHTS_C2["values"] * sum(v.value for v in verdicts) / len(verdicts)
     for grad in CHAIN_TARGETS:
         if chain_ok[grad]:
-            credit += WEIGHTS_C2["gradients"] / 2 * judge_gradient(fb, grad, chains[grad], cases, fwds, layout)
+            credit += WEIGHTS_C2["gradients"] / 2 * guarded(fb, grad, False, judge_gradient, fb, grad, chains[grad],
+                                                            cases, fwds, layout)
     fb.credit = round(credit, 6)
     return fb
 
@@ -538,10 +588,10 @@ class C2(Task):
         return {"layout": answer["layout"], "factors": factors, "chains": chains, "cases": cases}
 
     def self_check(self, data, request):
-        return judge_c2(data, request, numeric_step, "central differences of the step")
+        return judge_c2(data, request, numeric_step, "central differences of the step", exact=False)
 
     def judge(self, data, request, key, rng):
-        return judge_c2(data, request, key, "the step's Jacobian")
+        return judge_c2(data, request, key, "the step's exact Jacobian", exact=True)
 
 
 # ================================================================== c3: derivatives from the definitions
@@ -744,10 +794,13 @@ def _confirmed(kind: str, steps: list, spec: Derivation, seconds: float) -> bool
 def judge_c3(data: dict, rng, reference, seconds: float) -> Feedback:
     """``reference(kind, probes)`` gives the derivative's values at the probes."""
     fb = Feedback("c3")
+    if not isinstance(data, dict):
+        return fb.add("", "invalid", "malformed answer")
     credit = 0.0
     for kind, spec in DERIVATIONS.items():
         p = probes(kind, rng)
-        credit += 0.5 * judge_derivation(fb, spec, data.get(kind), p, reference(kind, p), seconds)
+        credit += 0.5 * guarded(fb, kind, 0.0, judge_derivation, fb, spec, data.get(kind), p, reference(kind, p),
+                                seconds)
     fb.credit = round(credit, 6)
     return fb
 
@@ -787,6 +840,7 @@ FLOAT64_BYTES = np.dtype(np.float64).itemsize
 class BonusReference:
     entries: object   # (fwd, triples) -> ∂o1_i/∂W1_kl at each triple (i, k, l)
     delta1: object    # fwd -> δ1 = (∇_{o1} L)ᵀ
+    exact: bool = False  # exact values (the grader's key), not central differences
 
 
 def all_triples(fwd: mlp.Forward) -> list:
@@ -928,27 +982,52 @@ def judge_entries(fb: Feedback, cases, request, reference) -> bool:
 
 # ------------------------------------------------------------------ ∇_{W1} L
 @dataclass
-class GradientContext:
-    G: np.ndarray
-    E: np.ndarray
+class GradientContext(Compared):
+    S: np.ndarray        # the student's ∇_{W1}L
+    E: np.ndarray        # δ1·xᵀ
     delta1: np.ndarray
     x: np.ndarray
+    hypotheses: object   # callable -> iterable of (matrix, message): ∇_{W1}L with one typical slip
+    exact: bool = False
+    float32: bool = False
 
 
 def _grad_fits(a, b) -> bool:
     return a.shape == b.shape and gradcheck.relative_error(a, b) <= MATCH
 
 
+def _gradient_slip(c: GradientContext):
+    for M, message in c.hypotheses():
+        if _grad_fits(c.S, M):
+            return {"mistake": message}
+    return False
+
+
+def gradient_slips(fwd: mlp.Forward, reference, delta1: np.ndarray):
+    """(∇_{W1}L with one typical slip, what the slip is)."""
+    x = fwd["x"]
+    yield np.outer(np.full_like(delta1, delta1.sum()), x), (
+        "every row is (Σ_i δ1_i)·xᵀ: the contraction lost δ_ik, only i = k contributes")
+    with np.errstate(all="ignore"):
+        yield np.outer(delta1 / (1.0 - fwd["z1"] ** 2), x), (
+            "δ1 lacks the factor of the tanh step o1 → z1: δ1 is the gradient with respect to o1, not z1")
+    for shifted in (fwd["y"] - 1, fwd["y"] + 1):
+        if 1 <= shifted <= fwd.sizes[3]:
+            yield np.outer(reference.delta1(fwd.relabel(shifted)), x), (
+                "δ1 belongs to another label: e_y has its 1 one place off (y counts from 1, NumPy indices from 0)")
+
+
 GRADIENT_TREE = [
-    Branch("not finite", lambda c: not np.all(np.isfinite(c.G)), Outcome(0, "contains NaN or infinity")),
-    Branch("equal", lambda c: _grad_fits(c.G, c.E), Outcome(1, "correct")),
-    Branch("transposed", lambda c: _grad_fits(c.G, c.E.T), Outcome(
+    Branch("not finite", lambda c: not np.all(np.isfinite(c.S)), Outcome(0, "contains NaN or infinity")),
+    Branch("equal", _agrees_as("agrees"), Outcome(1, "correct")),
+    Branch("float32", _agrees_as("float32"), Outcome(gradcheck.FLOAT32_CREDIT, FLOAT32_NOTE, "info")),
+    Branch("finite differences", _agrees_as("finite differences"), Outcome(0, FD_NOTE)),
+    Branch("transposed", lambda c: _grad_fits(c.S, c.E.T), Outcome(
         0, "transposed: ∇_{W1}L has the shape of W1, so that W1 − η·∇_{W1}L is defined")),
-    Branch("delta lost", lambda c: _grad_fits(c.G, np.outer(np.full_like(c.delta1, c.delta1.sum()), c.x)), Outcome(
-        0, "every row is (Σ_i δ1_i)·xᵀ: the contraction lost δ_ik, only i = k contributes")),
-    Branch("sign", lambda c: _grad_fits(c.G, -c.E), Outcome(0, "right magnitude, wrong sign")),
-    Branch("other", lambda c: {"report": gradcheck.report(gradcheck.relative_error(c.G, c.E))[1]}, Outcome(
-        0, "not ∇_{W1}L: {report}")),
+    Branch("slip", _gradient_slip, Outcome(0, "{mistake}")),
+    Branch("sign", lambda c: _grad_fits(c.S, -c.E), Outcome(0, "right magnitude, wrong sign")),
+    Branch("scaled", lambda c: _scaled(c), Outcome(0, "off by a constant factor: {factor} times ∇_{W1}L")),
+    Branch("other", lambda c: {"report": gradcheck.report(c.error)[1]}, Outcome(0, "not ∇_{W1}L: {report}")),
 ]
 
 
@@ -963,60 +1042,79 @@ def gradient_shape_problem(G: np.ndarray, shape: tuple) -> str | None:
     return f"{gradcheck.shape_text(G.shape)} where the shape of W1, {gradcheck.shape_text(shape)}, belongs"
 
 
-def judge_gradients(fb: Feedback, cases, request, reference, rng) -> bool:
-    worst = 0.0
+def judge_gradients(fb: Feedback, cases, request, reference, rng) -> float:
+    """The share of the gradient's credit: 1, FLOAT32_CREDIT for float32, or 0."""
+    worst, share, notes = 0.0, 1.0, []
     for net, given in zip(request["gradients"], cases):
         fwd = mlp.Forward(mlp.network_from_data(net))
         where = f" (network {size_text(fwd.sizes)})"
         if isinstance(given, dict) and "error" in given:
             fb.add("grad_W1", "invalid", str(given["error"])[:240])
-            return False
+            return 0.0
         try:
             G = array_from_data(given)
         except (ValueError, TypeError):
             fb.add("grad_W1", "invalid", "the returned array could not be read")
-            return False
+            return 0.0
         if G.shape == (1, *fwd["W1"].shape):  # the Jacobian convention's 1×n1×n0, read as n1×n0
             G = G[0]
         problem = gradient_shape_problem(G, fwd["W1"].shape)
         if problem:
             fb.add("grad_W1", "wrong", problem + where)
-            return False
+            return 0.0
         delta1 = reference.delta1(fwd)
-        d = diagnose(GRADIENT_TREE, GradientContext(G, np.outer(delta1, fwd["x"]), delta1, fwd["x"]))
-        if d.outcome.credit < 1:
+        d = diagnose(GRADIENT_TREE, GradientContext(
+            G.astype(np.float64), np.outer(delta1, fwd["x"]), delta1, fwd["x"],
+            lambda fwd=fwd, delta1=delta1: gradient_slips(fwd, reference, delta1), reference.exact,
+            G.dtype == np.float32))
+        if d.outcome.credit < 1 and d.outcome.status != "info":
             fb.add("grad_W1", "wrong", d.message + where)
-            return False
+            return 0.0
+        share = min(share, d.outcome.credit)
+        notes.append(d.message)
         picks = [(int(rng.integers(0, G.shape[0])), int(rng.integers(0, G.shape[1]))) for _ in range(GRADIENT_PROBES)]
         numeric = numeric_weight_gradient(fwd, picks)
-        worst = max(worst, gradcheck.relative_error(np.array([G[p] for p in picks]), numeric))
+        worst = max(worst, gradcheck.relative_error(np.array([G[p] for p in picks], dtype=float), numeric))
     status, text = gradcheck.report(worst)
+    if share < 1 and worst <= gradcheck.FLOAT32_LIMIT:
+        status, text = "info", f"relative error {worst:.1e}"
+    note = "".join(f"; {n}" for n in dict.fromkeys(notes) if n != "correct")
     fb.add("grad_W1", status, f"equals δ1·xᵀ on {len(cases)} networks; {GRADIENT_PROBES} sampled entries per network "
-                              f"against central differences of L: {text}")
-    return status == "ok"
+                              f"against central differences of L: {text}{note}")
+    return share if status != "wrong" else 0.0
+
+
+def judge_tensor_shape(fb: Feedback, shape, all_sizes) -> bool:
+    ok, message = tensor_shape_problem(read_dims(shape, SIZE_SYMBOLS), all_sizes)
+    fb.add("shape", "ok" if ok else "wrong", message)
+    return ok
+
+
+def judge_bytes(fb: Feedback, data) -> bool:
+    size = read_dims([data], SIZE_SYMBOLS)
+    if isinstance(size, str):
+        fb.add("bytes", "invalid", size)
+        return False
+    ok, message = bytes_problem(dims_at(size, mlp.SIZES)[0])
+    fb.add("bytes", "ok" if ok else "wrong", message)
+    return ok
 
 
 def judge_bonus(data: dict, request: dict, reference: BonusReference, rng) -> Feedback:
     fb = Feedback("c_bonus")
+    if not isinstance(data, dict):
+        return fb.add("", "invalid", "malformed answer")
     all_sizes = [mlp.SIZES] + [mlp.Forward(mlp.network_from_data(n)).sizes for n in request["gradients"]]
-    credit = 0.0
-    ok, message = tensor_shape_problem(read_dims(data.get("shape"), SIZE_SYMBOLS), all_sizes)
-    fb.add("shape", "ok" if ok else "wrong", message)
-    credit += WEIGHTS_BONUS["shape"] * ok
-    size = read_dims([data.get("bytes")], SIZE_SYMBOLS)
-    if isinstance(size, str):
-        fb.add("bytes", "invalid", size)
-    else:
-        ok, message = bytes_problem(dims_at(size, mlp.SIZES)[0])
-        fb.add("bytes", "ok" if ok else "wrong", message)
-        credit += WEIGHTS_BONUS["bytes"] * ok
+    credit = WEIGHTS_BONUS["shape"] * guarded(fb, "shape", False, judge_tensor_shape, fb, data.get("shape"), all_sizes)
+    credit += WEIGHTS_BONUS["bytes"] * guarded(fb, "bytes", False, judge_bytes, fb, data.get("bytes"))
     entries, gradients = data.get("entries"), data.get("gradients")
     if not isinstance(entries, list) or not isinstance(gradients, list) \
             or len(entries) != len(request["entries"]) or len(gradients) != len(request["gradients"]):
         fb.credit = round(credit, 6)
         return fb.add("", "invalid", "the answer does not cover the requested networks")
-    credit += WEIGHTS_BONUS["entries"] * judge_entries(fb, entries, request, reference)
-    credit += WEIGHTS_BONUS["gradient"] * judge_gradients(fb, gradients, request, reference, rng)
+    credit += WEIGHTS_BONUS["entries"] * guarded(fb, "entry", False, judge_entries, fb, entries, request, reference)
+    credit += WEIGHTS_BONUS["gradient"] * guarded(fb, "grad_W1", 0.0, judge_gradients, fb, gradients, request,
+                                                  reference, rng)
     fb.credit = round(credit, 6)
     return fb
 
