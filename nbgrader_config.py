@@ -19,6 +19,7 @@ from nbgrader.preprocessors import (  # noqa: E402
     AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, ClearOutput, DeduplicateIds, GetGrades,
     IgnorePattern, LimitOutput, OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
 
+from autograde import safe_autograde  # noqa: E402
 from autograde.feedback_exporter import FeedbackExporter  # noqa: E402
 from autograde.steps import (  # noqa: E402
     ExecuteInSandbox, JudgeAnswers, RestoreLayout, SaveExtraCredit, WriteGraderRequests)
@@ -46,6 +47,14 @@ c.Sandbox.memory_bytes = 2 * 2**30      # the kernel and every process it starts
 c.Sandbox.processes = 64                # at once
 c.Sandbox.output_bytes = 16 * 2**20     # everything the notebook shows; counted as it arrives
 c.Sandbox.warm_kernels = True           # fork each kernel from a server with the imports done (sandbox/warm.py)
+
+# A submission is read through autograde/submission_files.py: no link, hard link or special file
+# is followed, only the notebooks are used (nothing else is copied), and a notebook over these
+# limits is not executed and earns 0, with a note. Autograded copies are readable by the owner's group only.
+safe_autograde.install()
+c.SubmissionLimits.notebook_bytes = 20 * 2**20
+c.SubmissionLimits.cells = 2000
+c.Autograde.permissions = 440
 
 c.Autograde.sanitize_preprocessors = [
     ClearOutput, RestoreLayout, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata]

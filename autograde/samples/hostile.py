@@ -152,7 +152,8 @@ def _sleepy_cells(count: int, seconds: int):
 
 
 def _huge_output(nb):
-    nb.cells[_index(nb, "a1_answer")].outputs = [new_output("stream", name="stdout", text="x" * (200 * 2**20))]
+    """A stored output that fills most of what a notebook may hold (c.SubmissionLimits.notebook_bytes)."""
+    nb.cells[_index(nb, "a1_answer")].outputs = [new_output("stream", name="stdout", text="x" * (16 * 2**20))]
 
 
 def _truncate(folder: Path):
