@@ -20,7 +20,7 @@ from nbgrader.preprocessors import (  # noqa: E402
     IgnorePattern, LimitOutput, OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
 
 from autograde import safe_autograde  # noqa: E402
-from autograde.feedback_exporter import FeedbackExporter  # noqa: E402
+from autograde.feedback_exporter import FeedbackExporter, use_in_formgrader  # noqa: E402
 from autograde.steps import (  # noqa: E402
     ExecuteInSandbox, JudgeAnswers, RestoreLayout, SaveExtraCredit, WriteGraderRequests)
 
@@ -71,6 +71,8 @@ c.Autograde.autograde_preprocessors = [
     CheckCellMetadata,
 ]
 
-# Feedback shows the verdicts, not the graded cells' hidden code.
-c.GenerateFeedback.exporter_class = FeedbackExporter  # HTMLExporter, compiled templates cached
+# Feedback shows the verdicts, not the graded cells' hidden code, and no HTML of the student's that could run
+# (feedback_exporter.py); the formgrader renders submissions with the same exporter.
+c.GenerateFeedback.exporter_class = FeedbackExporter  # HTMLExporter, student HTML cleaned, compiled templates cached
+use_in_formgrader()
 c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, ClearHiddenTests]

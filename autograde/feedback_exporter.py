@@ -14,6 +14,9 @@ image templates write output metadata (``width``) into unquoted attributes. So:
   (JavaScript, widget views, unknown types) is dropped;
 * ``sanitize_html`` is on, so the templates emit no output as a script.
 
+The formgrader shows submissions through an HTMLExporter it builds after reading
+nbgrader_config.py; ``use_in_formgrader`` (called there) makes that one this class.
+
 `nbgrader generate_feedback` compiles nbgrader's feedback templates (thousands of
 lines of Jinja) again in every process. A batch forks one process per submission,
 so every submission would pay for it (a fifth of a second); Jinja's file-system
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import copy
 import re
+import sys
 
 import bleach
 from bleach.css_sanitizer import ALLOWED_CSS_PROPERTIES, CSSSanitizer
@@ -85,3 +89,10 @@ class FeedbackExporter(HTMLExporter):
         environment.filters["markdown2html"] = pass_context(lambda context, source: clean(markdown2html(context, source)))
         environment.filters["clean_html"] = clean
         return environment
+
+
+def use_in_formgrader() -> None:
+    """Inside the formgrader (its module is loaded when it reads the configuration), render with this exporter."""
+    formgrader = sys.modules.get("nbgrader.server_extensions.formgrader.formgrader")
+    if formgrader is not None:
+        formgrader.HTMLExporter = FeedbackExporter

@@ -10,7 +10,9 @@ notebook by its path, following a link. Here, on every path that runs Autograde
   the scan read are used, and no other file of the submission is copied anywhere;
 * a notebook the scan refused (a link, a special file, over the size limit), that
   cannot be parsed or that has more cells than allowed is graded as handed out;
-* a grading note says what was left out and why.
+* a grading note says what was left out and why;
+* ``timestamp.txt`` is read without following a link, and a bad one is ignored
+  (stock nbgrader stops the whole run on it).
 
 ``_ScannedSubmission`` sits between Autograde and BaseConverter in the method order,
 so that Autograde's own calls to BaseConverter (copying the folder's other files,
@@ -28,15 +30,24 @@ from nbgrader.converters import Autograde, BaseConverter
 
 from .batch.intake import parse_notebook, unread_note
 from .notes import add_note
-from .submission_files import Refused, SubmissionLimits, dropped_notes, scan
+from .submission_files import TIMESTAMP, Refused, SubmissionLimits, dropped_notes, read_timestamp, scan
 
 
 class _ScannedSubmission(BaseConverter):
+    def __init__(self, coursedir=None, **kwargs):
+        super().__init__(coursedir=coursedir, **kwargs)
+        # nbgrader reads a submission's timestamp.txt by its path (a link, a FIFO) and stops on a bad date
+        self.coursedir.get_existing_timestamp = read_timestamp
+
     def init_assignment(self, assignment_id: str, student_id: str) -> None:
         """In place of BaseConverter's copy of the folder's other files: the scan, and no copy."""
         self.limits = SubmissionLimits(parent=self)
         self.scanned = scan(Path(self._format_source(assignment_id, student_id)), self.limits)
         self.release_folder = Path(self.coursedir.format_path(self.coursedir.release_directory, ".", assignment_id))
+        if TIMESTAMP in self.scanned.files:  # nbgrader compares it with the submission's to decide a re-run
+            dest = Path(self._format_dest(assignment_id, student_id))
+            dest.mkdir(parents=True, exist_ok=True)
+            (dest / TIMESTAMP).write_bytes(self.scanned.files[TIMESTAMP])
 
     def convert_single_notebook(self, notebook_filename: str) -> None:
         if not self._sanitizing:  # the autograded copy, which nbgrader itself has just written
@@ -53,9 +64,9 @@ class _ScannedSubmission(BaseConverter):
         notes = []
         try:
             why = self.scanned.dropped.get(".") or self.scanned.dropped.get(name)
-            if why or name not in self.scanned.notebooks:
+            if why or name not in self.scanned.files:
                 raise Refused(why or "it appeared after the folder was read")
-            nb, notes = parse_notebook(self.scanned.notebooks[name], self.limits)
+            nb, notes = parse_notebook(self.scanned.files[name], self.limits)
         except Refused as e:
             nb = nbformat.read(self.release_folder / name, as_version=4)
             notes.append(unread_note(str(e)))

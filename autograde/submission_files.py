@@ -12,6 +12,8 @@ follows nothing:
   opened with O_NOFOLLOW and checked again on the open file, so a link swapped in
   meanwhile is refused too;
 * symbolic links, hard links, FIFOs, sockets and device files are never opened;
+* ``timestamp.txt`` (when nbgrader's collect took the submission) is read under the
+  same rules, at most 1 KiB, and a malformed one is ignored, not fatal;
 * every other file and folder is left out: grading uses only the notebooks, so
   nothing else reaches the kernel, the autograded copy or the feedback.
 
@@ -24,18 +26,21 @@ read, not executed, and earns nothing, with a note.
 """
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nbgrader.utils import parse_utc
 from traitlets import Integer
 from traitlets.config import Configurable
 
 from .notes import literal
 
 NOTEBOOK_SUFFIX = ".ipynb"
+TIMESTAMP, TIMESTAMP_BYTES = "timestamp.txt", 1024
 LEFT_OUT = "grading uses only the assignment's notebooks"
 _OPEN = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
 
@@ -51,7 +56,7 @@ class Refused(ValueError):
 
 @dataclass
 class Submission:
-    notebooks: dict[str, bytes] = field(default_factory=dict)  # file name -> contents
+    files: dict[str, bytes] = field(default_factory=dict)      # notebook or timestamp.txt -> contents
     dropped: dict[str, str] = field(default_factory=dict)      # name in the folder ("." for all of it) -> why
 
 
@@ -77,9 +82,9 @@ def refusal(st: os.stat_result) -> str | None:
     return None
 
 
-def _read_notebook(folder_fd: int, name: str, st: os.stat_result, limit: int) -> bytes:
+def _read(folder_fd: int, name: str, st: os.stat_result, limit: int) -> bytes:
     if st.st_size > limit:
-        raise Refused(f"it is {_size(st.st_size)}, more than the {_size(limit)} a notebook may have")
+        raise Refused(f"it is {_size(st.st_size)}, more than the {_size(limit)} a {_kind(name)} may have")
     fd = os.open(name, _OPEN, dir_fd=folder_fd)
     with os.fdopen(fd, "rb") as f:
         opened = os.fstat(fd)
@@ -90,8 +95,12 @@ def _read_notebook(folder_fd: int, name: str, st: os.stat_result, limit: int) ->
             raise Refused(why)
         data = f.read(limit + 1)
     if len(data) > limit:
-        raise Refused(f"it is more than the {_size(limit)} a notebook may have")
+        raise Refused(f"it is more than the {_size(limit)} a {_kind(name)} may have")
     return data
+
+
+def _kind(name: str) -> str:
+    return "notebook" if name.endswith(NOTEBOOK_SUFFIX) else name
 
 
 def _open_folder(folder: Path) -> int:
@@ -113,9 +122,10 @@ def scan(folder: Path, limits: SubmissionLimits) -> Submission:
         for name in sorted(os.listdir(folder_fd)):
             st = os.stat(name, dir_fd=folder_fd, follow_symlinks=False)
             why = refusal(st)
-            if why is None and name.endswith(NOTEBOOK_SUFFIX):
+            if why is None and (name.endswith(NOTEBOOK_SUFFIX) or name == TIMESTAMP):
+                limit = limits.notebook_bytes if name != TIMESTAMP else TIMESTAMP_BYTES
                 try:
-                    found.notebooks[name] = _read_notebook(folder_fd, name, st, limits.notebook_bytes)
+                    found.files[name] = _read(folder_fd, name, st, limit)
                 except (Refused, OSError) as e:
                     found.dropped[name] = str(e) if isinstance(e, Refused) else f"it cannot be read ({e.strerror})"
             elif why and not stat.S_ISDIR(st.st_mode):
@@ -125,6 +135,23 @@ def scan(folder: Path, limits: SubmissionLimits) -> Submission:
     finally:
         os.close(folder_fd)
     return found
+
+
+def read_timestamp(folder: Path) -> datetime.datetime | None:
+    """nbgrader's CourseDirectory.get_existing_timestamp without following a link or stopping on a bad date."""
+    try:
+        folder_fd = _open_folder(Path(folder))
+    except (Refused, OSError):
+        return None
+    try:
+        st = os.stat(TIMESTAMP, dir_fd=folder_fd, follow_symlinks=False)
+        if refusal(st):
+            return None
+        return parse_utc(_read(folder_fd, TIMESTAMP, st, TIMESTAMP_BYTES).decode().strip())
+    except (OSError, Refused, ValueError):
+        return None
+    finally:
+        os.close(folder_fd)
 
 
 def check_cells(text: str, limits: SubmissionLimits) -> None:

@@ -91,3 +91,15 @@ def test_a_crafted_grade_id_stays_inside_its_code_span():
 def test_literal_keeps_a_span_one_line_and_short():
     assert literal("a`b\nc") == "`a'b c`"
     assert len(literal("x" * 500)) < 90
+
+
+def test_the_formgrader_renders_with_the_same_exporter():
+    import nbgrader.server_extensions.formgrader.formgrader as formgrader
+
+    from autograde.feedback_exporter import use_in_formgrader
+    stock = formgrader.HTMLExporter
+    try:
+        use_in_formgrader()
+        assert formgrader.HTMLExporter is FeedbackExporter
+    finally:
+        formgrader.HTMLExporter = stock

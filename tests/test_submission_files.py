@@ -32,7 +32,7 @@ def test_an_honest_folder_gives_its_notebook_and_nothing_else(course):
     (folder / ".ipynb_checkpoints").mkdir()
     (folder / ".DS_Store").write_bytes(b"\0")
     found = scan(folder, limits())
-    assert list(found.notebooks) == [NOTEBOOK] and found.dropped == {}
+    assert list(found.files) == [NOTEBOOK] and found.dropped == {}
 
 
 @pytest.mark.parametrize("make, why", [
@@ -51,7 +51,7 @@ def test_links_special_and_other_files_are_left_out_with_the_reason(course, make
     root, folder = course
     make(folder, root)
     found = scan(folder, limits())
-    assert list(found.notebooks) == [NOTEBOOK]
+    assert list(found.files) == [NOTEBOOK]
     [(name, reason)] = found.dropped.items()
     assert why in reason
 
@@ -66,7 +66,7 @@ def test_a_notebook_that_is_not_a_file_of_its_own_is_not_read(course, make, why)
     (folder / NOTEBOOK).unlink()
     make(folder, root)
     found = scan(folder, limits())
-    assert found.notebooks == {} and why in found.dropped[NOTEBOOK]
+    assert found.files == {} and why in found.dropped[NOTEBOOK]
 
 
 def test_a_linked_submission_or_student_folder_gives_nothing(course, tmp_path):
@@ -75,7 +75,7 @@ def test_a_linked_submission_or_student_folder_gives_nothing(course, tmp_path):
         linked.parent.mkdir(parents=True, exist_ok=True)
         linked.symlink_to(folder if linked.name == "sheet03" else folder.parent)
         found = scan(linked if linked.name == "sheet03" else linked / "sheet03", limits())
-        assert found.notebooks == {} and "symbolic link" in found.dropped["."]
+        assert found.files == {} and "symbolic link" in found.dropped["."]
 
 
 def test_a_notebook_over_the_size_limit_is_not_read(course):
@@ -83,8 +83,8 @@ def test_a_notebook_over_the_size_limit_is_not_read(course):
     with open(folder / NOTEBOOK, "r+b") as f:
         f.truncate(25 * 2**20)  # sparse: the size alone decides
     found = scan(folder, limits())
-    assert found.notebooks == {} and "25.0 MiB, more than the 20.0 MiB" in found.dropped[NOTEBOOK]
-    assert list(scan(folder, limits(notebook_bytes=30 * 2**20)).notebooks) == [NOTEBOOK]
+    assert found.files == {} and "25.0 MiB, more than the 20.0 MiB" in found.dropped[NOTEBOOK]
+    assert list(scan(folder, limits(notebook_bytes=30 * 2**20)).files) == [NOTEBOOK]
 
 
 def test_a_notebook_over_the_cell_limit_is_refused_before_nbformat_reads_it():
@@ -99,3 +99,16 @@ def test_notes_name_at_most_ten_files_and_quote_each_name():
     notes = dropped_notes({f"f{i}`<b>": LEFT_OUT for i in range(25)})
     assert len(notes) == 11 and notes[-1] == "15 more files were left out"
     assert notes[0] == f"`f0'<b>` was left out: {LEFT_OUT}"
+
+
+def test_a_timestamp_is_read_only_from_a_small_file_of_its_own(course):
+    root, folder = course
+    from autograde.submission_files import read_timestamp
+    assert read_timestamp(folder) is None
+    (folder / "timestamp.txt").write_text("2026-12-01 10:00:00 UTC")
+    assert read_timestamp(folder).year == 2026 and "timestamp.txt" in scan(folder, limits()).files
+    (folder / "timestamp.txt").write_text("not a date")
+    assert read_timestamp(folder) is None
+    (folder / "timestamp.txt").unlink()
+    os.mkfifo(folder / "timestamp.txt")
+    assert read_timestamp(folder) is None and "named pipe" in scan(folder, limits()).dropped["timestamp.txt"]

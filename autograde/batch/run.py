@@ -73,7 +73,7 @@ class CourseFolder:
 
 def fingerprint(submission: Submission) -> str:
     digest = hashlib.sha256()
-    for name, data in sorted(submission.notebooks.items()):
+    for name, data in sorted(submission.files.items()):
         digest.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
     for name, why in sorted(submission.dropped.items()):
         digest.update(b"\1" + name.encode(errors="surrogateescape") + b"\0" + why.encode())
@@ -81,8 +81,8 @@ def fingerprint(submission: Submission) -> str:
 
 
 def job_for(student: str, submission: Submission, kept: dict) -> dict:
-    """A job carries the notebooks the scan read and what it left out, never a file it refused."""
-    return {"student": student, "files": {name: (0o600, data) for name, data in submission.notebooks.items()},
+    """A job carries the files the scan read and what it left out, never a file it refused."""
+    return {"student": student, "files": {name: (0o600, data) for name, data in submission.files.items()},
             "dropped": submission.dropped, "kept": kept}
 
 
