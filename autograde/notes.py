@@ -20,7 +20,8 @@ def literal(text, limit: int = 80) -> str:
     """``text`` from a submission (a file name, a grade id) as an inline code span that stays one:
     no backtick to close it early, no line break to leave the list item, at most ``limit`` characters.
     Inside a code span Markdown shows ``<``, ``>`` and ``&`` as they are, never as HTML."""
-    text = re.sub(r"[\x00-\x1f\x7f`]", lambda m: "'" if m.group() == "`" else " ", str(text))
+    text = str(text).encode("utf-8", "replace").decode()  # a file name that is not UTF-8 has lone surrogates
+    text = re.sub(r"[\x00-\x1f\x7f`]", lambda m: "'" if m.group() == "`" else " ", text)
     return f"`{text[:limit] + '…' if len(text) > limit else text}`"
 
 

@@ -42,8 +42,9 @@ class _ScannedSubmission(BaseConverter):
     def init_assignment(self, assignment_id: str, student_id: str) -> None:
         """In place of BaseConverter's copy of the folder's other files: the scan, and no copy."""
         self.limits = SubmissionLimits(parent=self)
-        self.scanned = scan(Path(self._format_source(assignment_id, student_id)), self.limits)
         self.release_folder = Path(self.coursedir.format_path(self.coursedir.release_directory, ".", assignment_id))
+        self.scanned = scan(Path(self._format_source(assignment_id, student_id)), self.limits,
+                            {path.name for path in self.release_folder.glob("*.ipynb")})
         if TIMESTAMP in self.scanned.files:  # nbgrader compares it with the submission's to decide a re-run
             dest = Path(self._format_dest(assignment_id, student_id))
             dest.mkdir(parents=True, exist_ok=True)

@@ -110,8 +110,12 @@ def _open_folder(folder: Path) -> int:
     return os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
 
 
-def scan(folder: Path, limits: SubmissionLimits) -> Submission:
-    """The notebooks of the submission ``folder`` that may be graded, and what was left out."""
+MAX_NOTEBOOKS = 10  # read from one folder: with the size limit, what one submission can cost in memory
+
+
+def scan(folder: Path, limits: SubmissionLimits, wanted: set[str] = frozenset()) -> Submission:
+    """The notebooks of the submission ``folder`` that may be graded, and what was left out.
+    The ``wanted`` ones (the assignment's) are read first; at most MAX_NOTEBOOKS in all."""
     found = Submission()
     try:
         folder_fd = _open_folder(Path(folder))
@@ -119,10 +123,12 @@ def scan(folder: Path, limits: SubmissionLimits) -> Submission:
         found.dropped["."] = str(e) if isinstance(e, Refused) else f"the folder cannot be read ({e.strerror})"
         return found
     try:
-        for name in sorted(os.listdir(folder_fd)):
+        for name in sorted(os.listdir(folder_fd), key=lambda n: (n not in wanted, n)):
             st = os.stat(name, dir_fd=folder_fd, follow_symlinks=False)
             why = refusal(st)
-            if why is None and (name.endswith(NOTEBOOK_SUFFIX) or name == TIMESTAMP):
+            if why is None and name.endswith(NOTEBOOK_SUFFIX) and len(found.files) >= MAX_NOTEBOOKS:
+                found.dropped[name] = f"grading reads at most {MAX_NOTEBOOKS} notebooks of a submission"
+            elif why is None and (name.endswith(NOTEBOOK_SUFFIX) or name == TIMESTAMP):
                 limit = limits.notebook_bytes if name != TIMESTAMP else TIMESTAMP_BYTES
                 try:
                     found.files[name] = _read(folder_fd, name, st, limit)

@@ -112,3 +112,20 @@ def test_a_timestamp_is_read_only_from_a_small_file_of_its_own(course):
     (folder / "timestamp.txt").unlink()
     os.mkfifo(folder / "timestamp.txt")
     assert read_timestamp(folder) is None and "named pipe" in scan(folder, limits()).dropped["timestamp.txt"]
+
+
+def test_a_file_name_that_is_not_utf8_is_noted_readably(course):
+    _, folder = course
+    os.symlink("x", os.path.join(os.fsencode(folder), b"caf\xe9`.txt"))
+    found = scan(folder, limits())
+    [note] = dropped_notes(found.dropped)
+    assert note.encode("utf-8") and note.startswith("`caf?'.txt` was left out: it is a symbolic link")
+
+
+def test_a_folder_of_many_notebooks_costs_at_most_ten_reads_the_assignments_first(course):
+    _, folder = course
+    for i in range(30):
+        (folder / f"0{i:02d}.ipynb").write_text("{}")
+    found = scan(folder, limits(), wanted={NOTEBOOK})
+    assert NOTEBOOK in found.files and len(found.files) == 10
+    assert sum("at most 10 notebooks" in why for why in found.dropped.values()) == 21

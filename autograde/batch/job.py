@@ -29,8 +29,8 @@ from traitlets.config.loader import PyFileConfigLoader
 
 import course_lib
 
-from .gradebook import db_path, harvest, seed
 from ..submission_files import SubmissionLimits
+from .gradebook import db_path, harvest, seed
 from .intake import intake
 
 Files = dict[str, tuple[int, bytes]]  # path inside a folder -> (mode, contents)

@@ -125,8 +125,9 @@ def plan(course: CourseFolder, force: bool) -> dict[str, Submission]:
             gradebook.forget_marks(gb, course.assignment)
         marks = gradebook.marks(gb, course.assignment)
     todo, limits = {}, SubmissionLimits(config=course.config)
+    wanted = {p.name for p in course.folder("release").glob("*.ipynb")}
     for student, folder in course.submissions().items():
-        submission = scan(folder, limits)
+        submission = scan(folder, limits, wanted)
         if marks.get(student) != fingerprint(submission) or not course.folder("autograded", student).is_dir():
             todo[student] = submission
     return todo
