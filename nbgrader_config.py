@@ -19,7 +19,8 @@ from nbgrader.preprocessors import (  # noqa: E402
     AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, ClearOutput, DeduplicateIds, GetGrades,
     IgnorePattern, LimitOutput, OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
 
-from autograde.feedback_exporter import FeedbackExporter  # noqa: E402
+from autograde import safe_autograde  # noqa: E402
+from autograde.feedback_exporter import FeedbackExporter, use_in_formgrader  # noqa: E402
 from autograde.platform.grades_out import TaskTableExport  # noqa: E402
 from autograde.practice import skip_practice_notebooks  # noqa: E402
 from autograde.steps import (  # noqa: E402
@@ -49,6 +50,14 @@ c.Sandbox.processes = 64                # at once
 c.Sandbox.output_bytes = 16 * 2**20     # everything the notebook shows; counted as it arrives
 c.Sandbox.warm_kernels = True           # fork each kernel from a server with the imports done (sandbox/warm.py)
 
+# A submission is read through autograde/submission_files.py: no link, hard link or special file
+# is followed, only the notebooks are used (nothing else is copied), and a notebook over these
+# limits is not executed and earns 0, with a note. Autograded copies are readable by the owner's group only.
+safe_autograde.install()
+c.SubmissionLimits.notebook_bytes = 20 * 2**20
+c.SubmissionLimits.cells = 2000
+c.Autograde.permissions = 440
+
 c.Autograde.sanitize_preprocessors = [
     ClearOutput, RestoreLayout, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata]
 # Practice notebooks (d_…) have no graded cells: autograde leaves them out instead of running them.
@@ -66,8 +75,10 @@ c.Autograde.autograde_preprocessors = [
     CheckCellMetadata,
 ]
 
-# Feedback shows the verdicts, not the graded cells' hidden code.
-c.GenerateFeedback.exporter_class = FeedbackExporter  # HTMLExporter, compiled templates cached
+# Feedback shows the verdicts, not the graded cells' hidden code, and no HTML of the student's that could run
+# (feedback_exporter.py); the formgrader renders submissions with the same exporter.
+c.GenerateFeedback.exporter_class = FeedbackExporter  # HTMLExporter, student HTML cleaned, compiled templates cached
+use_in_formgrader()
 c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, ClearHiddenTests]
 
 # `nbgrader export` writes a column per graded cell, the total (never above the maximum), the

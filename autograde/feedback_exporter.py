@@ -1,4 +1,21 @@
-"""nbconvert's HTMLExporter for feedback, with its compiled templates kept between processes.
+"""nbconvert's HTMLExporter for feedback: nothing from a submission runs in it, and its templates compile once.
+
+Feedback is opened by students and by tutors, and everything in it but the verdicts
+comes from the submission: markdown cells (the written answers too), outputs,
+tutors' comments on them. nbconvert's ``sanitize_html`` alone does not cover it:
+nbgrader's feedback template renders markdown cells without ``clean_html``, and the
+image templates write output metadata (``width``) into unquoted attributes. So:
+
+* every piece of HTML that markdown or an output brings passes ``clean``, bleach
+  with a list of harmless tags, attributes and styles (the verdicts' own HTML is
+  within it); scripts, event handlers and ``javascript:`` links are escaped away;
+* before rendering, outputs keep only the types shown as text, images or cleaned
+  HTML; an image must be base64 and its size a number; everything else
+  (JavaScript, widget views, unknown types) is dropped;
+* ``sanitize_html`` is on, so the templates emit no output as a script.
+
+The formgrader shows submissions through an HTMLExporter it builds after reading
+nbgrader_config.py; ``use_in_formgrader`` (called there) makes that one this class.
 
 `nbgrader generate_feedback` compiles nbgrader's feedback templates (thousands of
 lines of Jinja) again in every process. A batch forks one process per submission,
@@ -6,12 +23,76 @@ so every submission would pay for it (a fifth of a second); Jinja's file-system
 bytecode cache (a private folder of the user's, checked against each template's
 source) lets the first one compile them for all.
 """
-from jinja2 import FileSystemBytecodeCache
+from __future__ import annotations
+
+import copy
+import re
+import sys
+
+import bleach
+from bleach.css_sanitizer import ALLOWED_CSS_PROPERTIES, CSSSanitizer
+from jinja2 import FileSystemBytecodeCache, pass_context
 from nbconvert.exporters import HTMLExporter
+from traitlets import default
+
+TAGS = {"a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "del", "details", "div", "dl", "dt", "em",
+        "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "kbd", "li", "ol", "p", "pre",
+        "s", "samp", "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead",
+        "tr", "u", "ul"}
+ATTRIBUTES = {"*": ["class", "id", "title", "style"], "a": ["href", "title"], "img": ["src", "alt", "width", "height"],
+              "td": ["colspan", "rowspan", "align"], "th": ["colspan", "rowspan", "align"]}
+STYLES = CSSSanitizer(allowed_css_properties=[*ALLOWED_CSS_PROPERTIES, "border-left", "list-style", "margin",
+                                              "margin-left", "padding", "padding-left"])
+SHOWN = {"text/plain", "text/html", "text/markdown", "text/latex", "image/png", "image/jpeg", "image/svg+xml"}
+IMAGES = {"image/png", "image/jpeg"}
+BASE64 = re.compile(r"[A-Za-z0-9+/=\s]*")
+
+
+def clean(html) -> str:
+    """``html`` with only harmless tags, attributes and styles; links and images by http(s), mailto or data
+    (browsers do not run a data: page a link opens, nor scripts in an image)."""
+    return bleach.clean(str(html), tags=TAGS, attributes=ATTRIBUTES, css_sanitizer=STYLES,
+                        protocols={"http", "https", "mailto", "data"}, strip_comments=True)
+
+
+def _clean_output(output) -> None:
+    if output.get("output_type") not in ("display_data", "execute_result"):
+        return  # streams and errors are shown as escaped text
+    data = output.get("data", {})
+    for mime in list(data):
+        value = data[mime]
+        if mime not in SHOWN or (mime in IMAGES and not (isinstance(value, str) and BASE64.fullmatch(value))):
+            del data[mime]
+        elif mime == "text/html":
+            data[mime] = clean("".join(value) if isinstance(value, list) else value)
+    sizes = {mime: {k: v for k, v in meta.items() if k in ("width", "height") and isinstance(v, int)}
+             for mime, meta in output.get("metadata", {}).items() if mime in IMAGES and isinstance(meta, dict)}
+    output["metadata"] = sizes
 
 
 class FeedbackExporter(HTMLExporter):
+    @default("sanitize_html")
+    def _sanitize(self):
+        return True
+
+    def from_notebook_node(self, nb, resources=None, **kw):
+        nb = copy.deepcopy(nb)
+        for cell in nb.cells:
+            for output in cell.get("outputs", []):
+                _clean_output(output)
+        return super().from_notebook_node(nb, resources, **kw)
+
     def _create_environment(self):
         environment = super()._create_environment()
         environment.bytecode_cache = FileSystemBytecodeCache()
+        markdown2html = environment.filters["markdown2html"]
+        environment.filters["markdown2html"] = pass_context(lambda context, source: clean(markdown2html(context, source)))
+        environment.filters["clean_html"] = clean
         return environment
+
+
+def use_in_formgrader() -> None:
+    """Inside the formgrader (its module is loaded when it reads the configuration), render with this exporter."""
+    formgrader = sys.modules.get("nbgrader.server_extensions.formgrader.formgrader")
+    if formgrader is not None:
+        formgrader.HTMLExporter = FeedbackExporter

@@ -8,10 +8,21 @@ nbgrader metadata, so nbgrader neither grades nor checks it.
 """
 from __future__ import annotations
 
+import re
+
 from nbformat.v4 import new_markdown_cell
 
 MARK = "course_lib_grading_notes"
 TITLE = "**Grading notes**"
+
+
+def literal(text, limit: int = 80) -> str:
+    """``text`` from a submission (a file name, a grade id) as an inline code span that stays one:
+    no backtick to close it early, no line break to leave the list item, at most ``limit`` characters.
+    Inside a code span Markdown shows ``<``, ``>`` and ``&`` as they are, never as HTML."""
+    text = str(text).encode("utf-8", "replace").decode()  # a file name that is not UTF-8 has lone surrogates
+    text = re.sub(r"[\x00-\x1f\x7f`]", lambda m: "'" if m.group() == "`" else " ", text)
+    return f"`{text[:limit] + '…' if len(text) > limit else text}`"
 
 
 def _notes_cell(nb):
@@ -40,4 +51,4 @@ def cell_label(nb, index: int) -> str:
     with the cell's grade id where it has one: "cell 9 (`a1`)"."""
     number = index + 1 - (_notes_cell(nb) is not None)
     grade_id = nb.cells[index].metadata.get("nbgrader", {}).get("grade_id")
-    return f"cell {number}" + (f" (`{grade_id}`)" if grade_id else "")
+    return f"cell {number}" + (f" ({literal(grade_id)})" if grade_id else "")

@@ -301,13 +301,12 @@ run(Path.cwd(), "sheet03", 2)
 def test_a_job_process_that_dies_fails_only_its_submission(tmp_path):
     """A local worker grades one submission after another in one process; if that process dies,
     its submission fails with the reason and the next one gets a fresh process."""
-    from autograde.batch.run import CourseFolder, plan
+    from autograde.batch.run import CourseFolder, job_for, plan
     from autograde.batch.workers import Local
     course = CourseFolder(copy_of(tmp_path / "died").path, ASSIGNMENT)
     todo = plan(course, force=False)
     with Gradebook(course.db_url) as gb:
-        jobs = [{"student": s, "files": todo[s], "kept": batch_gradebook.carried(gb, ASSIGNMENT, s)}
-                for s in ("reference", "blank")]
+        jobs = [job_for(s, todo[s], batch_gradebook.carried(gb, ASSIGNMENT, s)) for s in ("reference", "blank")]
     pool = Local(course.data(), 1)
     try:
         killed = pool.submit(jobs[0])

@@ -29,6 +29,7 @@ from traitlets.config.loader import PyFileConfigLoader
 
 import course_lib
 
+from ..submission_files import SubmissionLimits
 from .gradebook import db_path, harvest, seed
 from .intake import intake
 
@@ -100,7 +101,7 @@ def _grade_in(root: Path, course: dict, job: dict) -> dict:
     write_files(folder("submitted", student), job["files"])
     with Gradebook(coursedir.db_url) as gb:
         expected = {nb.name: {c.name for c in nb.source_cells} for nb in gb.find_assignment(assignment).notebooks}
-    intake(folder("submitted", student), expected, folder("release"))
+    intake(folder("submitted", student), expected, folder("release"), job["dropped"], SubmissionLimits(config=config))
     seed(coursedir.db_url, assignment, student, job["kept"])
     api = NbGraderAPI(coursedir=coursedir, config=config)
     for step in (api.autograde, api.generate_feedback):

@@ -27,6 +27,7 @@ from ..platform.grades_out import TaskTableExport
 from ..sandbox import Sandbox
 from ..sandbox.box import sweep
 from ..secret import load_secret
+from ..submission_files import Submission, SubmissionLimits, scan
 from . import gradebook
 from .job import code_fingerprint, read_files, write_files
 from .workers import Cluster, Local
@@ -70,11 +71,19 @@ class CourseFolder:
                 "secret": load_secret(), "code": code_fingerprint()}
 
 
-def fingerprint(files: dict) -> str:
+def fingerprint(submission: Submission) -> str:
     digest = hashlib.sha256()
-    for name, (_, data) in sorted(files.items()):
+    for name, data in sorted(submission.files.items()):
         digest.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
+    for name, why in sorted(submission.dropped.items()):
+        digest.update(b"\1" + name.encode(errors="surrogateescape") + b"\0" + why.encode())
     return digest.hexdigest()
+
+
+def job_for(student: str, submission: Submission, kept: dict) -> dict:
+    """A job carries the files the scan read and what it left out, never a file it refused."""
+    return {"student": student, "files": {name: (0o600, data) for name, data in submission.files.items()},
+            "dropped": submission.dropped, "kept": kept}
 
 
 def _replace(folder: Path, files: dict) -> None:
@@ -101,8 +110,8 @@ def _recover(folder: Path) -> None:
             left.rename(current)
 
 
-def plan(course: CourseFolder, force: bool) -> dict[str, dict]:
-    """student -> submission files, for every submission not graded yet (all of them with ``force``)."""
+def plan(course: CourseFolder, force: bool) -> dict[str, Submission]:
+    """student -> what a scan of the submission read, for every submission not graded yet (all with ``force``)."""
     for kind in ("autograded", "feedback"):
         _recover(course.base(kind))
     with Gradebook(course.db_url) as gb:
@@ -115,21 +124,22 @@ def plan(course: CourseFolder, force: bool) -> dict[str, dict]:
         if force:
             gradebook.forget_marks(gb, course.assignment)
         marks = gradebook.marks(gb, course.assignment)
-    todo = {}
+    todo, limits = {}, SubmissionLimits(config=course.config)
+    wanted = {p.name for p in course.folder("release").glob("*.ipynb")}
     for student, folder in course.submissions().items():
-        files = read_files(folder)
-        if marks.get(student) != fingerprint(files) or not course.folder("autograded", student).is_dir():
-            todo[student] = files
+        submission = scan(folder, limits, wanted)
+        if marks.get(student) != fingerprint(submission) or not course.folder("autograded", student).is_dir():
+            todo[student] = submission
     return todo
 
 
-def store(course: CourseFolder, kept: dict, result: dict, files: dict) -> None:
+def store(course: CourseFolder, kept: dict, result: dict, submission: Submission) -> None:
     """The one writer: folders first, then the grades and the mark in one transaction."""
     student = result["student"]
     _replace(course.folder("autograded", student), result["autograded"])
     _replace(course.folder("feedback", student), result["feedback"])
     with Gradebook(course.db_url) as gb:
-        gradebook.store(gb, course.assignment, student, kept, result["grades"], fingerprint(files))
+        gradebook.store(gb, course.assignment, student, kept, result["grades"], fingerprint(submission))
 
 
 def export(course: CourseFolder) -> Path:
@@ -155,7 +165,7 @@ def run(root: Path, assignment: str, workers: int, force: bool = False, schedule
     pool = (Local(course.data(), workers, warm_kernels=sandbox.enabled and sandbox.warm_kernels)
             if scheduler is None else Cluster(course.data(), scheduler))
     try:
-        futures = {pool.submit({"student": s, "files": files, "kept": kept[s]}): s for s, files in todo.items()}
+        futures = {pool.submit(job_for(s, submission, kept[s])): s for s, submission in todo.items()}
         with tqdm(total=len(todo), unit="submission", desc=f"grading {assignment}", dynamic_ncols=True) as bar:
             for future in pool.completed(futures):
                 student = futures[future]

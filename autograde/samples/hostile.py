@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -152,7 +153,8 @@ def _sleepy_cells(count: int, seconds: int):
 
 
 def _huge_output(nb):
-    nb.cells[_index(nb, "a1_answer")].outputs = [new_output("stream", name="stdout", text="x" * (200 * 2**20))]
+    """A stored output that fills most of what a notebook may hold (c.SubmissionLimits.notebook_bytes)."""
+    nb.cells[_index(nb, "a1_answer")].outputs = [new_output("stream", name="stdout", text="x" * (16 * 2**20))]
 
 
 def _truncate(folder: Path):
@@ -233,3 +235,99 @@ def write_case(case: Case, release_dir: Path, source_dir: Path, out_dir: Path, t
 def expected_points(case: Case, graded_cells: dict[str, float]) -> dict[str, float]:
     """Autograded points per graded cell: the reference's, except the lost ones."""
     return {gid: 0.0 if case.lost == ALL or gid in case.lost else points for gid, points in graded_cells.items()}
+
+
+# --- what a submission folder brings: links, special files, huge notebooks, HTML (issue 8) --------
+
+DUMP_FILES = '''import os
+for name in sorted(os.listdir(".")):
+    try:
+        print("FILE", name, open(name, errors="replace").read(200))
+    except OSError as e:
+        print("FILE", name, "unreadable:", e)
+'''
+
+# HTML that would run in a browser opening the feedback; each marks the page it ran in
+SCRIPTS = ['<script>document.title="PWNED"</script>', '<img src=x onerror="document.title=\'PWNED\'">',
+           '<a href="javascript:document.title=\'PWNED\'">link</a>']
+SHOW_HTML = "from IPython.display import HTML, Markdown, display\n" + "".join(
+    f"display(HTML({s!r}))\ndisplay(Markdown({s!r}))\n" for s in SCRIPTS)
+CRAFTED_GRADE_ID = "a1`<img src=x onerror=\"document.title='PWNED'\">`"
+
+
+def _link(name: str, target: str):
+    """``name`` in the submission, a symbolic link to ``target`` (relative to the submission folder)."""
+    def edit(folder: Path):
+        if name == NOTEBOOK:
+            (folder / name).unlink()
+        (folder / name).symlink_to(target)
+    return edit
+
+
+def _hard_link(name: str, target: str):
+    def edit(folder: Path):
+        if name == NOTEBOOK:
+            (folder / name).unlink()
+        os.link((folder / target).resolve(), folder / name)
+    return edit
+
+
+def _fifo(name: str):
+    def edit(folder: Path):
+        if name == NOTEBOOK:
+            (folder / name).unlink()
+        os.mkfifo(folder / name)
+    return edit
+
+
+def _padded(folder: Path):
+    """A notebook over the 20 MiB limit (a stored output that nbgrader would clear anyway)."""
+    path = folder / NOTEBOOK
+    nb = json.loads(path.read_text())
+    nb["cells"].append({"cell_type": "raw", "id": "padding", "metadata": {}, "source": "x" * (25 * 2**20)})
+    path.write_text(json.dumps(nb))
+
+
+def _many_cells(folder: Path):
+    """50,000 empty cells after the reference answers, written as plain JSON (nbformat would validate each)."""
+    path = folder / NOTEBOOK
+    nb = json.loads(path.read_text())
+    nb["cells"] += [{"cell_type": "markdown", "id": f"extra-{i}", "metadata": {}, "source": ""} for i in range(50_000)]
+    path.write_text(json.dumps(nb))
+
+
+def _html_everywhere(nb):
+    """Scripts in a markdown cell of the student's, in outputs of an answer cell, and in the written answer."""
+    nb.cells.insert(_index(nb, "a1_answer"), nbformat.v4.new_markdown_cell("My notes " + " ".join(SCRIPTS)))
+    nb.cells[_index(nb, "a2_reasoning")].source = "Because " + " ".join(SCRIPTS)
+
+
+SECRET = "../../../secret.key"  # from autograde/submitted/<student>/sheet03/
+KEYS = "../../../keys/a.py"
+GRADEBOOK = "../../../gradebook.db"
+SOLUTION = "../../../../solutions/sheet03/" + NOTEBOOK
+
+
+def file_cases() -> dict[str, Case]:
+    """Submissions whose folder brings links, special files, oversized notebooks or HTML; each next to its
+    reference answers. Every extra file is listed by a1's answer cell, so a file that reached the kernel shows."""
+    dump = {"a1_answer": DUMP_FILES}
+    left_out = "was left out: it is a "
+    return {
+        "link_secret": Case(cells=dump, file=_link("notes.txt", SECRET), notes=(f"notes.txt {left_out}symbolic link",)),
+        "link_keys": Case(cells=dump, file=_link("key_a.txt", KEYS), notes=(f"key_a.txt {left_out}symbolic link",)),
+        "link_solution": Case(cells=dump, file=_link("sol_a.txt", SOLUTION), notes=("sol_a.txt " + left_out,)),
+        "link_gradebook": Case(cells=dump, file=_link("gb.txt", GRADEBOOK), notes=("gb.txt " + left_out,)),
+        "link_folder": Case(cells=dump, file=_link("course", "../../.."), notes=("course " + left_out,)),
+        "link_notebook": Case(file=_link(NOTEBOOK, SOLUTION), lost=ALL,
+                              notes=("could not be read (it is a symbolic link); it was graded as handed out",)),
+        "hardlink_secret": Case(cells=dump, file=_hard_link("notes.txt", SECRET), notes=(f"notes.txt {left_out}hard link",)),
+        "hardlink_notebook": Case(file=_hard_link(NOTEBOOK, SOLUTION), lost=ALL, notes=("(it is a hard link",)),
+        "fifo": Case(cells=dump, file=_fifo("pipe"), notes=(f"pipe {left_out}named pipe",)),
+        "fifo_notebook": Case(file=_fifo(NOTEBOOK), lost=ALL, notes=("(it is a named pipe (FIFO))",)),
+        "huge_notebook": Case(file=_padded, lost=ALL, notes=("more than the 20.0 MiB a notebook may have",)),
+        "many_cells": Case(file=_many_cells, lost=ALL, notes=("cells, more than the 2,000 a notebook may have",)),
+        "html_everywhere": Case(cells={"a1_answer": SHOW_HTML}, layout=_html_everywhere),
+        "crafted_grade_id": Case(layout=_set("a1", grade_id=CRAFTED_GRADE_ID),
+                                 notes=("had the unknown grade id", "test cell `a1` had been deleted")),
+    }

@@ -24,7 +24,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 
-from ..notes import add_note, cell_label
+from ..notes import add_note, cell_label, literal
 
 
 def _kind(name, layout) -> str:
@@ -66,7 +66,7 @@ class RestoreLayout(NbGraderPreprocessor):
             if name is None:
                 continue
             if name not in layout["cells"]:
-                notes.append(f"{cell_label(nb, index)} had the unknown grade id `{name}`; it ran as an ordinary cell")
+                notes.append(f"{cell_label(nb, index)} had the unknown grade id {literal(name)}; it ran as an ordinary cell")
                 del cell.metadata["nbgrader"]
             else:
                 last[name] = index
@@ -128,6 +128,6 @@ class RestoreLayout(NbGraderPreprocessor):
             if stored.locked and cell.source.strip() != _as_handed_out(stored).strip():
                 notes.append(f"{kind} `{name}` restored: it had been edited")
             if name in layout["grade"] and meta.get("points") != layout["grade"][name]:
-                notes.append(f"the points of `{name}` were changed to {meta.get('points')}; "
+                notes.append(f"the points of `{name}` were changed to {literal(meta.get('points'))}; "
                              f"they are {layout['grade'][name]:g} again")
         return notes
