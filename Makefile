@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # nbgrader calls its helpers (alembic) by name, so the venv's bin must be on PATH.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: all venv test demo grade release student-bundle formgrader clean
+.PHONY: all venv test demo grade doctor release student-bundle formgrader clean
 
 all: test
 
@@ -33,6 +33,10 @@ WORKERS    ?= $(shell nproc)
 grade: $(STAMP)
 	$(BIN)/python -m autograde.batch $(ASSIGNMENT) --workers $(WORKERS) $(if $(FORCE),--force) \
 		$(if $(SCHEDULER),--scheduler $(SCHEDULER))
+
+## make doctor — what this host gives the kernel sandbox, the backend grading uses, the step to a stronger one
+doctor: $(STAMP)
+	$(BIN)/python -m autograde.doctor
 
 ## make release — regenerate exercises/ from solutions/ after editing a source notebook
 release: $(STAMP)
