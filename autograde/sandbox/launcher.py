@@ -110,7 +110,7 @@ def _relay(stream, limit: int) -> None:
 
 def main(argv: list[str]) -> int:
     started = time.monotonic()
-    if os.environ != launcher_env():
+    if set(os.environ) - set(launcher_env()):
         os.execve(sys.executable, [sys.executable, sys.argv[0], *argv], launcher_env())
     die_with_parent()
     connection_file, kernel_args = argv[0], argv[1:]

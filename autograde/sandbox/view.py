@@ -20,7 +20,8 @@ PASSED_ENV = ("LANG", "LC_ALL", "TZ", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "
 HOME = "/home/student"
 NAMESPACES = ("--unshare-ipc", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try")
 ZYGOTE_ENV = "COURSE_SANDBOX_ZYGOTE"  # the warm kernel server's socket (warm.py)
-LAUNCHER_ENV = ("PATH", "HOME", "TMPDIR", ZYGOTE_ENV)  # what the launcher needs besides PASSED_ENV
+# What the launcher needs besides PASSED_ENV; LC_CTYPE, which Python itself sets in a C locale (PEP 538).
+LAUNCHER_ENV = ("PATH", "HOME", "TMPDIR", "LC_CTYPE", ZYGOTE_ENV)
 
 
 def tools() -> tuple[str, str]:
