@@ -14,6 +14,7 @@ note that says so.
 from __future__ import annotations
 
 import math
+import os
 
 from traitlets import Bool, Enum, Float, Integer
 from traitlets.config import Configurable
@@ -63,7 +64,7 @@ class Sandbox(Configurable):
         try:
             view.tools()
             problem = host.user_namespaces_problem()
-            if problem:
+            if problem and os.geteuid() != 0:  # (as root, kernels are users of their own without them)
                 raise OSError(problem)
             cgroups.detect(self.cgroups)
         except OSError as e:
