@@ -92,6 +92,8 @@ def prepare(box: Box, workdir: str, connection_file: str, uid: int) -> None:
     (box.home / ".matplotlib").mkdir()
     for fonts in font_cache().glob("fontlist-*.json"):
         shutil.copy(fonts, box.home / ".matplotlib")
+    if os.geteuid() != 0:
+        return  # they are the grader's, and so the kernel's
     for path in (box.ipc, box.home):
         for folder, dirs, files in os.walk(path):
             for name in [folder, *(os.path.join(folder, n) for n in dirs + files)]:

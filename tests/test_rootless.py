@@ -1,0 +1,123 @@
+"""Grading as an ordinary user on a host that gives it no cgroup: `make grade` without root.
+
+The test creates an unprivileged user, gives it a course folder it owns (a scratch course:
+nbgrader_config.py, solutions/, the autograde code), and runs `python -m autograde.batch`
+as that user. Kernels then run in user namespaces of their own with per-process limits
+(this machine's cgroup v1 needs root, its v2 hierarchy is root's): the memory hog, the fork
+bomb, the endless loop and the orphan process are stopped, and the honest neighbours keep
+their points.
+"""
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from autograde.samples import expected_points
+from autograde.samples.hostile import cases, expected_points as hostile_points, write_case
+from autograde.sandbox import host
+from autograde.sandbox.box import PREFIX
+from autograde.scratch_course import ASSIGNMENT
+from processes import table
+from test_batch import CELL_SECONDS, autograded_points, feedback_text, max_points, small_course, write_honest
+
+pytestmark = pytest.mark.e2e
+
+HONEST = ["reference", "blank"]
+RUNAWAYS = ["hostile_memory", "hostile_fork_bomb", "hostile_loop", "hostile_outlive"]
+
+
+def _cannot() -> str | None:
+    if os.geteuid() != 0 or not shutil.which("useradd"):
+        return "creating the test's unprivileged user needs root and useradd"
+    return host.user_namespaces_problem()
+
+
+def hidden_ancestor(path: Path) -> Path | None:
+    """The outermost folder above ``path`` that other users may not enter (root's home, for a pyenv Python)."""
+    for folder in reversed(path.parents):
+        if not folder.stat().st_mode & 0o001:
+            return folder
+    return None
+
+
+def as_user(user: str, argv: list[str], cwd: Path, env: dict) -> subprocess.CompletedProcess:
+    """Run ``argv`` as ``user``, with nothing of ours in its environment.
+
+    If this interpreter lives in a folder the user may not enter (here: /root/.pyenv), the
+    user gets, in a mount namespace of its own, that folder as an empty 0755 one with only
+    the interpreter bound back in; nothing else changes and the host stays as it was.
+    """
+    command = ["runuser", "-u", user, "--", "env", "-i", *(f"{k}={v}" for k, v in env.items()), *argv]
+    runtime = Path(os.path.realpath(sys.base_prefix))
+    hidden = hidden_ancestor(runtime)
+    if hidden is not None:
+        stage = tempfile.mkdtemp(prefix="h9-runtime-")
+        uncover = ('mount --bind "$2" "$3" && mount -t tmpfs -o mode=0755 tmpfs "$1" && mkdir -p "$2" '
+                   '&& mount --bind "$3" "$2" && shift 3 && exec "$@"')
+        command = ["unshare", "--mount", "--propagation", "private", "sh", "-c", uncover, "sh",
+                   str(hidden), str(runtime), stage, *command]
+    return subprocess.run(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          timeout=1800)
+
+
+@pytest.fixture(scope="module")
+def rootless():
+    cannot = _cannot()
+    if cannot:
+        pytest.skip(cannot)
+    user = f"h9grader{os.getpid()}"
+    folder = Path(tempfile.mkdtemp(prefix="h9-rootless-"))
+    home = folder / "home"
+    subprocess.run(["useradd", "--no-user-group", "--gid", "nogroup", "--home-dir", str(home), "--create-home",
+                    "--shell", "/bin/sh", user], check=True)
+    try:
+        course = small_course(folder / "course")
+        write_honest(course, HONEST)
+        for student in RUNAWAYS:
+            write_case(cases(CELL_SECONDS)[student], course.path / "exercises" / ASSIGNMENT,
+                       course.path / "solutions" / ASSIGNMENT, course.submission_dir(student), {})
+        subprocess.run(["chown", "-R", f"{user}:nogroup", str(folder)], check=True)
+        env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(home)}
+        done = as_user(user, [sys.executable, "-m", "autograde.batch", ASSIGNMENT, "--workers", "2"],
+                       course.path, env)
+        yield course, done, pwd.getpwnam(user).pw_uid
+    finally:
+        subprocess.run(["pkill", "-KILL", "-u", user])  # only if the test failed half-way: the user is ours
+        subprocess.run(["userdel", user])
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_an_ordinary_user_grades_with_exact_points(rootless):
+    course, done, _ = rootless
+    assert done.returncode == 0, done.stdout[-5000:]
+    assert "sandbox: without root, in user namespaces; no cgroup: memory and pids per process (weaker)" in done.stdout
+    cells = max_points(course)
+    every = {**{s: expected_points(s, cells) for s in HONEST},
+             **{s: hostile_points(cases(CELL_SECONDS)[s], cells) for s in RUNAWAYS}}
+    for student, points in every.items():
+        assert autograded_points(course, student) == pytest.approx(points, abs=0.011), student
+
+
+def test_the_feedback_says_which_limits_were_weaker(rootless):
+    course = rootless[0]
+    for student in HONEST + RUNAWAYS:
+        assert "no cgroup for memory and pids, so weaker limits held" in feedback_text(course, student), student
+    assert "exceeded the 10 s limit and was interrupted" in feedback_text(course, "hostile_loop")
+
+
+def test_nothing_of_the_user_outlives_grading(rootless):
+    _, _, uid = rootless
+    deadline = time.monotonic() + 30
+    while any(u == uid for _, u, _ in table().values()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [cmd for _, u, cmd in table().values() if u == uid] == []
+    temp = Path(tempfile.gettempdir())
+    assert [p for p in temp.glob(PREFIX + "*") if p.stat().st_uid == uid] == []
