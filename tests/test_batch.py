@@ -125,8 +125,9 @@ def no_leftovers() -> None:
     assert stray_kernel_processes() == []
     live = table()
     temp = Path(os.environ.get("TMPDIR", "/tmp"))
-    stale = [p for prefix in (PREFIX, SERVER_PREFIX, JOB_PREFIX) for p in temp.glob(prefix + "*")
-             if int(p.name[len(prefix):].split("-")[0]) not in live]
+    owners = {p: p.name[len(prefix):].split("-")[0] for prefix in (PREFIX, SERVER_PREFIX, JOB_PREFIX)
+              for p in temp.glob(prefix + "*")}  # (folders named otherwise are not this code's)
+    stale = [p for p, owner in owners.items() if owner.isdigit() and int(owner) not in live]
     assert stale == []
 
 

@@ -48,8 +48,8 @@ def hidden_ancestor(path: Path) -> Path | None:
     return None
 
 
-def as_user(user: str, argv: list[str], cwd: Path, env: dict) -> subprocess.CompletedProcess:
-    """Run ``argv`` as ``user``, with nothing of ours in its environment.
+def user_command(user: str, argv: list[str], env: dict) -> list[str]:
+    """The command line that runs ``argv`` as ``user``, with ``env`` and nothing of ours as its environment.
 
     If this interpreter lives in a folder the user may not enter (here: /root/.pyenv), the
     user gets, in a mount namespace of its own, that folder as an empty 0755 one with only
@@ -58,14 +58,13 @@ def as_user(user: str, argv: list[str], cwd: Path, env: dict) -> subprocess.Comp
     command = ["runuser", "-u", user, "--", "env", "-i", *(f"{k}={v}" for k, v in env.items()), *argv]
     runtime = Path(os.path.realpath(sys.base_prefix))
     hidden = hidden_ancestor(runtime)
-    if hidden is not None:
-        stage = tempfile.mkdtemp(prefix="h9-runtime-")
-        uncover = ('mount --bind "$2" "$3" && mount -t tmpfs -o mode=0755 tmpfs "$1" && mkdir -p "$2" '
-                   '&& mount --bind "$3" "$2" && shift 3 && exec "$@"')
-        command = ["unshare", "--mount", "--propagation", "private", "sh", "-c", uncover, "sh",
-                   str(hidden), str(runtime), stage, *command]
-    return subprocess.run(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                          timeout=1800)
+    if hidden is None:
+        return command
+    stage = tempfile.mkdtemp(prefix="h9-runtime-")
+    uncover = ('mount --bind "$2" "$3" && mount -t tmpfs -o mode=0755 tmpfs "$1" && mkdir -p "$2" '
+               '&& mount --bind "$3" "$2" && shift 3 && exec "$@"')
+    return ["unshare", "--mount", "--propagation", "private", "sh", "-c", uncover, "sh",
+            str(hidden), str(runtime), stage, *command]
 
 
 @pytest.fixture(scope="module")
@@ -86,8 +85,10 @@ def rootless():
                        course.path / "solutions" / ASSIGNMENT, course.submission_dir(student), {})
         subprocess.run(["chown", "-R", f"{user}:nogroup", str(folder)], check=True)
         env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(home)}
-        done = as_user(user, [sys.executable, "-m", "autograde.batch", ASSIGNMENT, "--workers", "2"],
-                       course.path, env)
+        done = subprocess.run(user_command(user, [sys.executable, "-m", "autograde.batch", ASSIGNMENT,
+                                                  "--workers", "2"], env),
+                              cwd=course.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              timeout=1800)
         yield course, done, pwd.getpwnam(user).pw_uid
     finally:
         subprocess.run(["pkill", "-KILL", "-u", user])  # only if the test failed half-way: the user is ours
