@@ -107,3 +107,4 @@ def sweep() -> None:
             owner = path.name[len(prefix):].split("-", 1)[0]
             if owner.isdigit() and not _alive(int(owner)):
                 Box(path).remove()
+    cgroups.remove_dead_leaves(cgroups.detect())

@@ -129,6 +129,19 @@ def detect(kind: str = "auto") -> dict:
     return {"kind": "none", "controllers": []}
 
 
+def remove_dead_leaves(groups: dict) -> None:
+    """Remove the empty v2 leaves of graders that no longer run (v2_base moved them there)."""
+    if groups["kind"] != "v2":
+        return
+    for leaf in Path(groups["base"]).glob(LEAF + "*"):
+        owner = leaf.name[len(LEAF):]
+        if owner.isdigit() and not Path(f"/proc/{owner}").exists():
+            try:
+                leaf.rmdir()
+            except OSError:
+                pass  # still holds processes (a child of that grader): left for a later sweep
+
+
 def uncovered(groups: dict) -> list[str]:
     """The controllers of CONTROLLERS that ``groups`` does not give (their limits fall back to RLIMITs)."""
     return [c for c in CONTROLLERS if c not in groups["controllers"]]

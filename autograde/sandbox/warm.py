@@ -127,8 +127,9 @@ class WarmKernel:
             connection.connect(path)
             socket.send_fds(connection, [b"K"], [write])
             stream = connection.makefile("rwb", buffering=0)
-            stream.write(json.dumps({"box": str(box.path), "uid": spec["uid"], "rlimits": spec["rlimits"],
-                                     "env": passed_env(), "args": kernel_args}).encode() + b"\n")
+            request = {"box": str(box.path), "env": passed_env(), "args": kernel_args,
+                       **{k: spec[k] for k in ("uid", "rlimits", "user_namespaces")}}
+            stream.write(json.dumps(request).encode() + b"\n")
             pid = stream.readline()
             if not pid.strip():
                 raise OSError("the warm kernel server hung up")

@@ -26,7 +26,7 @@ it imports only the standard library and what it preloads.
 
 Protocol on the unix socket, one connection per kernel: the launcher sends one
 byte with the write end of a pipe for the kernel's stderr, then a JSON line
-{box, uid, rlimits, env, args}; C answers its pid; the launcher puts that pid into the
+{box, env, args, uid, rlimits, user_namespaces}; C answers its pid; the launcher puts that pid into the
 kernel's cgroups and sends "go"; C answers the kernel's exit code when it ends.
 """
 from __future__ import annotations
@@ -236,8 +236,7 @@ def _no_user_namespaces(uid: int) -> None:
     Its creator holds every capability in it, CAP_SYS_RESOURCE included, so it can set the
     namespace's user.max_user_namespaces to 0, then drop them all for good.
     """
-    if libc.unshare(CLONE_NEWUSER) != 0:
-        return  # this host lets no unprivileged user make one: nothing to forbid
+    _call("unshare user", libc.unshare(CLONE_NEWUSER))
     for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{uid} {uid} 1")):
         with open(f"/proc/self/{name}", "w") as f:
             f.write(text)
@@ -265,7 +264,8 @@ def _kernel(request: dict, stderr: int) -> int:
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)
     prctl(PR_SET_DUMPABLE, 1)  # as after an exec: its /proc entries belong to its user, as a cold kernel's do
-    _no_user_namespaces(uid)
+    if request["user_namespaces"]:  # (where unprivileged users cannot make them, the kernel cannot either)
+        _no_user_namespaces(uid)
     _call("no_new_privs", prctl(PR_SET_NO_NEW_PRIVS, 1))
     name = ctypes.create_string_buffer(b"course-kernel")  # what ps shows
     prctl(PR_SET_NAME, ctypes.addressof(name))
