@@ -18,7 +18,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 from traitlets.config import Config
 
-from autograde import notes
+from autograde import doctor, notes
 from autograde.samples.hostile import FORK_BOMB, OUTLIVE
 from autograde.sandbox import Sandbox, SandboxUnavailable, cgroups, host
 from autograde.sandbox.box import JOB_PREFIX, PREFIX, UID_BASE, sweep
@@ -305,3 +305,18 @@ def test_the_v2_backend_without_controllers_stops_runaways_with_per_process_limi
     assert any("no cgroup for memory and pids, so weaker limits held" in n for n in notes.notes(nb))
     assert list(base.glob(f"{PREFIX}{os.getpid()}-*")) == []
     assert stray_kernel_processes() == []
+
+
+def test_make_doctor_says_what_the_host_gives_and_fails_where_grading_would_stop(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert doctor.main() == 0
+    report = capsys.readouterr().out
+    for label in ("root:", "namespaces:", "AppArmor:", "cgroup v1:", "cgroup v2:", "bwrap:", "backend:", "stronger:"):
+        assert label in report
+    assert report.rstrip().endswith("grading:     safe on this host")
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(host, "user_namespaces_problem", lambda: "unprivileged user namespaces do not work here (x)")
+    monkeypatch.setattr(host, "apparmor_restricts", lambda: True)
+    assert doctor.main() == 1
+    report = capsys.readouterr().out
+    assert "an AppArmor profile for it" in report and "grading:     stops: the kernel sandbox cannot be set up" in report

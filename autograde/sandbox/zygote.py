@@ -26,8 +26,9 @@ it imports only the standard library and what it preloads.
 
 Protocol on the unix socket, one connection per kernel: the launcher sends one
 byte with the write end of a pipe for the kernel's stderr, then a JSON line
-{box, env, args, uid, rlimits, user_namespaces}; C answers its pid; the launcher puts that pid into the
-kernel's cgroups and sends "go"; C answers the kernel's exit code when it ends.
+{box, env, args, uid, rlimits, user_namespaces}; C answers its pid; the launcher
+puts that pid into the kernel's cgroups and sends "go"; C answers the kernel's exit
+code when it ends.
 """
 from __future__ import annotations
 
