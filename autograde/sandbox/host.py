@@ -54,16 +54,21 @@ def backend(groups: dict) -> str:
     return f"{who}; {kind}: {bounds}"
 
 
+def namespaces_step() -> str:
+    """The admin step that lets an ordinary user's bwrap make user namespaces."""
+    if apparmor_restricts():
+        return ("let bwrap make user namespaces: an AppArmor profile for it (/etc/apparmor.d/bwrap: "
+                f"`abi <abi/4.0>, include <tunables/global> profile bwrap {view.tools()[0]} flags=(unconfined) "
+                "{ userns, }`, then `apparmor_parser -r /etc/apparmor.d/bwrap`), or "
+                "`sysctl kernel.apparmor_restrict_unprivileged_userns=0`")
+    return "allow unprivileged user namespaces: `sysctl user.max_user_namespaces=15000` (and, on old Debian "\
+           "kernels, `sysctl kernel.unprivileged_userns_clone=1`)"
+
+
 def stronger(groups: dict) -> str:
     """The one admin step that would give this host a stronger backend, or that none is needed."""
     if os.geteuid() != 0 and user_namespaces_problem():
-        if apparmor_restricts():
-            return ("let bwrap make user namespaces: an AppArmor profile for it (/etc/apparmor.d/bwrap: "
-                    f"`abi <abi/4.0>, include <tunables/global> profile bwrap {view.tools()[0]} flags=(unconfined) "
-                    "{ userns, }`, then `apparmor_parser -r /etc/apparmor.d/bwrap`), or "
-                    "`sysctl kernel.apparmor_restrict_unprivileged_userns=0`")
-        return "allow unprivileged user namespaces: `sysctl user.max_user_namespaces=15000` (and, on old Debian "\
-               "kernels, `sysctl kernel.unprivileged_userns_clone=1`)"
+        return namespaces_step()
     if not cgroups.uncovered(groups):
         return "none needed: memory and processes are bounded per kernel by a cgroup"
     if os.geteuid() == 0:

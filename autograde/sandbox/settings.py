@@ -65,7 +65,7 @@ class Sandbox(Configurable):
             view.tools()
             problem = host.user_namespaces_problem()
             if problem and os.geteuid() != 0:  # (as root, kernels are users of their own without them)
-                raise OSError(problem)
+                raise OSError(f"{problem}; the step that fixes it: {host.namespaces_step()}")
             cgroups.detect(self.cgroups)
         except OSError as e:
             raise SandboxUnavailable(
