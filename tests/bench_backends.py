@@ -72,7 +72,7 @@ def main() -> None:
             batch = [sys.executable, "-m", "autograde.batch", ASSIGNMENT, "--force", "--workers", "1"]
             if rootless:
                 subprocess.run(["chown", "-R", f"{user}:nogroup", str(folder)], check=True)
-                start, batch = user_command(user, start, env), user_command(user, batch, env)
+                start, batch = (user_command(user, argv, env, args.folder / "runtime") for argv in (start, batch))
             started = subprocess.run(start, cwd=folder, capture_output=True, text=True, check=True)
             graded = measure(name.replace(" ", "-").replace(",", ""), batch, folder)
             rows.append((name, float(started.stdout.split()[-1]), graded))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import shlex
 import shutil
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+import course_lib
 from autograde.samples import expected_points
 from autograde.samples.hostile import cases, expected_points as hostile_points, write_case
 from autograde.sandbox import host
@@ -48,23 +50,27 @@ def hidden_ancestor(path: Path) -> Path | None:
     return None
 
 
-def user_command(user: str, argv: list[str], env: dict) -> list[str]:
+def user_command(user: str, argv: list[str], env: dict, stage: Path) -> list[str]:
     """The command line that runs ``argv`` as ``user``, with ``env`` and nothing of ours as its environment.
 
-    If this interpreter lives in a folder the user may not enter (here: /root/.pyenv), the
-    user gets, in a mount namespace of its own, that folder as an empty 0755 one with only
-    the interpreter bound back in; nothing else changes and the host stays as it was.
+    What this Python needs (its runtime, the virtual environment, course_lib's source) may lie
+    in a folder the user may not enter (here: /root/.pyenv). Then the user gets, in a mount
+    namespace of its own, that folder as an empty 0755 one with only those bound back in
+    (through ``stage``, an empty folder of root's); the host stays as it was.
     """
     command = ["runuser", "-u", user, "--", "env", "-i", *(f"{k}={v}" for k, v in env.items()), *argv]
-    runtime = Path(os.path.realpath(sys.base_prefix))
-    hidden = hidden_ancestor(runtime)
-    if hidden is None:
+    needed = {os.path.realpath(p) for p in (sys.base_prefix, sys.prefix, Path(course_lib.__file__).parent)}
+    hidden = {path: hidden_ancestor(Path(path)) for path in sorted(needed)}
+    hidden = {path: folder for path, folder in hidden.items() if folder is not None}
+    if not hidden:
         return command
-    stage = tempfile.mkdtemp(prefix="h9-runtime-")
-    uncover = ('mount --bind "$2" "$3" && mount -t tmpfs -o mode=0755 tmpfs "$1" && mkdir -p "$2" '
-               '&& mount --bind "$3" "$2" && shift 3 && exec "$@"')
-    return ["unshare", "--mount", "--propagation", "private", "sh", "-c", uncover, "sh",
-            str(hidden), str(runtime), stage, *command]
+    q = shlex.quote
+    steps = [f"mkdir -p {q(f'{stage}/{n}')} && mount --bind {q(path)} {q(f'{stage}/{n}')}"
+             for n, path in enumerate(hidden)]
+    steps += [f"mount -t tmpfs -o mode=0755 tmpfs {q(str(folder))}" for folder in sorted(set(hidden.values()))]
+    steps += [f"mkdir -p {q(path)} && mount --bind {q(f'{stage}/{n}')} {q(path)}" for n, path in enumerate(hidden)]
+    return ["unshare", "--mount", "--propagation", "private", "sh", "-c", " && ".join(steps) + ' && exec "$@"',
+            "sh", *command]
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +92,7 @@ def rootless():
         subprocess.run(["chown", "-R", f"{user}:nogroup", str(folder)], check=True)
         env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(home)}
         done = subprocess.run(user_command(user, [sys.executable, "-m", "autograde.batch", ASSIGNMENT,
-                                                  "--workers", "2"], env),
+                                                  "--workers", "2"], env, folder / "runtime"),
                               cwd=course.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                               timeout=1800)
         yield course, done, pwd.getpwnam(user).pw_uid
