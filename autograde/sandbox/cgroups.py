@@ -84,7 +84,8 @@ def v2_base() -> tuple[Path | None, str]:
     """(the v2 group kernels' groups go in, with memory and pids enabled where it can be done; why not, if None).
 
     A group that holds processes cannot pass controllers on to children (cgroup v2's
-    "no internal processes" rule), so the grader first moves itself into a leaf of its
+    "no internal processes" rule), so the grader first moves itself, and whatever else
+    runs in its group (`make`, the shell of a `systemd-run --scope`), into a leaf of its
     own, ``course-grader-<pid>``; its children (batch workers) start there, and the
     base stays the parent.
     """
@@ -96,15 +97,23 @@ def v2_base() -> tuple[Path | None, str]:
         return None, f"cannot create cgroups in {base} (not root, and no subtree delegated to this user)"
     missing = (set(CONTROLLERS) & read_words(base / "cgroup.controllers")) - read_words(base / "cgroup.subtree_control")
     if missing:
+        if base != v2_mount() and read_words(base / "cgroup.procs"):
+            _move_into_leaf(base)
         try:
-            if base != v2_mount() and read_words(base / "cgroup.procs"):
-                leaf = base / f"{LEAF}{os.getpid()}"
-                leaf.mkdir(exist_ok=True)
-                (leaf / "cgroup.procs").write_text(str(os.getpid()))
             (base / "cgroup.subtree_control").write_text(" ".join(f"+{c}" for c in sorted(missing)))
         except OSError:
-            pass  # other processes share the group, or the controllers were not delegated: checked below
+            pass  # a process stayed in the group, or the controllers were not delegated: detect checks
     return base, ""
+
+
+def _move_into_leaf(base: Path) -> None:
+    leaf = base / f"{LEAF}{os.getpid()}"
+    leaf.mkdir(exist_ok=True)
+    for pid in sorted(read_words(base / "cgroup.procs"), key=lambda p: p != str(os.getpid())):  # ours first
+        try:
+            (leaf / "cgroup.procs").write_text(pid)
+        except OSError:
+            pass  # gone meanwhile, or not ours to move
 
 
 @functools.cache
