@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # nbgrader calls its helpers (alembic) by name, so the venv's bin must be on PATH.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: all venv test demo grade release student-bundle formgrader clean intake report grades feedback-archive
+.PHONY: all venv test demo grade doctor release student-bundle formgrader clean intake report grades feedback-archive
 
 all: test
 
@@ -51,6 +51,10 @@ grades: $(STAMP)
 ## make feedback-archive — feedback one file per student: Moodle's bulk-upload zip and a folder per student
 feedback-archive: $(STAMP)
 	$(BIN)/python -m autograde.platform.feedback_archive
+
+## make doctor — what this host gives the kernel sandbox, the backend grading uses, the step to a stronger one
+doctor: $(STAMP)
+	$(BIN)/python -m autograde.doctor
 
 ## make release — regenerate exercises/ from solutions/ after editing a source notebook
 release: $(STAMP)

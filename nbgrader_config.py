@@ -49,6 +49,7 @@ c.Sandbox.memory_bytes = 2 * 2**30      # the kernel and every process it starts
 c.Sandbox.processes = 64                # at once
 c.Sandbox.output_bytes = 16 * 2**20     # everything the notebook shows; counted as it arrives
 c.Sandbox.warm_kernels = True           # fork each kernel from a server with the imports done (sandbox/warm.py)
+c.Sandbox.cgroups = "auto"              # the strongest this host gives: v1, v2, else per-process limits (make doctor)
 
 # A submission is read through autograde/submission_files.py: no link, hard link or special file
 # is followed, only the notebooks are used (nothing else is copied), and a notebook over these

@@ -31,7 +31,7 @@ from nbgrader.api import Gradebook
 from autograde.batch import gradebook as batch_gradebook
 from autograde.samples import expected_points, write_submission
 from autograde.samples.hostile import cases, expected_points as hostile_points, write_case
-from autograde.sandbox.box import PREFIX, SERVER_PREFIX, UID_BASE
+from autograde.sandbox.box import JOB_PREFIX, PREFIX, SERVER_PREFIX, UID_BASE
 from autograde.scratch_course import ASSIGNMENT, Course
 from processes import descends, stray_kernel_processes, table
 
@@ -121,12 +121,13 @@ def mtimes(folder: Path) -> dict[str, int]:
 
 
 def no_leftovers() -> None:
-    """No stray kernel process, and no sandbox folder of a grader that is gone."""
+    """No stray kernel process, and no sandbox or job folder of a grader that is gone."""
     assert stray_kernel_processes() == []
     live = table()
     temp = Path(os.environ.get("TMPDIR", "/tmp"))
-    stale = [p for prefix in (PREFIX, SERVER_PREFIX) for p in temp.glob(prefix + "*")
-             if int(p.name[len(prefix):].split("-")[0]) not in live]
+    owners = {p: p.name[len(prefix):].split("-")[0] for prefix in (PREFIX, SERVER_PREFIX, JOB_PREFIX)
+              for p in temp.glob(prefix + "*")}  # (folders named otherwise are not this code's)
+    stale = [p for p, owner in owners.items() if owner.isdigit() and int(owner) not in live]
     assert stale == []
 
 

@@ -7,19 +7,26 @@ attacks are in test_batch.py.
 import json
 import os
 import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 from traitlets.config import Config
 
-from autograde import notes
-from autograde.sandbox import SandboxUnavailable, cgroups
-from autograde.sandbox.box import PREFIX, UID_BASE
+from autograde import doctor, notes
+from autograde.samples.hostile import FORK_BOMB, OUTLIVE
+from autograde.sandbox import Sandbox, SandboxUnavailable, cgroups, host
+from autograde.sandbox.box import JOB_PREFIX, PREFIX, UID_BASE, sweep
+from autograde.sandbox.settings import weaker_limits
 from autograde.sandbox.view import runtime_paths
 from autograde.sandbox import warm as warm_kernels
 from autograde.steps import ExecuteInSandbox
-from processes import stray_kernel_processes
+from processes import stray_kernel_processes, table
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,7 +55,15 @@ def test_the_kernel_sees_only_the_runtime_and_its_own_copy(tmp_path, monkeypatch
     (tmp_path / "data.txt").write_text("the notebook's folder")
     listener = socket.create_server(("127.0.0.1", 0))
     server = str(warm_kernels.shared().socket)
-    facts = f"""import json, os, socket, sys
+    facts = f"""import ctypes, json, os, socket, sys
+def new_user_namespace():
+    if ctypes.CDLL(None, use_errno=True).unshare(0x10000000) != 0:  # CLONE_NEWUSER
+        raise OSError(ctypes.get_errno(), "unshare")
+def reach(port):
+    connection = socket.create_connection(("127.0.0.1", port), timeout=2)
+    if connection.getsockname() == connection.getpeername():  # TCP's simultaneous open with itself
+        raise OSError("connected to itself")
+own = socket.create_server(("127.0.0.1", 0))
 def can(action):
     try:
         action()
@@ -64,13 +79,15 @@ print(json.dumps({{
     "course_lib": can(lambda: os.listdir(os.path.dirname(__import__("course_lib").__file__))),
     "write runtime": can(lambda: open(os.path.join(sys.prefix, "pwned"), "w")),
     "write home": can(lambda: open("written-by-the-kernel", "w")),
-    "network": can(lambda: socket.create_connection(("127.0.0.1", {listener.getsockname()[1]}), timeout=2)),
+    "network": can(lambda: reach({listener.getsockname()[1]})),
     "secret": "do-not-leak" in repr(dict(os.environ)),
     "temp": os.listdir("/tmp"),
     "name": open("/proc/self/comm").read().strip(),
     "privileges": {{k: v.strip() for k, v in (line.split(":", 1) for line in open("/proc/self/status"))
                     if k.startswith("Cap") or k == "NoNewPrivs"}},
     "warm kernel server": can(lambda: socket.socket(socket.AF_UNIX).connect({server!r})),
+    "loopback": can(lambda: socket.create_connection(own.getsockname(), timeout=2)),
+    "user namespace": can(new_user_namespace),
 }}))
 """
     nb, _ = run(tmp_path, facts, "open('/tmp/private', 'w').write('x')", warm=warm)
@@ -80,8 +97,9 @@ print(json.dumps({{
     assert (seen["name"] == "course-kernel") == warm, "the kernel is of the kind asked for"
     assert seen["pids"] <= 3, "its own PID namespace: an init, the kernel, and little else"
     assert seen["own copy"] == "the notebook's folder" and seen["course_lib"] and seen["write home"]
-    assert not any(seen[k] for k in ("repository", "solutions", "write runtime", "network", "secret",
-                                     "warm kernel server"))
+    assert [k for k in ("repository", "solutions", "write runtime", "network", "secret", "warm kernel server",
+                        "user namespace") if seen[k]] == []
+    assert seen["loopback"], "the same network view in both kinds: only a loopback interface, and it is up"
     runtime = {Path(p).parts[2] for p in runtime_paths() if Path(p).parts[1] == "tmp"}  # a checkout in /tmp
     assert len(set(seen["temp"]) - runtime) <= 1, "only the folder that holds its own ipc/, no other kernel's"
     privileges = seen["privileges"]
@@ -137,8 +155,171 @@ def test_a_limit_ends_the_kernel_and_keeps_what_ran_before(tmp_path, code, limit
 
 def test_grading_stops_with_the_reason_when_there_is_no_sandbox(tmp_path, monkeypatch):
     monkeypatch.setattr(cgroups, "ROOT", tmp_path / "no-cgroups")
-    with pytest.raises(SandboxUnavailable, match="cgroup v1 'memory' controller is not mounted.*Sandbox.enabled"):
-        run(tmp_path, "print('unconfined')")
+    cgroups.detect.cache_clear()
+    try:
+        with pytest.raises(SandboxUnavailable, match="cgroup v1 'memory' controller is not mounted.*make doctor"
+                                                     ".*Sandbox.enabled"):
+            run(tmp_path, "print('unconfined')", cgroups="v1")
+    finally:
+        cgroups.detect.cache_clear()
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
-    with pytest.raises(SandboxUnavailable, match="must run as root"):
+    monkeypatch.setattr(host, "user_namespaces_problem", lambda: "unprivileged user namespaces do not work here (x)")
+    with pytest.raises(SandboxUnavailable, match="user namespaces do not work here.*the step that fixes it"):
         run(tmp_path, "print('unconfined')")
+
+
+def processes_holding(secret: bytes) -> list[str]:
+    """The command lines of the processes, other than this one, whose environment holds ``secret``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and int(proc.name) != os.getpid() and secret in (proc / "environ").read_bytes():
+                found.append((proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+        except OSError:
+            pass
+    return found
+
+
+@KERNELS
+def test_no_grader_environment_reaches_the_launcher_or_bwrap(tmp_path, monkeypatch, warm):
+    """Not only the kernel: the launcher, bwrap and the warm kernel server do not carry the secret either."""
+    monkeypatch.setenv("COURSE_GRADER_SECRET", "do-not-leak-h9")
+    monkeypatch.setattr(warm_kernels, "_shared", None)  # a server started with this environment
+    monkeypatch.delenv(warm_kernels.ENV, raising=False)
+    seen, done = [], threading.Event()
+    kernel_user = UID_BASE + os.getpid()
+
+    def watch():  # once the kernel runs, its launcher has long replaced itself
+        while not done.is_set():
+            if any(uid == kernel_user for _, uid, _ in table().values()):
+                seen.extend(processes_holding(b"do-not-leak-h9"))
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        nb, _ = run(tmp_path, "print('started')", "import time; time.sleep(3)", warm=warm)
+    finally:
+        done.set()
+        watcher.join()
+        if warm_kernels._shared:
+            warm_kernels._shared.close()
+    assert "started" in printed(nb)
+    assert seen == []
+
+
+def test_a_killed_job_leaves_no_folder_behind():
+    """A batch job's folder is named after its process; the next grader removes it once that process is gone."""
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    folder = Path(tempfile.mkdtemp(prefix=f"{JOB_PREFIX}{gone.pid}-"))
+    (folder / "gradebook.db").write_text("left by a batch that was killed")
+    sweep()
+    assert not folder.exists()
+
+
+# --- cgroup v2: on this machine's /sys/fs/cgroup/unified, which has neither memory nor pids --------------
+
+V2 = pytest.mark.skipif(cgroups.v2_mount() is None or os.geteuid() != 0,
+                        reason="no cgroup v2 hierarchy here that this user may write")
+
+
+@V2
+def test_v2_groups_track_the_kernel_and_cgroup_kill_ends_it(monkeypatch):
+    groups = cgroups.KernelGroups(f"{PREFIX}{os.getpid()}-unit", cgroups.detect("v2"))
+    groups.create(2**30, 64)
+    path = groups.paths["unified"]
+    assert path.parent == Path(cgroups.detect("v2")["base"]) and (path / "cgroup.kill").exists()
+    stubborn = """import os, signal, time
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+if os.fork() == 0:
+    os.setsid()
+time.sleep(1000)
+"""
+    process = subprocess.Popen([sys.executable, "-c", stubborn], preexec_fn=groups.join)
+    deadline = time.monotonic() + 60
+    while len(groups.pids()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    tracked = groups.pids()
+    assert process.pid in tracked and len(tracked) == 2, "the daemon it forked is tracked too"
+    with monkeypatch.context() as patch:
+        patch.setattr(cgroups.os, "kill", lambda *_: pytest.fail("signalled one by one, not by cgroup.kill"))
+        groups.remove()
+    assert not path.exists()
+    assert process.wait(timeout=30) == -9
+    for pid in tracked - {process.pid}:
+        deadline = time.monotonic() + 30
+        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not Path(f"/proc/{pid}").exists()
+
+
+def test_controllers_systemd_did_not_delegate_are_detected(tmp_path, monkeypatch):
+    """A delegated subtree as systemd lays it out, but the controllers never reach a child group:
+    the grader moves itself into a leaf, enables them, and reads back from a probe group that they are missing."""
+    base = tmp_path / "user.slice" / "user-1000.slice" / "user@1000.service" / "app.slice"
+    base.mkdir(parents=True)
+    (base / "cgroup.controllers").write_text("cpu memory pids\n")
+    (base / "cgroup.subtree_control").write_text("")
+    (base / "cgroup.procs").write_text(f"{os.getpid()}\n")
+    monkeypatch.setattr(cgroups, "v1_problem", lambda: "no cgroup v1 here")
+    monkeypatch.setattr(cgroups, "v2_mount", lambda: tmp_path)
+    monkeypatch.setattr(cgroups, "v2_own", lambda: base)
+    cgroups.detect.cache_clear()
+    try:
+        groups = cgroups.detect()
+        spec = Sandbox(config=Config()).limits()
+    finally:
+        cgroups.detect.cache_clear()
+    assert (base / f"{cgroups.LEAF}{os.getpid()}" / "cgroup.procs").read_text() == str(os.getpid())
+    assert (base / "cgroup.subtree_control").read_text() == "+memory +pids"
+    assert groups == {"kind": "v2", "base": str(base), "controllers": []}
+    assert set(spec["rlimits"]) == {"AS", "FSIZE", "NPROC", "CPU"}
+    assert "no cgroup for memory and pids" in weaker_limits(spec)
+
+
+@V2
+@KERNELS
+def test_the_v2_backend_without_controllers_stops_runaways_with_per_process_limits(tmp_path, warm):
+    base = Path(cgroups.detect("v2")["base"])
+    tracked, done = [], threading.Event()
+
+    def watch():
+        while not done.is_set():
+            for group in base.glob(f"{PREFIX}{os.getpid()}-*"):
+                tracked.append(len(cgroups.read_words(group / "cgroup.procs")))
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        nb, _ = run(tmp_path, OUTLIVE, FORK_BOMB, "hog = b'x' * 2**31", "print('after')",
+                    warm=warm, cgroups="v2", memory_bytes=2**30, processes=32)
+    finally:
+        done.set()
+        watcher.join()
+    assert max(tracked) >= 2, "the kernel's processes were in its group"
+    assert "fork refused after" in printed(nb) and "after" in printed(nb)
+    hog = next(c for c in nb.cells if c.source.startswith("hog"))
+    assert [o.get("ename") for o in hog.outputs] == ["MemoryError"]
+    assert any("no cgroup for memory and pids, so weaker limits held" in n for n in notes.notes(nb))
+    assert list(base.glob(f"{PREFIX}{os.getpid()}-*")) == []
+    deadline = time.monotonic() + 30  # the killed fork bomb's children are reaped a moment later
+    while stray_kernel_processes() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert stray_kernel_processes() == []
+
+
+def test_make_doctor_says_what_the_host_gives_and_fails_where_grading_would_stop(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert doctor.main() == 0
+    report = capsys.readouterr().out
+    for label in ("root:", "namespaces:", "AppArmor:", "cgroup v1:", "cgroup v2:", "bwrap:", "backend:", "stronger:"):
+        assert label in report
+    assert report.rstrip().endswith("grading:     safe on this host")
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(host, "user_namespaces_problem", lambda: "unprivileged user namespaces do not work here (x)")
+    monkeypatch.setattr(host, "apparmor_restricts", lambda: True)
+    assert doctor.main() == 1
+    report = capsys.readouterr().out
+    assert "an AppArmor profile for it" in report and "grading:     stops: the kernel sandbox cannot be set up" in report

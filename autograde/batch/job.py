@@ -30,6 +30,7 @@ from traitlets.config.loader import PyFileConfigLoader
 import course_lib
 
 from ..submission_files import SubmissionLimits
+from ..sandbox.box import JOB_PREFIX
 from .gradebook import db_path, harvest, seed
 from .intake import intake
 
@@ -73,7 +74,7 @@ def grade(course: dict, job: dict, workdir: str | None = None) -> dict:
             raise RuntimeError("this worker runs other course code than the coordinator: "
                                "install the same checkout on every worker")
         os.environ["COURSE_GRADER_SECRET"] = course["secret"]
-        with tempfile.TemporaryDirectory(prefix="course-job-", dir=workdir) as folder:
+        with tempfile.TemporaryDirectory(prefix=f"{JOB_PREFIX}{os.getpid()}-", dir=workdir) as folder:
             result = _grade_in(Path(folder), course, job)
         return {"student": job["student"], "ok": True, "seconds": time.monotonic() - started, **result}
     except Exception:

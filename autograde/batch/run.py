@@ -25,6 +25,7 @@ from traitlets.config.loader import PyFileConfigLoader
 
 from ..platform.grades_out import TaskTableExport
 from ..sandbox import Sandbox
+from ..sandbox import cgroups, host
 from ..sandbox.box import sweep
 from ..secret import load_secret
 from ..submission_files import Submission, SubmissionLimits, scan
@@ -157,7 +158,7 @@ def run(root: Path, assignment: str, workers: int, force: bool = False, schedule
     course = CourseFolder(root, assignment)
     sandbox = Sandbox(config=course.config)
     if scheduler is None and sandbox.enabled:
-        Sandbox.check()  # here, before any job: one clear message instead of a failure per submission
+        sandbox.check()  # here, before any job: one clear message instead of a failure per submission
         sweep()  # the sandbox folders and kernel servers of batches that were killed
     todo, failed, started = plan(course, force), {}, time.monotonic()
     with Gradebook(course.db_url) as gb:
@@ -185,6 +186,8 @@ def run(root: Path, assignment: str, workers: int, force: bool = False, schedule
     csv = export(course)
     print(f"graded {len(todo) - len(failed)} of {len(todo)} submissions in {time.monotonic() - started:.1f} s "
           f"({len(course.submissions()) - len(todo)} already graded); grades: {os.path.relpath(csv, root)}")
+    if scheduler is None and sandbox.enabled:
+        print(f"sandbox: {host.backend(cgroups.detect(sandbox.cgroups))}")
     for student, error in failed.items():
         print(f"\nFAILED {student}:\n{error.strip()}", file=sys.stderr)
     return len(failed)

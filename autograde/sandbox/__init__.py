@@ -1,17 +1,19 @@
 """The sandbox every student kernel runs in while a notebook is autograded.
 
 A submission is code from someone else. Its kernel therefore runs as an unprivileged
-user of its own, in namespaces of its own (bubblewrap): it sees only the read-only
-Python runtime, a copy of its working folder and a private /tmp; it has no network
-and its own process tree; the operating system bounds its memory, its processes and
-its wall time (cgroups, a deadline), and ends every process it started when its
-notebook is done. The grader stays outside and only reads the kernel's messages.
+user of its own (or, without root, in a user namespace of its own), in namespaces of
+its own (bubblewrap): it sees only the read-only Python runtime, a copy of its working
+folder and a private /tmp; it has no network and its own process tree; the operating
+system bounds its memory, its processes and its wall time (cgroups where the host
+gives them, else per-process limits; a deadline), and ends every process it started
+when its notebook is done. The grader stays outside and only reads the kernel's messages.
 
 * settings.py  — the limits, set in nbgrader_config.py as ``c.Sandbox.*``;
 * box.py       — one kernel's sandbox folder, from its creation to its removal;
-* cgroups.py   — the memory and process limits of one kernel (cgroup v1);
+* cgroups.py   — the memory and process limits of one kernel (cgroup v1, v2, or none);
+* host.py      — what this host gives, for `make doctor` and for the reason grading stops;
 * view.py      — what a kernel sees: bwrap's namespaces, mounts and environment;
-* launcher.py  — the kernel launcher (root): starts the kernel, keeps the deadline;
+* launcher.py  — the kernel launcher: starts the kernel, keeps the deadline;
 * warm.py      — the grader's side of the warm kernel server: start it, ask it for a kernel;
 * zygote.py    — the warm kernel server itself: forks each kernel into namespaces of its own;
 * kernels/     — the ``course-sandbox`` kernelspec whose argv is the launcher.

@@ -16,19 +16,26 @@ graders that were killed themselves.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
 
-from .cgroups import KernelGroups
+from . import cgroups
 
 PREFIX = "course-sandbox-"
 SERVER_PREFIX = "course-zygote-"  # the warm kernel server's folder (warm.py), named like a box after its grader
+JOB_PREFIX = "course-job-"  # a batch job's throw-away course (batch/job.py), named after its job process
 # Kernel users: this base plus the grader's pid, so that concurrent graders never share one.
 # (RLIMIT_NPROC and file ownership are per user; the base stays clear of real accounts.)
 UID_BASE = 2**30
+
+
+def kernel_uid() -> int:
+    """As root, a user of this grader's own; without root, the grader's user (in user namespaces of the kernel's own)."""
+    return UID_BASE + os.getpid() if os.geteuid() == 0 else os.getuid()
 
 
 class Box:
@@ -37,13 +44,20 @@ class Box:
         self.ipc = self.path / "ipc"
         self.home = self.path / "home"
         self.work = self.home / "work"
-        self.groups = KernelGroups(self.path.name)
+
+    @functools.cached_property
+    def groups(self) -> cgroups.KernelGroups:
+        try:
+            kind = self.spec()["groups"]
+        except (OSError, ValueError, KeyError):
+            kind = cgroups.detect()  # a folder left half-made: its groups, if any, are of this host's kind
+        return cgroups.KernelGroups(self.path.name, kind)
 
     @classmethod
     def create(cls, spec: dict) -> "Box":
         """A new, empty sandbox folder for one kernel of this grader, holding ``spec``."""
         box = cls(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-"))
-        (box.path / "spec.json").write_text(json.dumps({"uid": UID_BASE + os.getpid(), **spec}))
+        (box.path / "spec.json").write_text(json.dumps({"uid": kernel_uid(), **spec}))
         return box
 
     @classmethod
@@ -71,7 +85,7 @@ class Box:
 
     def remove(self) -> None:
         """End every process left in the kernel's cgroups, then remove them and the folder."""
-        if self.groups.paths["memory"].exists() or self.groups.paths["pids"].exists():
+        if self.groups.exist():
             self.groups.remove()
         shutil.rmtree(self.path, ignore_errors=True)
 
@@ -87,9 +101,10 @@ def _alive(pid: int) -> bool:
 
 
 def sweep() -> None:
-    """Remove the sandboxes left behind by graders that no longer run."""
-    for prefix in (PREFIX, SERVER_PREFIX):
+    """Remove the sandboxes and job folders left behind by graders that no longer run."""
+    for prefix in (PREFIX, SERVER_PREFIX, JOB_PREFIX):
         for path in Path(tempfile.gettempdir()).glob(prefix + "*"):
             owner = path.name[len(prefix):].split("-", 1)[0]
             if owner.isdigit() and not _alive(int(owner)):
                 Box(path).remove()
+    cgroups.remove_dead_leaves(cgroups.detect())

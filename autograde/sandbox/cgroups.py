@@ -1,17 +1,26 @@
-"""The memory and process limits of one sandboxed kernel, as a pair of cgroup v1 groups.
+"""The memory and process limits of one sandboxed kernel: a cgroup where the host gives one.
 
-RLIMITs bound each process on its own (and RLIMIT_NPROC counts per user, across
-kernels); a cgroup bounds the kernel and everything it forks together, and lists
-them, so that ending the notebook can end every one of them. Each kernel gets a
-``memory`` and a ``pids`` group named after its sandbox folder (see box.py),
-created below the groups the grader itself runs in.
+RLIMITs bound each process on its own; a cgroup bounds the kernel and everything it
+forks together, and lists them, so that ending the notebook can end every one of
+them. ``detect`` picks the strongest kind this host gives, once per process:
 
-Only cgroup v1 controllers are supported (the course machines mount them); on a
-host without them, ``check`` says so and grading stops instead of running kernels
-without limits.
+* ``v1``   — root, with the cgroup v1 ``memory`` and ``pids`` controllers mounted: a
+  group in each, below the groups the grader runs in (memory.limit_in_bytes,
+  memory.memsw.limit_in_bytes, pids.max; memory.oom_control and pids.events);
+* ``v2``   — a writable group in the unified hierarchy: as root, or in a subtree
+  systemd delegated to the grading user. One group per kernel (memory.max,
+  memory.swap.max, pids.max; memory.events and pids.events; cgroup.kill ends it).
+  The controllers a kernel group really has are listed in ``controllers``: systemd
+  ignores limits on controllers it did not delegate, so they are read back from a
+  probe group, not assumed;
+* ``none`` — no group: the kernel's PID namespace still ends every process.
+
+Whatever a kind does not cover (``uncovered``) the kernel gets as per-process
+limits instead (settings.py, launcher.py), and the feedback says so.
 """
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import time
@@ -19,10 +28,12 @@ from pathlib import Path
 
 ROOT = Path("/sys/fs/cgroup")
 CONTROLLERS = ("memory", "pids")
+LEAF = "course-grader-"  # the v2 leaf a grader moves itself into, so its parent may enable controllers
+KINDS = ("auto", "v1", "v2", "none")
 
 
 def _own_path(controller: str) -> str:
-    """This process's group in ``controller``, e.g. "/" or "/process_api/6d78…"."""
+    """This process's group in the v1 ``controller``, e.g. "/" or "/process_api/6d78…"."""
     for line in Path("/proc/self/cgroup").read_text().splitlines():
         _, names, path = line.split(":", 2)
         if controller in names.split(","):
@@ -30,75 +41,206 @@ def _own_path(controller: str) -> str:
     raise OSError(f"no cgroup v1 '{controller}' controller is mounted")
 
 
-def check() -> None:
-    """Raise OSError saying why kernels cannot be given cgroups here."""
-    for controller in CONTROLLERS:
-        parent = ROOT / controller / _own_path(controller).lstrip("/")
-        if not (parent / "cgroup.procs").exists():
-            raise OSError(f"the cgroup v1 '{controller}' controller is not mounted at {ROOT / controller}")
-        if not os.access(parent, os.W_OK):
-            raise OSError(f"cannot create cgroups in {parent} (grading must run as root)")
+def v1_problem() -> str | None:
+    """Why cgroup v1 cannot bound kernels here, or None if it can."""
+    try:
+        for controller in CONTROLLERS:
+            parent = ROOT / controller / _own_path(controller).lstrip("/")
+            if not (parent / "cgroup.procs").exists():
+                return f"the cgroup v1 '{controller}' controller is not mounted at {ROOT / controller}"
+            if not os.access(parent, os.W_OK):
+                return f"cannot create cgroups in {parent} (cgroup v1 needs root)"
+    except OSError as e:
+        return str(e)
+    return None
+
+
+def v2_mount() -> Path | None:
+    """Where the unified (v2) hierarchy is mounted: /sys/fs/cgroup, or /sys/fs/cgroup/unified on hybrid hosts."""
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        fields, _, tail = line.partition(" - ")
+        if tail.split()[0] == "cgroup2":
+            return Path(fields.split()[4])
+    return None
+
+
+def v2_own() -> Path | None:
+    """This process's v2 group, as a folder."""
+    mount = v2_mount()
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        if line.startswith("0::") and mount:
+            return mount / line[3:].lstrip("/")
+    return None
+
+
+def read_words(path: Path) -> set[str]:
+    try:
+        return set(path.read_text().split())
+    except OSError:
+        return set()
+
+
+def v2_base() -> tuple[Path | None, str]:
+    """(the v2 group kernels' groups go in, with memory and pids enabled where it can be done; why not, if None).
+
+    A group that holds processes cannot pass controllers on to children (cgroup v2's
+    "no internal processes" rule), so the grader first moves itself, and whatever else
+    runs in its group (`make`, the shell of a `systemd-run --scope`), into a leaf of its
+    own, ``course-grader-<pid>``; its children (batch workers) start there, and the
+    base stays the parent.
+    """
+    own = v2_own()
+    if own is None:
+        return None, "no cgroup v2 hierarchy is mounted"
+    base = own.parent if own.name.startswith(LEAF) else own
+    if not os.access(base, os.W_OK) or not os.access(base / "cgroup.procs", os.W_OK):
+        return None, f"cannot create cgroups in {base} (not root, and no subtree delegated to this user)"
+    missing = (set(CONTROLLERS) & read_words(base / "cgroup.controllers")) - read_words(base / "cgroup.subtree_control")
+    if missing:
+        if base != v2_mount() and read_words(base / "cgroup.procs"):
+            _move_into_leaf(base)
+        try:
+            (base / "cgroup.subtree_control").write_text(" ".join(f"+{c}" for c in sorted(missing)))
+        except OSError:
+            pass  # a process stayed in the group, or the controllers were not delegated: detect checks
+    return base, ""
+
+
+def _move_into_leaf(base: Path) -> None:
+    leaf = base / f"{LEAF}{os.getpid()}"
+    leaf.mkdir(exist_ok=True)
+    for pid in sorted(read_words(base / "cgroup.procs"), key=lambda p: p != str(os.getpid())):  # ours first
+        try:
+            (leaf / "cgroup.procs").write_text(pid)
+        except OSError:
+            pass  # gone meanwhile, or not ours to move
+
+
+@functools.cache
+def detect(kind: str = "auto") -> dict:
+    """The cgroup kind kernels get here: {"kind", and for v2 "base" and "controllers"}. OSError if ``kind`` cannot be had."""
+    if kind in ("auto", "v1"):
+        problem = v1_problem()
+        if not problem:
+            return {"kind": "v1", "controllers": list(CONTROLLERS)}
+        if kind == "v1":
+            raise OSError(problem)
+    if kind in ("auto", "v2"):
+        base, problem = v2_base()
+        if base is not None:
+            probe = base / f"course-probe-{os.getpid()}"
+            probe.mkdir(exist_ok=True)
+            controllers = sorted(set(CONTROLLERS) & read_words(probe / "cgroup.controllers"))
+            probe.rmdir()
+            return {"kind": "v2", "base": str(base), "controllers": controllers}
+        if kind == "v2":
+            raise OSError(problem)
+    return {"kind": "none", "controllers": []}
+
+
+def remove_dead_leaves(groups: dict) -> None:
+    """Remove the empty v2 leaves of graders that no longer run (v2_base moved them there)."""
+    if groups["kind"] != "v2":
+        return
+    for leaf in Path(groups["base"]).glob(LEAF + "*"):
+        owner = leaf.name[len(LEAF):]
+        if owner.isdigit() and not Path(f"/proc/{owner}").exists():
+            try:
+                leaf.rmdir()
+            except OSError:
+                pass  # still holds processes (a child of that grader): left for a later sweep
+
+
+def uncovered(groups: dict) -> list[str]:
+    """The controllers of CONTROLLERS that ``groups`` does not give (their limits fall back to RLIMITs)."""
+    return [c for c in CONTROLLERS if c not in groups["controllers"]]
+
+
+# Per kind: (the file counting OOM kills, the key in it)
+OOM_EVENTS = {"v1": ("memory.oom_control", "oom_kill"), "v2": ("memory.events", "oom_kill")}
 
 
 class KernelGroups:
-    """The memory and pids groups named ``name`` (the name of the kernel's sandbox folder)."""
+    """The groups named ``name`` (the name of the kernel's sandbox folder) of the kind ``groups`` (from ``detect``)."""
 
-    def __init__(self, name: str):
-        self.paths = {c: ROOT / c / _own_path(c).lstrip("/") / name for c in CONTROLLERS}
+    def __init__(self, name: str, groups: dict):
+        self.kind, self.controllers = groups["kind"], groups["controllers"]
+        if self.kind == "v1":
+            self.paths = {c: ROOT / c / _own_path(c).lstrip("/") / name for c in CONTROLLERS}
+        elif self.kind == "v2":
+            self.paths = {"unified": Path(groups["base"]) / name}
+        else:
+            self.paths = {}
+
+    def _path(self, controller: str) -> Path:
+        return self.paths.get(controller) or self.paths["unified"]
+
+    def exist(self) -> bool:
+        return any(path.exists() for path in self.paths.values())
 
     def create(self, memory_bytes: int, processes: int) -> None:
         for path in self.paths.values():
             path.mkdir(exist_ok=True)
-        memory = self.paths["memory"]
-        (memory / "memory.limit_in_bytes").write_text(str(memory_bytes))
-        if (memory / "memory.memsw.limit_in_bytes").exists():  # swap may not stretch the limit
-            (memory / "memory.memsw.limit_in_bytes").write_text(str(memory_bytes))
-        (self.paths["pids"] / "pids.max").write_text(str(processes))
+        if "memory" in self.controllers:
+            memory = self._path("memory")
+            v1 = self.kind == "v1"
+            (memory / ("memory.limit_in_bytes" if v1 else "memory.max")).write_text(str(memory_bytes))
+            swap = memory / ("memory.memsw.limit_in_bytes" if v1 else "memory.swap.max")
+            if swap.exists():  # swap may not stretch the limit
+                swap.write_text(str(memory_bytes) if v1 else "0")
+        if "pids" in self.controllers:
+            (self._path("pids") / "pids.max").write_text(str(processes))
 
     def add(self, pid: int) -> None:
-        """Move process ``pid`` into both groups; what it forks from then on is in them too."""
+        """Move process ``pid`` into the groups; what it forks from then on is in them too."""
         for path in self.paths.values():
             (path / "cgroup.procs").write_text(str(pid))
 
     def join(self) -> None:
-        """Move the calling process into both groups (run in the child before it execs the sandbox)."""
+        """Move the calling process into the groups (run in the child before it execs the sandbox)."""
         self.add(os.getpid())
 
     def pids(self) -> set[int]:
         found = set()
         for path in self.paths.values():
-            try:
-                found.update(int(p) for p in (path / "cgroup.procs").read_text().split())
-            except FileNotFoundError:
-                pass
+            found.update(int(p) for p in read_words(path / "cgroup.procs"))
         return found
 
     def _counter(self, controller: str, file: str, key: str) -> int:
+        if controller not in self.controllers:
+            return 0
         try:
-            lines = (self.paths[controller] / file).read_text().splitlines()
+            lines = (self._path(controller) / file).read_text().splitlines()
         except FileNotFoundError:
             return 0
         return sum(int(v) for k, v in (line.split() for line in lines) if k == key)
 
     def out_of_memory(self) -> bool:
         """True when the kernel's group hit its memory limit and the OOM killer struck in it."""
-        return self._counter("memory", "memory.oom_control", "oom_kill") > 0
+        return self.kind in OOM_EVENTS and self._counter("memory", *OOM_EVENTS[self.kind]) > 0
 
     def refused_processes(self) -> int:
         """How many forks were refused because the group already held its maximum of processes."""
         return self._counter("pids", "pids.events", "max")
+
+    def _kill(self, path: Path) -> None:
+        kill = path / "cgroup.kill"  # v2 since Linux 5.14: every process at once, forks in flight included
+        if kill.exists():
+            kill.write_text("1")
+            return
+        for pid in self.pids():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
     def remove(self, timeout: float = 5.0) -> None:
         """Kill whatever is left in the groups, then remove them (a group must be empty to go)."""
         deadline = time.monotonic() + timeout
         for path in self.paths.values():
             while path.exists():
-                for pid in self.pids():
-                    try:
-                        os.kill(pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
                 try:
+                    self._kill(path)
                     path.rmdir()
                 except FileNotFoundError:
                     pass
@@ -106,4 +248,3 @@ class KernelGroups:
                     if time.monotonic() > deadline:
                         raise
                     time.sleep(0.01)
-

@@ -1,18 +1,23 @@
-"""The kernel launcher of the ``course-sandbox`` kernelspec: jupyter_client runs it, as root, instead of ipykernel.
+"""The kernel launcher of the ``course-sandbox`` kernelspec: jupyter_client runs it instead of ipykernel.
 
-    launcher (root, outside)  ->  warm: a kernel forked by the warm kernel server (warm.py), when one runs
-                              ->  cold: bwrap (root, new namespaces)  ->  setpriv (drops to the kernel's user)
-                                                                       ->  python -m ipykernel_launcher
+    as root:    launcher  ->  warm: a kernel forked by the warm kernel server (warm.py), when one runs
+                          ->  cold: bwrap (root, new namespaces)  ->  setpriv (drops to the kernel's user)
+                                    ->  bwrap (the kernel's user namespace, no further ones)  ->  python
+    without root: launcher  ->  bwrap (new user namespace and the others; no capabilities)  ->  python
 
-It prepares the sandbox folder the grader created (box.py), creates the kernel's
+It first replaces itself with a copy whose environment holds none of the grader's
+variables (view.launcher_env), so neither it nor bwrap carries the secret. Then it
+prepares the sandbox folder the grader created (box.py), creates the kernel's
 cgroups, starts the kernel in them and waits: when the notebook's time budget is
 spent it writes why into the report and ends the kernel. Everything inside dies
 with it: a cold kernel's bwrap runs with --die-with-parent and is pid 1 of its PID
 namespace; a warm kernel's namespace dies when the launcher's connection to it
-closes. The launcher itself dies with the grader (PR_SET_PDEATHSIG).
+closes. The launcher itself dies with the grader (PR_SET_PDEATHSIG). Limits that
+no cgroup gives are per-process limits set with prlimit just before Python starts.
 
 Both kinds see the same (view.py), so neither the grader's secret nor its files
-are in reach; ZeroMQ runs over unix sockets in ipc/.
+are in reach; ZeroMQ runs over unix sockets in ipc/. Neither can create user
+namespaces: bwrap's --disable-userns, or the warm kernel server's equivalent.
 """
 from __future__ import annotations
 
@@ -29,25 +34,43 @@ from pathlib import Path
 from ..lifetime import die_with_parent
 from . import warm
 from .box import Box
-from .view import HOME, NAMESPACES, bwrap_argv, font_cache, kernel_env, tools
+from .view import HOME, NAMESPACES, bwrap_argv, font_cache, kernel_env, launcher_env, tools
 
 STDERR_BYTES = 64 * 2**10          # of the kernel's own stderr passed on to the grader's log
 
 
-def sandbox_argv(box: Box, uid: int, kernel_args: list[str]) -> list[str]:
-    """The cold kernel: bwrap builds the view, setpriv drops to the kernel's user, a fresh Python starts ipykernel."""
-    _, setpriv = tools()
+def prlimit_argv(rlimits: dict[str, int]) -> list[str]:
+    """prlimit's command line setting ``rlimits`` (RLIMIT_<name> -> value, settings.Sandbox.rlimits) on what it runs."""
+    if not rlimits:
+        return []
+    prlimit = shutil.which("prlimit")
+    if not prlimit:
+        raise OSError("prlimit is not installed (apt-get install util-linux)")
+    return [prlimit, *(f"--{name.lower()}={value}" for name, value in rlimits.items()), "--"]
+
+
+def sandbox_argv(box: Box, spec: dict, kernel_args: list[str]) -> list[str]:
+    """The cold kernel: bwrap builds the view, the kernel's user and user namespace, a fresh Python starts ipykernel."""
+    bwrap, setpriv = tools()
+    uid, work = spec["uid"], f"{HOME}/work"
     mounts = [("--perms", "1777", "--tmpfs", "/tmp"), ("--bind", str(box.home), HOME),
               ("--bind", str(box.ipc), str(box.ipc))]
-    argv = bwrap_argv(("--unshare-pid", *NAMESPACES, "--chdir", f"{HOME}/work"), mounts, kernel_env())
+    python = [*prlimit_argv(spec["rlimits"]), sys.executable, "-m", "ipykernel_launcher",
+              "-f", str(box.ipc / "connection.json"), *kernel_args]
+    if os.geteuid() != 0:
+        options = ("--unshare-user", "--disable-userns", "--unshare-pid", *NAMESPACES, "--chdir", work)
+        return bwrap_argv(options, mounts, kernel_env(), privileged=False) + python
+    if spec["user_namespaces"]:  # (where unprivileged users cannot make them, the kernel cannot either)
+        python = [bwrap, "--unshare-user", "--disable-userns", "--uid", str(uid), "--gid", str(uid),
+                  "--dev-bind", "/", "/", "--chdir", work, "--die-with-parent", "--", *python]
+    argv = bwrap_argv(("--unshare-pid", *NAMESPACES, "--chdir", work), mounts, kernel_env())
     return argv + [setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs",
-                   "--inh-caps=-all", "--bounding-set=-all", "--",
-                   sys.executable, "-m", "ipykernel_launcher", "-f", str(box.ipc / "connection.json"), *kernel_args]
+                   "--inh-caps=-all", "--bounding-set=-all", "--", *python]
 
 
 class ColdKernel:
-    def __init__(self, box: Box, uid: int, kernel_args: list[str]):
-        self.process = subprocess.Popen(sandbox_argv(box, uid, kernel_args), preexec_fn=box.groups.join,
+    def __init__(self, box: Box, spec: dict, kernel_args: list[str]):
+        self.process = subprocess.Popen(sandbox_argv(box, spec, kernel_args), preexec_fn=box.groups.join,
                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self.stderr = self.process.stderr
 
@@ -69,6 +92,8 @@ def prepare(box: Box, workdir: str, connection_file: str, uid: int) -> None:
     (box.home / ".matplotlib").mkdir()
     for fonts in font_cache().glob("fontlist-*.json"):
         shutil.copy(fonts, box.home / ".matplotlib")
+    if os.geteuid() != 0:
+        return  # they are the grader's, and so the kernel's
     for path in (box.ipc, box.home):
         for folder, dirs, files in os.walk(path):
             for name in [folder, *(os.path.join(folder, n) for n in dirs + files)]:
@@ -87,13 +112,15 @@ def _relay(stream, limit: int) -> None:
 
 def main(argv: list[str]) -> int:
     started = time.monotonic()
+    if set(os.environ) - set(launcher_env()):
+        os.execve(sys.executable, [sys.executable, sys.argv[0], *argv], launcher_env())
     die_with_parent()
     connection_file, kernel_args = argv[0], argv[1:]
     box = Box.of_address(json.loads(Path(connection_file).read_text())["ip"])
     spec = box.spec()
     prepare(box, os.getcwd(), connection_file, spec["uid"])
     box.groups.create(spec["memory_bytes"], spec["processes"])
-    kernel = warm.WarmKernel.start(box, spec["uid"], kernel_args) or ColdKernel(box, spec["uid"], kernel_args)
+    kernel = warm.WarmKernel.start(box, spec, kernel_args) or ColdKernel(box, spec, kernel_args)
     threading.Thread(target=_relay, args=(kernel.stderr, STDERR_BYTES), daemon=True).start()
     signal.signal(signal.SIGTERM, lambda *_: kernel.kill())
     code = kernel.wait(max(0.0, spec["notebook_seconds"] - (time.monotonic() - started)))

@@ -6,15 +6,20 @@ and everything it starts; output counts the bytes of everything the notebook sho
 (nbgrader's LimitOutput only trims lines, after execution). The operating system
 enforces the first three (launcher.py, cgroups.py); the grader counts the output as
 it arrives (ExecuteInSandbox) and ends the kernel when it is exceeded.
+
+Where the host gives no cgroup for memory or processes, those limits become
+per-process limits (``rlimits``), weaker ones, and ``weaker_limits`` is the grading
+note that says so.
 """
 from __future__ import annotations
 
+import math
 import os
 
-from traitlets import Bool, Float, Integer
+from traitlets import Bool, Enum, Float, Integer
 from traitlets.config import Configurable
 
-from . import cgroups, view
+from . import cgroups, host, view
 
 
 class SandboxUnavailable(RuntimeError):
@@ -31,21 +36,54 @@ class Sandbox(Configurable):
                                    "(autograde/sandbox/warm.py), instead of starting each from a fresh "
                                    "interpreter, whose imports cost a small notebook most of its time.").tag(config=True)
 
+    cgroups = Enum(cgroups.KINDS, "auto", help="Which cgroups bound a kernel: the strongest this host gives "
+                                               "(auto), or v1, v2, or none (per-process limits only).").tag(config=True)
+
     def limits(self) -> dict:
         """What the launcher enforces, as written into the kernel's spec.json."""
+        groups = cgroups.detect(self.cgroups)
         return {"notebook_seconds": self.notebook_seconds, "memory_bytes": self.memory_bytes,
-                "processes": self.processes}
+                "processes": self.processes, "groups": groups, "rlimits": self.rlimits(groups),
+                "user_namespaces": host.user_namespaces_problem() is None}
 
-    @staticmethod
-    def check() -> None:
+    def rlimits(self, groups: dict) -> dict[str, int]:
+        """RLIMIT_<name> -> value for what ``groups`` does not bound: address space and file size for memory
+        (files in the private /tmp are memory), processes of the kernel's user namespace, and CPU time."""
+        weaker = cgroups.uncovered(groups)
+        limits = {}
+        if "memory" in weaker:
+            limits.update(AS=self.memory_bytes, FSIZE=self.memory_bytes)
+        if "pids" in weaker:
+            limits["NPROC"] = self.processes
+        if limits:
+            limits["CPU"] = math.ceil(self.notebook_seconds)
+        return limits
+
+    def check(self) -> None:
         """Raise SandboxUnavailable saying what is missing, if kernels cannot be sandboxed here."""
         try:
-            if os.geteuid() != 0:
-                raise OSError("grading must run as root to start kernels as an unprivileged user")
             view.tools()
-            cgroups.check()
+            problem = host.user_namespaces_problem()
+            if problem and os.geteuid() != 0:  # (as root, kernels are users of their own without them)
+                raise OSError(f"{problem}; the step that fixes it: {host.namespaces_step()}")
+            cgroups.detect(self.cgroups)
         except OSError as e:
             raise SandboxUnavailable(
                 f"the kernel sandbox cannot be set up: {e}. Grading stops instead of running student code "
-                "unconfined; to grade trusted notebooks without it, set c.Sandbox.enabled = False "
-                "in nbgrader_config.py.") from None
+                "unconfined; `make doctor` says what this host gives and the step that would fix it. To grade "
+                "trusted notebooks without it, set c.Sandbox.enabled = False in nbgrader_config.py.") from None
+
+
+def weaker_limits(spec: dict) -> str | None:
+    """The grading note for a kernel whose memory or process limit was per process, or None."""
+    rlimits = spec.get("rlimits") or {}
+    weaker = []
+    if "AS" in rlimits:
+        weaker.append(f"memory to {rlimits['AS'] / 2**20:g} MiB of address space in each process, not in all "
+                      "together")
+    if "NPROC" in rlimits:
+        weaker.append(f"processes to {rlimits['NPROC']} by a per-user count, not by a cgroup")
+    if not weaker:
+        return None
+    return ("This host gives the sandbox no cgroup for " + " and ".join(cgroups.uncovered(spec["groups"])) +
+            ", so weaker limits held: " + "; ".join(weaker) + f"; CPU time to {rlimits['CPU']} s a process")

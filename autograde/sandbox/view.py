@@ -19,6 +19,9 @@ SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc/ld.so.cache
 PASSED_ENV = ("LANG", "LC_ALL", "TZ", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "NBGRADER_EXECUTION")
 HOME = "/home/student"
 NAMESPACES = ("--unshare-ipc", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try")
+ZYGOTE_ENV = "COURSE_SANDBOX_ZYGOTE"  # the warm kernel server's socket (warm.py)
+# What the launcher needs besides PASSED_ENV; LC_CTYPE, which Python itself sets in a C locale (PEP 538).
+LAUNCHER_ENV = ("PATH", "HOME", "TMPDIR", "LC_CTYPE", ZYGOTE_ENV)
 
 
 def tools() -> tuple[str, str]:
@@ -49,6 +52,11 @@ def passed_env() -> dict[str, str]:
     return {k: os.environ[k] for k in PASSED_ENV if k in os.environ}
 
 
+def launcher_env() -> dict[str, str]:
+    """The environment of the launcher, bwrap and the warm kernel server: the grader's, without its secrets."""
+    return {k: os.environ[k] for k in LAUNCHER_ENV + PASSED_ENV if k in os.environ}
+
+
 def kernel_env() -> dict[str, str]:
     return {"HOME": HOME, "USER": "student", "LOGNAME": "student", "TMPDIR": "/tmp",
             "PATH": f"{os.path.dirname(sys.executable)}:/usr/local/bin:/usr/bin:/bin",
@@ -56,11 +64,15 @@ def kernel_env() -> dict[str, str]:
             "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", **passed_env()}
 
 
-def bwrap_argv(options: tuple[str, ...], mounts: list[tuple[str, ...]], env: dict[str, str]) -> list[str]:
-    """bwrap's command line up to its ``--``: ``mounts`` are bwrap options whose last word is the target."""
+def bwrap_argv(options: tuple[str, ...], mounts: list[tuple[str, ...]], env: dict[str, str],
+               privileged: bool = True) -> list[str]:
+    """bwrap's command line up to its ``--``: ``mounts`` are bwrap options whose last word is the target.
+
+    ``privileged``: as root, the sandbox keeps root's capabilities, dropped inside by setpriv or by the
+    warm kernel server; without root, bwrap's user namespace gives the kernel none.
+    """
     bwrap, _ = tools()
-    argv = [bwrap, *options, "--die-with-parent", "--new-session",
-            "--cap-add", "ALL",  # dropped inside, by setpriv or by the warm kernel server
+    argv = [bwrap, *options, "--die-with-parent", "--new-session", *(("--cap-add", "ALL") if privileged else ()),
             "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/dev/shm", "--clearenv"]
     mounts = [("--symlink", os.readlink(p), p) if os.path.islink(p) else ("--ro-bind", p, p)
               for p in SYSTEM if os.path.lexists(p)] + [("--ro-bind", p, p) for p in runtime_paths()] + mounts

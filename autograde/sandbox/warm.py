@@ -28,10 +28,11 @@ from pathlib import Path
 
 from ..lifetime import die_with_parent
 from .box import SERVER_PREFIX, Box
-from .view import HOME, NAMESPACES, bwrap_argv, font_cache, kernel_env, passed_env, runtime_paths
+from .view import (HOME, NAMESPACES, ZYGOTE_ENV, bwrap_argv, font_cache, kernel_env, launcher_env, passed_env,
+                   runtime_paths)
 from .zygote import PARKING, STAGING
 
-ENV = "COURSE_SANDBOX_ZYGOTE"
+ENV = ZYGOTE_ENV
 SERVER = Path(__file__).with_name("zygote.py")
 SERVER_INSIDE = "/run/course-zygote.py"
 STARTUP_SECONDS = 120
@@ -54,7 +55,7 @@ class Zygote:
         env = {**kernel_env(), "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
         argv = bwrap_argv(NAMESPACES, mounts, env) + [sys.executable, SERVER_INSIDE, str(self.socket),
                                                       *outermost(runtime_paths())]
-        self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, env=launcher_env(),
                                         preexec_fn=die_with_parent)
         started = select.select([self.process.stdout], [], [], STARTUP_SECONDS)[0]
         if not started or self.process.stdout.readline().strip() != b"ready":
@@ -94,7 +95,12 @@ def ensure_server() -> None:
     """Point $COURSE_SANDBOX_ZYGOTE at a server: the one whoever started us named, else this process's own.
 
     If none can be started, say why and leave the variable unset: kernels then start cold.
+    Without root they always do: the server forks each kernel into namespaces that need root to make.
     """
+    if os.geteuid() != 0:
+        os.environ.pop(ENV, None)
+        warnings.warn("kernels start cold: warm kernels need root", RuntimeWarning, stacklevel=2)
+        return
     given = os.environ.get(ENV)
     if given and not (_shared and given == str(_shared.socket)) and os.path.exists(given):
         return  # a batch's jobs share the coordinator's server (batch/workers.py)
@@ -110,7 +116,7 @@ class WarmKernel:
         self.connection, self.stderr, self.stream = connection, stderr, stream
 
     @classmethod
-    def start(cls, box: Box, uid: int, kernel_args: list[str]) -> "WarmKernel | None":
+    def start(cls, box: Box, spec: dict, kernel_args: list[str]) -> "WarmKernel | None":
         """A kernel forked by the server named in $COURSE_SANDBOX_ZYGOTE, or None if none answers."""
         path = os.environ.get(ENV)
         if not path or os.path.dirname(os.path.dirname(path)) != str(box.path.parent):
@@ -121,8 +127,9 @@ class WarmKernel:
             connection.connect(path)
             socket.send_fds(connection, [b"K"], [write])
             stream = connection.makefile("rwb", buffering=0)
-            stream.write(json.dumps({"box": str(box.path), "uid": uid, "env": passed_env(),
-                                     "args": kernel_args}).encode() + b"\n")
+            request = {"box": str(box.path), "env": passed_env(), "args": kernel_args,
+                       **{k: spec[k] for k in ("uid", "rlimits", "user_namespaces")}}
+            stream.write(json.dumps(request).encode() + b"\n")
             pid = stream.readline()
             if not pid.strip():
                 raise OSError("the warm kernel server hung up")

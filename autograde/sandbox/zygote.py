@@ -11,32 +11,39 @@ for, forks three processes:
                          ->  init (root, pid 1 of the new PID namespace; reaps)
                                ->  kernel (the kernel's own user, no privileges; runs ipykernel)
 
-C gives the new processes namespaces of their own (mount, PID, network, IPC, UTS)
-and a filesystem view like the cold sandbox's: the runtime read-only, the kernel's
-home, its ipc/ folder and a private /tmp; every other sandbox folder and this
-server's socket are unmounted before the kernel starts. The kernel drops to its
-user with no capabilities and ``no_new_privs``. When the launcher goes (the
-grader ended the kernel, or died), C kills init, and with it the namespace.
+C gives the new processes namespaces of their own (mount, PID, network with the
+loopback up, as bwrap leaves it, IPC, UTS) and a filesystem view like the cold
+sandbox's: the runtime read-only, the kernel's home, its ipc/ folder and a private
+/tmp; every other sandbox folder and this server's socket are unmounted before the
+kernel starts. The kernel sets the per-process limits it was given, drops to its
+user, enters a user namespace of its own in which no further one can be made (what
+bwrap's --disable-userns does for a cold kernel), and keeps no capabilities and
+``no_new_privs``. When the launcher goes (the grader ended the kernel, or died), C
+kills init, and with it the namespace.
 
 This file runs inside the sandbox, where the autograde package is not mounted, so
 it imports only the standard library and what it preloads.
 
 Protocol on the unix socket, one connection per kernel: the launcher sends one
 byte with the write end of a pipe for the kernel's stderr, then a JSON line
-{box, uid, env, args}; C answers its pid; the launcher puts that pid into the
-kernel's cgroups and sends "go"; C answers the kernel's exit code when it ends.
+{box, env, args, uid, rlimits, user_namespaces}; C answers its pid; the launcher
+puts that pid into the kernel's cgroups and sends "go"; C answers the kernel's exit
+code when it ends.
 """
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import gc
 import io
 import json
 import os
 import random
+import resource
 import select
 import signal
 import socket
+import struct
 import sys
 import traceback
 
@@ -47,7 +54,9 @@ PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "numpy", "sympy", "matpl
            "matplotlib_inline.backend_inline", "networkx")
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
-CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
+CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
+SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 1
+CAPABILITY_VERSION_3 = 0x20080522
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 2, 4, 8, 4096, 8192, 16384, 1 << 18
 MNT_DETACH = 2
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NAME, PR_SET_NO_NEW_PRIVS = 1, 4, 24, 15, 38
@@ -58,6 +67,7 @@ libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes
 libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
 libc.unshare.argtypes = [ctypes.c_int]
 libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+libc.capset.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
 
 
 def _call(what: str, result: int) -> None:
@@ -141,6 +151,7 @@ def _run_kernel(conn: socket.socket) -> int:
     if stream.readline().strip() != b"go":
         return 1
     _call("unshare", libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS))
+    _loopback_up()
     _build_view(request["box"], RUNTIME)
     init = os.fork()
     if init == 0:
@@ -155,6 +166,14 @@ def _run_kernel(conn: socket.socket) -> int:
     except OSError:
         pass  # nobody is listening any more
     return 0
+
+
+def _loopback_up() -> None:
+    """Bring up the new network namespace's loopback interface (SIOCSIFFLAGS), as bwrap does for a cold kernel."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        request = struct.pack("16sH14x", b"lo", 0)
+        flags = struct.unpack("16sH14x", fcntl.ioctl(s, SIOCGIFFLAGS, request))[1]
+        fcntl.ioctl(s, SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", flags | IFF_UP))
 
 
 def _build_view(box: str, runtime: list[str]) -> None:
@@ -205,6 +224,30 @@ def _init(request: dict, stderr: int) -> int:
             return code if code >= 0 else 128 - code
 
 
+def _drop_bounding_set() -> None:
+    """No capability can be gained again, by exec or otherwise (the process's own go with its root uid)."""
+    for cap in range(LAST_CAP + 1):
+        if prctl(PR_CAPBSET_DROP, cap) != 0:
+            break
+
+
+def _no_user_namespaces(uid: int) -> None:
+    """Enter a user namespace of our own (``uid`` mapped to itself) and allow none inside it.
+
+    Its creator holds every capability in it, CAP_SYS_RESOURCE included, so it can set the
+    namespace's user.max_user_namespaces to 0, then drop them all for good.
+    """
+    _call("unshare user", libc.unshare(CLONE_NEWUSER))
+    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{uid} {uid} 1")):
+        with open(f"/proc/self/{name}", "w") as f:
+            f.write(text)
+    with open("/proc/sys/user/max_user_namespaces", "w") as f:
+        f.write("0")
+    _drop_bounding_set()
+    header = (ctypes.c_uint32 * 2)(CAPABILITY_VERSION_3, 0)  # then effective, permitted, inheritable: none
+    _call("capset", libc.capset(header, (ctypes.c_uint32 * 6)()))
+
+
 def _kernel(request: dict, stderr: int) -> int:
     """Become the student's kernel: own session, own user, no privileges, fresh random state; run ipykernel."""
     os.setsid()
@@ -214,15 +257,17 @@ def _kernel(request: dict, stderr: int) -> int:
     os.closerange(3, 65536)
     os.chdir(os.path.join(os.environ["HOME"], "work"))
     os.environ.update(request["env"])
-    for cap in range(LAST_CAP + 1):
-        if prctl(PR_CAPBSET_DROP, cap) != 0:
-            break
+    for name, value in request["rlimits"].items():
+        resource.setrlimit(getattr(resource, f"RLIMIT_{name}"), (value, value))
+    _drop_bounding_set()
     uid = request["uid"]
     os.setgroups([])
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)
-    _call("no_new_privs", prctl(PR_SET_NO_NEW_PRIVS, 1))
     prctl(PR_SET_DUMPABLE, 1)  # as after an exec: its /proc entries belong to its user, as a cold kernel's do
+    if request["user_namespaces"]:  # (where unprivileged users cannot make them, the kernel cannot either)
+        _no_user_namespaces(uid)
+    _call("no_new_privs", prctl(PR_SET_NO_NEW_PRIVS, 1))
     name = ctypes.create_string_buffer(b"course-kernel")  # what ps shows
     prctl(PR_SET_NAME, ctypes.addressof(name))
     random.seed()

@@ -26,6 +26,7 @@ from traitlets import default
 from ..notes import add_note
 from ..sandbox import Sandbox, warm
 from ..sandbox.box import Box, sweep
+from ..sandbox.settings import weaker_limits
 from .execute_keeping_answers import ExecuteKeepingAnswers
 
 KERNELS = Path(__file__).resolve().parent.parent / "sandbox" / "kernels"
@@ -68,6 +69,8 @@ class ExecuteInSandbox(ExecuteKeepingAnswers):
             if self.box.groups.out_of_memory() and "stopped" not in resources.get("course_lib", {}):
                 add_note(nb, f"A process of the notebook ran out of memory ({_size(self.sandbox.memory_bytes)}) "
                              "and was ended")
+            if weaker_limits(self.box.spec()):
+                add_note(nb, weaker_limits(self.box.spec()))
             return nb, resources
         finally:
             self.box.remove()
