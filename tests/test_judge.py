@@ -1,0 +1,91 @@
+"""The judge process (autograde/judge.py): every verdict within a time and a memory budget, as data."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+
+import pytest
+import sympy as sp
+
+from autograde.judge import Judge
+from course_lib import feedback, tasks
+from course_lib.tasks.a import dsigma, h, w
+from grading import handed_in
+
+
+def loop(n, i):
+    out = h(i - 1) * dsigma(w[i] * h(i - 1))
+    for k in range(i + 1, n + 1):
+        out *= w[k] * dsigma(w[k] * h(k - 1))
+    return out
+
+
+def judged(cells, **budget):
+    return Judge(**budget).judge_all([(task, handed_in(task, answer)) for task, answer in cells], "secret", "s1", "nb")
+
+
+@pytest.fixture
+def endless_a1(monkeypatch):
+    """The a1 judge never returns (in the forked judge, which inherits the patch), as a SymPy bomb would."""
+    def forever(*args):
+        while True:
+            pass
+    monkeypatch.setattr(type(tasks.get("a1")), "judge", forever)
+
+
+@pytest.fixture
+def greedy_a1(monkeypatch):
+    def hog(*args):
+        hold = [bytearray(2**20) for _ in range(100_000)]  # 100 GB, far past the budget
+        return hold
+    monkeypatch.setattr(type(tasks.get("a1")), "judge", hog)
+
+
+def test_a_verdict_past_its_budget_gets_0_and_the_next_cells_are_still_judged(endless_a1):
+    started = time.monotonic()
+    a1, a1_again, c1_blank = judged([("a1", loop), ("a1", loop), ("c1", None)], seconds=1)
+    assert time.monotonic() - started < 30  # two budgets of 1 s and two forks, with room for a loaded machine
+    for verdict in (a1, a1_again):
+        assert verdict.credit == 0 and "this answer could not be judged within 1 s" in verdict.text()
+    assert c1_blank.task == "c1" and c1_blank.credit == 0 and "could not be judged within" not in c1_blank.text()
+
+
+def test_a_verdict_past_its_memory_gets_0(greedy_a1):
+    (verdict,) = judged([("a1", loop)], memory_bytes=2**28)
+    assert verdict.credit == 0 and "memory" in verdict.text()
+
+
+def test_honest_verdicts_come_back_whole():
+    (verdict,) = judged([("a1", loop)])
+    assert verdict.credit == 1.0 and verdict.title == "Graded: a1" and "confirmed symbolically" in verdict.text()
+
+
+def test_no_judge_process_is_left():
+    judged([("a1", loop)])
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+
+
+def test_a1_with_a_numerically_exact_power_bomb_is_refused_at_once():
+    bomb = sp.Pow(sp.Rational(10**59, 10**59 + 1), 10**59, evaluate=False)  # 1.0 in float64
+
+    def bombed(n, i):
+        return sp.Mul(loop(n, i), bomb, evaluate=False)
+    started = time.monotonic()
+    (verdict,) = judged([("a1", bombed)], seconds=60)
+    assert verdict.credit == 0 and "powers whose product" in verdict.text()
+    assert time.monotonic() - started < 30
+
+
+def test_feedback_crosses_as_json_with_every_field_even_new_ones():
+    fb = feedback.Feedback("a1", 0.25, title="Graded: a1").add("n=2", "wrong", "sign <b>")
+    assert feedback.Feedback.from_data(json.loads(json.dumps(fb.to_data()))) == fb
+
+    @dataclasses.dataclass
+    class Later(feedback.Feedback):  # a field added later travels without edits of to_data/from_data
+        answer_notes: list[str] = dataclasses.field(default_factory=list)
+        asides: list[feedback.Finding] = dataclasses.field(default_factory=list)
+    later = Later("a1", 1.0, answer_notes=["dsigma(x) read as σ'"], asides=[feedback.Finding("", "info", "i")])
+    assert Later.from_data(json.loads(json.dumps(later.to_data()))) == later
