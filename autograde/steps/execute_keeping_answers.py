@@ -20,6 +20,8 @@ from course_lib.answers import REQUEST_FILE
 
 from ..notes import add_note, cell_label
 
+IOPUB_TIMEOUT = "Timeout waiting for IOPub output"  # nbclient's words when a cell's output stops short of idle
+
 
 class ExecuteKeepingAnswers(Execute):
     def preprocess_cell(self, cell, resources, index):
@@ -41,7 +43,11 @@ class ExecuteKeepingAnswers(Execute):
             return super().preprocess(nb, resources, km=km)
         except (DeadKernelError, CellTimeoutError) as e:
             label = "starting the kernel" if self._running is None else cell_label(nb, self._running)
-            if isinstance(e, CellTimeoutError):
+            if isinstance(e, CellTimeoutError) and IOPUB_TIMEOUT in str(e):
+                ename = "IOPubTimeout"
+                cause = (f"{label} finished, but its output did not arrive within the {self.iopub_timeout} s "
+                         "IOPub timeout")
+            elif isinstance(e, CellTimeoutError):
                 ename = "CellTimeoutError"
                 cause = f"{label} exceeded the {self.timeout} s limit and could not be interrupted"
             else:
