@@ -88,7 +88,13 @@ class ExecuteInSandbox(ExecuteKeepingAnswers):
         km.transport = "ipc"
         km.ip = self.box.address
         messages.bound_sockets(km.context, self.sandbox.output_bytes + FRAME_SLACK)
-        messages.guard(km.session, self.sandbox.output_bytes, self._end_kernel)
+        make_client = km.client
+
+        def guarded_client(**kwargs):  # each client deserialises with a clone of km.session: guard that one
+            client = make_client(**kwargs)
+            messages.guard(client.session, self.sandbox.output_bytes, self._end_kernel)
+            return client
+        km.client = guarded_client
         return km
 
     def _end_kernel(self, why: str) -> None:
