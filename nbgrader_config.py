@@ -47,6 +47,12 @@ c.Sandbox.processes = 64                # at once
 c.Sandbox.output_bytes = 16 * 2**20     # everything the notebook shows; counted as it arrives
 c.Sandbox.warm_kernels = True           # fork each kernel from a server with the imports done (sandbox/warm.py)
 
+# Answers are judged outside the kernel, in a judge process of their own (autograde/judge.py):
+c.Judge.seconds = 10                    # per graded cell; past it the cell gets 0 with a note
+c.Judge.memory_bytes = 2 * 2**30        # the judge's memory beyond the grader's own
+# make grade: wall time for one whole submission; past it the job is killed and reported as failed
+c.Batch.job_seconds = 2400
+
 c.Autograde.sanitize_preprocessors = [
     ClearOutput, RestoreLayout, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata]
 c.Autograde.autograde_preprocessors = [

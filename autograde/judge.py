@@ -27,6 +27,7 @@ from traitlets.config import Configurable
 
 from course_lib.feedback import Feedback
 
+from .lifetime import die_with_parent
 from .verdict import judge_cell
 
 MAX_LINE = 4 * 2**20  # one verdict: findings are a few short messages
@@ -77,6 +78,7 @@ def _serve(write: int, cells, who: tuple, memory_bytes: int) -> None:
     """In the judge: verdicts as JSON lines, then exit without running the grader's exit handlers."""
     code = 0
     try:
+        die_with_parent()  # a grader killed at its job limit takes its judge along
         size = _address_space()
         resource.setrlimit(resource.RLIMIT_AS, (size + memory_bytes, size + memory_bytes))
         with os.fdopen(write, "wb") as out:
