@@ -10,8 +10,10 @@ import pytest
 import sympy as sp
 
 from autograde.judge import Judge
-from course_lib import feedback, tasks
+from course_lib import answers, feedback, tasks
+from course_lib.graph import Graph
 from course_lib.tasks.a import dsigma, h, w
+from course_lib.tasks.c import J, n0
 from grading import handed_in
 
 
@@ -89,3 +91,54 @@ def test_feedback_crosses_as_json_with_every_field_even_new_ones():
         asides: list[feedback.Finding] = dataclasses.field(default_factory=list)
     later = Later("a1", 1.0, answer_notes=["dsigma(x) read as σ'"], asides=[feedback.Finding("", "info", "i")])
     assert Later.from_data(json.loads(json.dumps(later.to_data()))) == later
+
+
+# --- the task (c) bombs: data that would keep SymPy or the graph check busy for hours --------------
+
+def payload(task, data):
+    return [{"output_type": "display_data", "data": {answers.MIME: {"task": task, "version": 1, "data": data}}}]
+
+
+def nested(base, times=5, exponent=64):
+    for _ in range(times):
+        base = sp.Pow(base, exponent, evaluate=False)
+    return base
+
+
+def nested_data(base, times=5, exponent=64):
+    for _ in range(times):
+        base = ["pow", base, ["int", str(exponent)]]
+    return base
+
+
+def dense_loss_graph(size=40):
+    """x, y and 38 nodes, each fed by every node before it, every edge labelled: 2^37 paths from x to L."""
+    G = Graph()
+    names = ["x", "y"]
+    for name in names:
+        G.input(name)
+    for k in range(size - 3):
+        names.append(f"z{k + 1}")
+        G.op(names[-1], "op", *names[:-1], d=[None if t == "y" else J(names[-1], t) for t in names[:-1]])
+    G.op("L", "op", *names, d=[None if t == "y" else J("L", t) for t in names])
+    return G
+
+
+def test_the_c_bombs_are_judged_within_the_budget_and_earn_nothing_for_the_bombed_part():
+    from test_task_c import BONUS, ROW
+    factor = ROW["factors"]["J_z1(x)"]
+    c2 = {**ROW, "factors": {**ROW["factors"], "J_z1(x)": ((nested(n0), n0), factor[1])}}
+    bonus = {**BONUS, "bytes": nested(n0)}
+    cells = [("c1", handed_in("c1", dense_loss_graph())),
+             ("c2", handed_in("c2", c2)),
+             ("c3", payload("c3", {"tanh": [nested_data(["call", "tanh", ["sym", "u"]])],
+                                   "softmax": [["sym", "s_i"]]})),
+             ("c_bonus", handed_in("c_bonus", bonus))]
+    verdicts = Judge(seconds=120).judge_all(cells, "secret", "s1", "nb")
+    for (task, _), verdict in zip(cells, verdicts):
+        assert verdict.task == task and "could not be judged" not in verdict.text(), verdict.text()
+        assert verdict.credit < 1, verdict.text()
+    c1, c2_verdict, c3, bonus_verdict = verdicts
+    assert "2^" not in c1.text() and c1.credit <= 0.2
+    for verdict in (c2_verdict, c3, bonus_verdict):
+        assert "power" in verdict.text() or "exponents must be numbers" in verdict.text(), verdict.text()
