@@ -1,5 +1,5 @@
 """Kernel messages and answer data that attack the grader's own process, through `nbgrader autograde`
-(tests/test_batch.py grades the same cases with `make grade`).
+(tests/test_batch.py grades the same task (a) cases with `make grade`); the task (c) bombs through both.
 
 Next to the reference: a comm flood of 10 MiB buffers far past the output limit, display messages
 with broken JSON and with JSON nested 100,000 deep, a later cell rewriting a graded cell's payload
@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from autograde.samples import expected_points, write_submission
-from autograde.samples.hostile import expected_points as hostile_points, message_cases, write_case
-from autograde.scratch_course import ASSIGNMENT
-from test_batch import autograded_points, feedback_text, max_points, no_leftovers, small_course
+from autograde.samples.hostile import expected_points as hostile_points, message_cases, write_c_bombs, write_case
+from autograde.scratch_course import ASSIGNMENT, Course
+from test_batch import autograded_points, batch, feedback_text, finish, max_points, no_leftovers, small_course
 
 pytestmark = pytest.mark.e2e
 
@@ -77,6 +77,44 @@ def test_no_widget_state_is_kept(graded):
     assert all('"widgets"' not in p.read_text() for p in autograded.glob("*.ipynb"))
 
 
-def test_no_process_survives(graded):
+def test_no_process_survives(graded, sheet):
     no_leftovers()
 
+
+
+# --- task (c): the whole sheet, graded by nbgrader autograde and by make grade ----------------------
+
+C_BOMBED = {"c1": 0.2, "c2": 2.82, "c3": 1.0, "c_bonus": 0.0}  # the honest parts of each answer keep theirs
+C_BONUS_EXTRA = 3.6  # of 4: everything but the byte count
+
+
+@pytest.fixture(scope="module")
+def sheet(tmp_path_factory):
+    graded = {}
+    for how in ("autograde", "batch"):
+        course = Course(tmp_path_factory.mktemp(f"sheet_{how}"))
+        release = course.release()
+        source = course.path / "solutions" / ASSIGNMENT
+        write_submission("reference", release, source, course.submission_dir("reference"))
+        write_c_bombs(release, source, course.submission_dir("c_bombs"))
+        if how == "autograde":
+            course.nbgrader("autograde", ASSIGNMENT)
+        else:
+            finish(batch(course, "--workers", "2"))
+        graded[how] = course
+    return graded
+
+
+@pytest.mark.parametrize("how", ["autograde", "batch"])
+def test_the_c_bombs_cost_only_their_own_parts(sheet, how):
+    from nbgrader.api import Gradebook
+    course = sheet[how]
+    cells = max_points(course)
+    reference = autograded_points(course, "reference")
+    assert reference == pytest.approx(expected_points("reference", cells), abs=0.011)
+    bombed = autograded_points(course, "c_bombs")
+    assert bombed == pytest.approx({**reference, **C_BOMBED}, abs=0.011)
+    with Gradebook(course.db_url) as gb:
+        sub = gb.find_submission(ASSIGNMENT, "c_bombs")
+        extra = sum(g.extra_credit or 0 for nb in sub.notebooks for g in nb.grades)
+    assert extra == pytest.approx(C_BONUS_EXTRA, abs=0.011)

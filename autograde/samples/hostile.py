@@ -272,6 +272,44 @@ def message_cases() -> dict[str, Case]:
     }
 
 
+# Task (c), each answer then replaced by a numerically exact form SymPy or the graph check would never finish:
+# a loss graph of 40 nodes each feeding every later one (2^37 paths), a shape, a derivation step and the
+# bonus's byte count with their base nested five times under exponents of 64, handed in unevaluated.
+C_NOTEBOOK = "c_mlp_jacobians.ipynb"
+_NESTED = '''def _nested(base):
+    for _ in range(5):
+        base = sp.Pow(base, 64, evaluate=False)
+    return base
+'''
+C_BOMBS = {
+    "c1_answer": '''loss_graph = Graph()
+_names = ["x", "y"]
+for _name in _names:
+    loss_graph.input(_name)
+for _k in range(37):
+    _names.append(f"z{_k + 1}")
+    loss_graph.op(_names[-1], "op", *_names[:-1], d=[None if t == "y" else J(_names[-1], t) for t in _names[:-1]])
+loss_graph.op("L", "op", *_names, d=[None if t == "y" else J("L", t) for t in _names])
+''',
+    "c2_answer": _NESTED + '''chains["factors"]["J_z1(x)"] = ((_nested(n0), n0), chains["factors"]["J_z1(x)"][1])
+''',
+    "c3_answer": _NESTED + '''derivations["tanh"] = [_nested(sp.tanh(u))]
+''',
+    "bonus_answer": _NESTED + '''bonus["bytes"] = _nested(n0)
+''',
+}
+
+
+def write_c_bombs(release_dir: Path, source_dir: Path, out_dir: Path) -> None:
+    """The reference submission with task (c)'s answers replaced by C_BOMBS."""
+    write_submission("reference", release_dir, source_dir, out_dir)
+    path = out_dir / C_NOTEBOOK
+    nb = nbformat.read(path, as_version=4)
+    for grade_id, bomb in C_BOMBS.items():
+        nb.cells[_index(nb, grade_id)].source += "\n" + bomb
+    nbformat.write(nb, path)
+
+
 def write_case(case: Case, release_dir: Path, source_dir: Path, out_dir: Path, targets: dict) -> None:
     """Write the reference submission with ``case``'s fault into ``out_dir``."""
     write_submission("reference", release_dir, source_dir, out_dir)
