@@ -25,25 +25,29 @@ IOPUB_TIMEOUT = "Timeout waiting for IOPub output"  # nbclient's words when a ce
 
 class ExecuteKeepingAnswers(Execute):
     def preprocess_cell(self, cell, resources, index):
-        self._running = index
+        self._running, self._timed_out = index, False
         cell, resources = super().preprocess_cell(cell, resources, index)
         timeout = self.error_on_timeout.get("ename")
         if any(o.output_type == "error" and o.get("ename") == timeout for o in cell.get("outputs", [])):
             self.notes.append(f"{cell_label(self.nb, index)} exceeded the {self.timeout} s limit and was interrupted")
         return cell, resources
 
+    async def _async_handle_timeout(self, timeout, cell=None):
+        self._timed_out = True  # an IOPub timeout after this is the interrupt failing, not slow output
+        return await super()._async_handle_timeout(timeout, cell)
+
     def stop_cause(self) -> str:
         """Why the kernel died, as the start of a sentence (ExecuteInSandbox knows more)."""
         return "the kernel died"
 
     def preprocess(self, nb, resources, km=None):
-        self._running = None
+        self._running, self._timed_out = None, False
         self.notes = []  # written into the notebook after the run: a notes cell must not shift cells mid-run
         try:
             return super().preprocess(nb, resources, km=km)
         except (DeadKernelError, CellTimeoutError) as e:
             label = "starting the kernel" if self._running is None else cell_label(nb, self._running)
-            if isinstance(e, CellTimeoutError) and IOPUB_TIMEOUT in str(e):
+            if isinstance(e, CellTimeoutError) and IOPUB_TIMEOUT in str(e) and not self._timed_out:
                 ename = "IOPubTimeout"
                 cause = (f"{label} finished, but its output did not arrive within the {self.iopub_timeout} s "
                          "IOPub timeout")
