@@ -121,8 +121,8 @@ def validate(data, symbols: set[str], functions: set[str]) -> None:
         if count > MAX_NODES or depth > MAX_DEPTH:
             raise ExpressionError("the expression is too large to grade")
         if power > MAX_POWER:
-            raise ExpressionError(f"the expression raises to powers whose product is more than {MAX_POWER}; "
-                                  "simplify it")
+            raise ExpressionError(f"the expression is too large to grade: it raises to powers whose product is "
+                                  f"more than {MAX_POWER}; simplify it")
         if not isinstance(node, list) or not node or not isinstance(node[0], str):
             raise ExpressionError("malformed expression data")
         kind, args = node[0], node[1:]
@@ -181,7 +181,8 @@ def _exponent_size(node) -> int:
         if n[0] == "pow" and not (len(n) == 3 and n[2] in (["int", "1"], ["int", "-1"]) or
                                   len(n) == 3 and isinstance(n[2], list) and n[2][:1] == ["rat"]
                                   and n[2][1:2] in (["1"], ["-1"])):
-            raise ExpressionError("an exponent may not itself hold a power (other than 1/… or a root); simplify it")
+            raise ExpressionError("exponents must be numbers or expressions without powers (1/… and roots "
+                                  "aside); simplify it")
         inner.extend(a for a in n[1:] if isinstance(a, list))
     return 1
 
