@@ -15,22 +15,13 @@ from pathlib import Path
 
 import pytest
 
+from autograde.bench_bounds import MEASURED  # the grader's own peak, printed when nbgrader exits
 from autograde.samples import expected_points, write_submission
 from autograde.samples.hostile import expected_points as hostile_points, message_cases, write_c_bombs, write_case
 from autograde.scratch_course import ASSIGNMENT, Course
 from test_batch import autograded_points, batch, feedback_text, finish, max_points, no_leftovers, small_course
 
 pytestmark = pytest.mark.e2e
-
-# the grader's own peak (RUSAGE_SELF: not its kernels or judges), printed when nbgrader exits
-MEASURED = """import resource, sys
-from nbgrader.apps.nbgraderapp import main
-sys.argv = ["nbgrader", *sys.argv[1:]]
-try:
-    main()
-finally:
-    print("PEAK_KB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
-"""
 
 
 @pytest.fixture(scope="module")
