@@ -15,9 +15,8 @@ that cannot be graded costs a batch at most that limit, at every run.
 
 Dask: jobs run in the cluster's worker processes, one job per worker thread, each in
 the worker's own folder (``--local-directory``); run the workers as root, with the
-course checkout importable and ``--nthreads 1``. Each job runs in a process of its own,
-forked from a fork server the Dask worker starts at its first job, so that it can be
-killed at its limit. The course data is sent to every worker once. Use a tls://
+course checkout importable and ``--nthreads 1``. Each job runs in an interpreter of its
+own, started by the worker, so that it can be killed at its limit. The course data is sent to every worker once. Use a tls://
 scheduler address, with Dask's TLS settings, where the cluster is shared; the kernels
 on the workers have no network, so they cannot reach the scheduler or the workers.
 """
@@ -25,11 +24,15 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import shutil
+import subprocess
+import sys
 import tempfile
 import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
 
 from sqlalchemy.exc import SAWarning
 from traitlets import Float
@@ -124,35 +127,36 @@ class Local:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def _grade_and_send(conn, course: dict, job: dict, workdir: str, server: str | None) -> None:
-    die_with_parent()
-    if server:
-        os.environ[warm.ENV] = server  # the Dask worker's warm kernel server, started once
-    conn.send(grade(course, job, workdir=workdir))
-
-
 def _on_worker(course: dict, job: dict, job_seconds: float) -> dict:
+    """The job in a fresh interpreter (a Dask worker is a daemon process, which may not fork jobs with
+    multiprocessing), killed at the job limit. Both sides are the grader's code: the data goes by pickle."""
     from distributed import get_worker
-    warm.ensure_server()
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([f"{__package__}.preload"])
-    receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_grade_and_send, daemon=True,
-                              args=(sender, course, job, get_worker().local_directory, os.environ.get(warm.ENV)))
-    process.start()
-    sender.close()
-    try:
-        if receiver.poll(job_seconds):
-            return receiver.recv()
-        return _too_long(job["student"], job_seconds)
-    except EOFError:
-        process.join()
-        return {"student": job["student"], "ok": False, "error": f"the grading process died (exit code {process.exitcode})"}
-    finally:
-        process.kill()
-        process.join()
-        receiver.close()
-        sweep()
+    warm.ensure_server()  # the worker's own server, shared by all its jobs
+    with tempfile.TemporaryDirectory(prefix="course-dask-job-", dir=get_worker().local_directory) as folder:
+        request, result = Path(folder, "job.pickle"), Path(folder, "result.pickle")
+        request.write_bytes(pickle.dumps((course, job)))
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[2]), *sys.path])}
+        process = subprocess.Popen([sys.executable, "-m", __name__, folder], env=env, preexec_fn=die_with_parent)
+        try:
+            process.wait(job_seconds)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            sweep()
+            return _too_long(job["student"], job_seconds)
+        if not result.is_file():
+            return {"student": job["student"], "ok": False,
+                    "error": f"the grading process died (exit code {process.returncode})"}
+        return pickle.loads(result.read_bytes())
+
+
+def _grade_in_folder(folder: str) -> None:
+    """The job process of a Dask worker: grade the job in ``folder``, leave the result beside it."""
+    warnings.simplefilter("ignore", SAWarning)
+    course, job = pickle.loads(Path(folder, "job.pickle").read_bytes())
+    result = grade(course, job, workdir=folder)
+    Path(folder, "result.partial").write_bytes(pickle.dumps(result))
+    Path(folder, "result.partial").rename(Path(folder, "result.pickle"))
 
 
 class Cluster:
@@ -173,3 +177,8 @@ class Cluster:
 
     def close(self) -> None:
         self.client.close()
+
+
+if __name__ == "__main__":
+    die_with_parent()
+    _grade_in_folder(sys.argv[1])
