@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from .judge import Judge
+from .keys import all_keys
 from .samples import write_submission
 from .samples.hostile import message_cases, write_c_bombs, write_case
 from .scratch_course import ASSIGNMENT, Course
@@ -59,6 +60,8 @@ def judge_overhead(repeats: int = 9) -> tuple[float, float]:
             fn()
             times.append(time.perf_counter() - started)
         return statistics.median(times)
+    all_keys()  # as JudgeAnswers does before it forks: the judges inherit the keys
+    judge_cell("a1", [], "secret", "s", "nb")
     forked = timed(lambda: Judge().judge_all([("a1", [])], "secret", "s", "nb"))
     inline = timed(lambda: judge_cell("a1", [], "secret", "s", "nb"))
     return forked, inline
