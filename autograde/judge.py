@@ -16,6 +16,7 @@ Feedback, whatever the fields.
 from __future__ import annotations
 
 import json
+import math
 import os
 import resource
 import select
@@ -65,7 +66,7 @@ class Judge(Configurable):
                         why = _exit_reason(status)
                     verdicts.append(_unjudged(task, why or f"this answer could not be judged within {self.seconds:g} s"))
                     break
-                verdicts.append(Feedback.from_data(json.loads(line)))
+                verdicts.append(_verdict(task, line))
         finally:
             os.close(read)
             if status is None:  # still running (past its deadline) or about to exit: end it now
@@ -110,6 +111,16 @@ def _next_line(fd: int, buffer: bytes, deadline: float):
             return None, b"", "the verdict was too large to report"
     line, _, rest = buffer.partition(b"\n")
     return line, rest, None
+
+
+def _verdict(task: str, line: bytes) -> Feedback:
+    """The judge's line as Feedback, its credit a finite fraction."""
+    try:
+        feedback = Feedback.from_data(json.loads(line))
+        feedback.credit = min(max(feedback.credit, 0.0), 1.0) if math.isfinite(feedback.credit) else 0.0
+        return feedback
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return _unjudged(task, "this answer could not be judged: judging it failed")
 
 
 def _exit_reason(status: int) -> str:
