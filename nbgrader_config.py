@@ -59,6 +59,12 @@ c.SubmissionLimits.notebook_bytes = 20 * 2**20
 c.SubmissionLimits.cells = 2000
 c.Autograde.permissions = 440
 
+# Answers are judged outside the kernel, in a judge process of their own (autograde/judge.py):
+c.Judge.seconds = 10                    # per graded cell; past it the cell gets 0 with a note
+c.Judge.memory_bytes = 2 * 2**30        # the judge's memory beyond the grader's own
+# make grade: wall time for one whole submission; past it the job is killed and reported as failed
+c.Batch.job_seconds = 2400
+
 c.Autograde.sanitize_preprocessors = [
     ClearOutput, RestoreLayout, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata]
 # Practice notebooks (d_…) have no graded cells: autograde leaves them out instead of running them.

@@ -51,6 +51,9 @@ def _judge(task_id: str, outputs: list, secret: str, student: str, notebook: str
     except PayloadError as e:
         why = f"no answer was handed in: {stopped}" if stopped and not outputs else str(e)
         return Feedback(task_id, 0.0, title=title).add("", "invalid", why)
+    except MemoryError:
+        return Feedback(task_id, 0.0, title=title).add("", "invalid", "this answer could not be judged within "
+                                                                      "the judge's memory budget")
     except Exception:  # a malformed answer must cost its points, never the run
         log.exception("judging %s for %s failed", task_id, student)
         return Feedback(task_id, 0.0, title=title).add("", "invalid", "the answer could not be judged (malformed data)")

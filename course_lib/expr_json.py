@@ -32,6 +32,10 @@ from sympy.core.function import AppliedUndef
 MAX_DIGITS = 60
 MAX_NODES = 20_000
 MAX_DEPTH = 400
+# Powers multiply down a chain of nested exponents: ((b**64)**64)**64 is b**262144, and SymPy
+# computes numeric powers at once. So the product of the numeric exponents above any node
+# is bounded, not each exponent alone: a 60-digit number stays below 600,000 digits.
+MAX_POWER = 10_000
 
 # Known functions: name -> (SymPy constructor, NumPy implementation).
 KNOWN_FUNCTIONS = {
@@ -138,14 +142,20 @@ def validate(data, symbols: set[str], functions: set[str]) -> None:
 
     ``functions`` names the undefined functions allowed besides KNOWN_FUNCTIONS.
 
+    The product of the numeric exponents a node sits under (|p| for p/q) must be at most
+    MAX_POWER, and an exponent holds no power itself (no towers).
+
     Raises ExpressionError naming the first problem.
     """
-    stack, count = [(data, 0)], 0
+    stack, count = [(data, 0, 1)], 0
     while stack:
-        node, depth = stack.pop()
+        node, depth, power = stack.pop()
         count += 1
         if count > MAX_NODES or depth > MAX_DEPTH:
             raise ExpressionError("the expression is too large to grade")
+        if power > MAX_POWER:
+            raise ExpressionError(f"the expression is too large to grade: it raises to powers whose product is "
+                                  f"more than {MAX_POWER}; simplify it")
         if not isinstance(node, list) or not node or not isinstance(node[0], str):
             raise ExpressionError("malformed expression data")
         kind, args = node[0], node[1:]
@@ -168,24 +178,25 @@ def validate(data, symbols: set[str], functions: set[str]) -> None:
         elif kind in ("add", "mul", "max", "min"):
             if len(args) < 2:
                 raise ExpressionError("malformed sum, product, Max or Min")
-            stack.extend((a, depth + 1) for a in args)
+            stack.extend((a, depth + 1, power) for a in args)
         elif kind == "piecewise":
             if not args or not all(isinstance(a, list) and len(a) == 2 for a in args):
                 raise ExpressionError("malformed Piecewise")
             for value, condition in args:
-                stack.append((value, depth + 1))
-                stack.extend(_condition_operands(condition, depth + 1))
+                stack.append((value, depth + 1, power))
+                stack.extend((c, d, power) for c, d in _condition_operands(condition, depth + 1))
         elif kind == "pow":
             if len(args) != 2:
                 raise ExpressionError("malformed power")
-            stack.extend((a, depth + 1) for a in args)
+            stack.append((args[1], depth + 1, power))
+            stack.append((args[0], depth + 1, power * _exponent_size(args[1])))
         elif kind == "call":
             if len(args) != 2 or not isinstance(args[0], str):
                 raise ExpressionError("malformed function call")
             if args[0] not in functions and args[0] not in KNOWN_FUNCTIONS:
                 allowed = ", ".join(sorted(set(functions) | set(KNOWN_FUNCTIONS)))
                 raise ExpressionError(f"the function {args[0][:20]!r} is not allowed here; allowed: {allowed}")
-            stack.append((args[1], depth + 1))
+            stack.append((args[1], depth + 1, power))
         else:
             raise ExpressionError(f"unknown node kind {kind[:20]!r}")
 
@@ -216,6 +227,33 @@ def _condition_operands(c, depth: int) -> list:
 def _conditions(node) -> list:
     """A validated condition's expressions, in walk order."""
     return [n for n, _ in _condition_operands(node, 0)]
+
+
+def _exponent_size(node) -> int:
+    """How much a power with this exponent multiplies its base's size: |p| for a number p or p/q,
+    1 for a symbolic exponent (its value is bounded where its symbols are). An exponent holding a
+    power other than a reciprocal or a root (x**(1/n) is fine, x**(n**2) is a tower) is refused."""
+    if not isinstance(node, list) or not node:
+        return 1  # malformed: reported when the node itself is checked
+    kind = node[0]
+    if kind in ("int", "rat") and len(node) > 1 and isinstance(node[1], str) and _is_int(node[1]):
+        return max(1, abs(int(node[1])))
+    if kind == "float" and len(node) == 2 and isinstance(node[1], str) and _is_finite_float(node[1]):
+        return max(1, math.ceil(abs(float(node[1]))))
+    if kind in ("const", "sym"):
+        return 1
+    inner = [node]
+    while inner:
+        n = inner.pop()
+        if not isinstance(n, list) or not n:
+            continue
+        if n[0] == "pow" and not (len(n) == 3 and n[2] in (["int", "1"], ["int", "-1"]) or
+                                  len(n) == 3 and isinstance(n[2], list) and n[2][:1] == ["rat"]
+                                  and n[2][1:2] in (["1"], ["-1"])):
+            raise ExpressionError("exponents must be numbers or expressions without powers (1/… and roots "
+                                  "aside); simplify it")
+        inner.extend(a for a in n[1:] if isinstance(a, list))
+    return 1
 
 
 def _is_int(s: str) -> bool:

@@ -7,7 +7,8 @@ grading, written into the graded cell by the grader; it travels as plain data
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass, field
+import typing
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
 
 ICONS = {"ok": "✔", "wrong": "✘", "invalid": "⚠", "info": "ℹ"}
 COLOURS = {"ok": "#1a7f37", "wrong": "#b42318", "invalid": "#9a6700", "info": "#445"}
@@ -18,6 +19,15 @@ class Finding:
     part: str          # which piece of the answer, e.g. "n=3, i=1" or "sigmoid_bound"
     status: str        # ok | wrong | invalid | info
     message: str
+
+
+def _rebuild(hint, value):
+    item = typing.get_args(hint)[0] if typing.get_origin(hint) is list and typing.get_args(hint) else None
+    if item is not None and is_dataclass(item):
+        return [v if isinstance(v, item) else item(**v) for v in value]
+    if hint is float:
+        return float(value)
+    return value
 
 
 @dataclass
@@ -40,13 +50,18 @@ class Feedback:
 
     # --- data ---------------------------------------------------------------
     def to_data(self) -> dict:
-        return {"task": self.task, "credit": self.credit, "title": self.title,
-                "findings": [[f.part, f.status, f.message] for f in self.findings], "notes": self.notes}
+        """Every field as JSON-able data (lists of findings as lists of dicts)."""
+        return asdict(self)
 
     @classmethod
     def from_data(cls, data: dict) -> "Feedback":
-        return cls(data["task"], float(data["credit"]), [Finding(*f) for f in data["findings"]], data.get("title", ""),
-                   list(data.get("notes", [])))
+        """The inverse of ``to_data``, generic over the fields: a field added later travels too.
+
+        A field typed ``list[SomeDataclass]`` is rebuilt element by element; missing fields
+        take their defaults.
+        """
+        hints = typing.get_type_hints(cls)
+        return cls(**{f.name: _rebuild(hints[f.name], data[f.name]) for f in fields(cls) if f.name in data})
 
     # --- display ------------------------------------------------------------
     def headline(self) -> str:

@@ -30,7 +30,7 @@ from nbgrader.api import Gradebook
 
 from autograde.batch import gradebook as batch_gradebook
 from autograde.samples import expected_points, write_submission
-from autograde.samples.hostile import cases, expected_points as hostile_points, write_case
+from autograde.samples.hostile import Case, _sleepy_cells, cases, expected_points as hostile_points, write_case
 from autograde.sandbox.box import JOB_PREFIX, PREFIX, SERVER_PREFIX, UID_BASE
 from autograde.scratch_course import ASSIGNMENT, Course
 from processes import descends, stray_kernel_processes, table
@@ -208,7 +208,28 @@ def test_the_batch_writes_feedback_and_grades_for_everyone(hostile):
     with open(course.path / "autograde" / "grades.csv", newline="") as f:
         rows = {row["student_id"] for row in csv.DictReader(f)}
     assert rows == set(HONEST) | set(cases(CELL_SECONDS))
-    assert "graded 27 of 27 submissions" in out
+    every = len(HONEST) + len(cases(CELL_SECONDS))
+    assert f"graded {every} of {every} submissions" in out
+
+
+def test_a_job_past_its_limit_is_killed_fails_with_the_reason_and_blocks_no_worker(tmp_path):
+    """One worker; the first submission would run 30 cells of 9 s (within every kernel limit), the job
+    limit is 40 s: it fails at 40 s with the reason, the next is graded, and a rerun costs the limit again."""
+    course = small_course(tmp_path / "job_limit")
+    with open(course.path / "nbgrader_config.py", "a") as f:
+        f.write("\nc.Sandbox.notebook_seconds = 600\nc.Batch.job_seconds = 40\n")
+    write_honest(course, ["reference"])
+    write_case(Case(layout=_sleepy_cells(30, 9)), course.path / "exercises" / ASSIGNMENT,
+               course.path / "solutions" / ASSIGNMENT, course.submission_dir("a_sleepy"), {})
+    for run, graded in enumerate(("graded 1 of 2", "graded 0 of 1")):
+        started = time.monotonic()
+        out = finish(batch(course, "--workers", "1"), code=1)
+        assert graded in out and "FAILED a_sleepy" in out, out[-3000:]
+        assert "grading took longer than the job limit of 40 s (c.Batch.job_seconds)" in out
+        assert time.monotonic() - started < 40 + 120  # the limit, the honest job and the batch's start-up
+    assert autograded_points(course, "reference") == expected_points("reference", max_points(course))
+    no_leftovers()
+    assert list(Path(os.environ.get("TMPDIR", "/tmp")).glob("course-batch-*")) == []
 
 
 # --- serial, parallel, killed and resumed: the same gradebook ----------------------------------

@@ -100,3 +100,29 @@ def test_max_min_piecewise_and_hyperbolic_functions_round_trip_and_evaluate(expr
 def test_malformed_max_and_piecewise_data_is_refused(data):
     with pytest.raises(ej.ExpressionError):
         ej.validate(data, {"x"}, set())
+
+
+# --- hostile data: powers whose size multiplies down nested exponents -----------------------------
+
+def _nested(base, exponent, times):
+    for _ in range(times):
+        base = ["pow", base, ["int", str(exponent)]]
+    return base
+
+
+@pytest.mark.parametrize("data", [
+    ["pow", ["rat", str(10**59), str(10**59 + 1)], ["int", str(10**59)]],   # 1.0 in float64, 10^61 digits in SymPy
+    _nested(["add", ["sym", "x"], ["int", "1"]], 64, 5),                     # (x+1)**(64**5), each exponent ≤ 64
+    _nested(["sym", "n0"], 64, 3),                                          # n0 under nested exponents
+    ["pow", ["sym", "n0"], ["pow", ["int", "2"], ["int", "64"]]],            # a tower
+    ["pow", ["sym", "x"], ["float", "1e300"]],
+])
+def test_powers_are_bounded_by_their_product_along_the_nesting(data):
+    with pytest.raises(ej.ExpressionError, match="power"):
+        ej.validate(data, {"x", "n0"}, set())
+
+
+@pytest.mark.parametrize("expr", [x**64, (x + 1)**100 * (x - 1)**-3, ((x**2 + 1)**10)**100, x**(1 / y),
+                                  sp.Rational(1, 4)**(y - 1), sp.sqrt(x)**(y + 2)])
+def test_ordinary_powers_pass(expr):
+    ej.validate(ej.to_data(expr), {"x", "y"}, set())

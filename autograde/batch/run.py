@@ -31,7 +31,7 @@ from ..secret import load_secret
 from ..submission_files import Submission, SubmissionLimits, scan
 from . import gradebook
 from .job import code_fingerprint, read_files, write_files
-from .workers import Cluster, Local
+from .workers import Batch, Cluster, Local
 
 PARTIAL, OLD = ".partial-", ".old-"  # folders being written, folders being replaced
 
@@ -163,8 +163,9 @@ def run(root: Path, assignment: str, workers: int, force: bool = False, schedule
     todo, failed, started = plan(course, force), {}, time.monotonic()
     with Gradebook(course.db_url) as gb:
         kept = {student: gradebook.carried(gb, assignment, student) for student in todo}
-    pool = (Local(course.data(), workers, warm_kernels=sandbox.enabled and sandbox.warm_kernels)
-            if scheduler is None else Cluster(course.data(), scheduler))
+    job_seconds = Batch(config=course.config).job_seconds
+    pool = (Local(course.data(), workers, warm_kernels=sandbox.enabled and sandbox.warm_kernels, job_seconds=job_seconds)
+            if scheduler is None else Cluster(course.data(), scheduler, job_seconds))
     try:
         futures = {pool.submit(job_for(s, submission, kept[s])): s for s, submission in todo.items()}
         with tqdm(total=len(todo), unit="submission", desc=f"grading {assignment}", dynamic_ncols=True) as bar:

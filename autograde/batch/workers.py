@@ -8,28 +8,53 @@ runs student code (kernels run in the sandbox), and a job leaves the process as
 it found it (job.py). A job process that dies fails only the submission it was
 grading; the next job gets a fresh one. Up to ``workers`` jobs run at once.
 
+Every job has a wall-clock limit, ``c.Batch.job_seconds`` in nbgrader_config.py: past it
+the job's process is killed (its kernels and judges die with it), the submission is
+reported as failed with the reason, and the worker takes the next job. So a submission
+that cannot be graded costs a batch at most that limit, at every run.
+
 Dask: jobs run in the cluster's worker processes, one job per worker thread, each in
 the worker's own folder (``--local-directory``); run the workers as root, with the
-course checkout importable and ``--nthreads 1`` (a job sets the grader's secret in its
-process while it runs). The course data is sent to every worker once. Use a tls://
+course checkout importable and ``--nthreads 1``. Each job runs in an interpreter of its
+own, started by the worker, so that it can be killed at its limit. The course data is sent to every worker once. Use a tls://
 scheduler address, with Dask's TLS settings, where the cluster is shared; the kernels
 on the workers have no network, so they cannot reach the scheduler or the workers.
 """
 from __future__ import annotations
 
 import multiprocessing
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+import tempfile
 import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
 
 from sqlalchemy.exc import SAWarning
+from traitlets import Float
+from traitlets.config import Configurable
 
 from ..lifetime import die_with_parent
 from ..sandbox import warm
+from ..sandbox.box import sweep
 from .job import grade
 
 
-def _serve(conn, course: dict) -> None:
+class Batch(Configurable):
+    job_seconds = Float(2400.0, help="Wall time for grading one submission (all its notebooks, judging and "
+                                     "feedback); past it the job is killed and the submission fails.").tag(config=True)
+
+
+def _too_long(student: str, seconds: float) -> dict:
+    return {"student": student, "ok": False,
+            "error": f"grading took longer than the job limit of {seconds:g} s (c.Batch.job_seconds) and was stopped"}
+
+
+def _serve(conn, course: dict, workdir: str) -> None:
     """A job process: grade each job that arrives until the coordinator hangs up."""
     die_with_parent()
     warnings.simplefilter("ignore", SAWarning)  # nbgrader's own, harmless, once per submission: not for the TA
@@ -38,17 +63,18 @@ def _serve(conn, course: dict) -> None:
             job = conn.recv()
         except EOFError:
             return
-        conn.send(grade(course, job))
+        conn.send(grade(course, job, workdir=workdir))
 
 
 class Local:
-    def __init__(self, course: dict, workers: int, warm_kernels: bool = True):
-        self.course, self.workers = course, workers
+    def __init__(self, course: dict, workers: int, warm_kernels: bool = True, job_seconds: float = 2400.0):
+        self.course, self.workers, self.job_seconds = course, workers, job_seconds
         if warm_kernels:  # before the fork server starts: every job's kernels then come from this one server
             warm.ensure_server()
         self.context = multiprocessing.get_context("forkserver")
         self.context.set_forkserver_preload([f"{__package__}.preload"])
         self.pool = ThreadPoolExecutor(workers)
+        self.workdir = tempfile.mkdtemp(prefix="course-batch-")  # the jobs' folders: a killed job leaves its own
         self.mine = threading.local()  # each pool thread's job process
         self.children = set()
 
@@ -59,7 +85,7 @@ class Local:
         child = getattr(self.mine, "child", None)
         if child is None or not child[0].is_alive():
             receiver, sender = self.context.Pipe()
-            process = self.context.Process(target=_serve, args=(sender, self.course), daemon=True)
+            process = self.context.Process(target=_serve, args=(sender, self.course, self.workdir), daemon=True)
             process.start()
             sender.close()
             child = self.mine.child = (process, receiver)
@@ -70,13 +96,21 @@ class Local:
         process, conn = self._job_process()
         try:
             conn.send(job)
-            return conn.recv()
+            if conn.poll(self.job_seconds):
+                return conn.recv()
+            process.kill()
+            self._forget(process)
+            sweep()  # the killed job's sandbox
+            return _too_long(job["student"], self.job_seconds)
         except (EOFError, OSError):
-            process.join()
-            self.children.discard(process)
-            self.mine.child = None
+            self._forget(process)
             return {"student": job["student"], "ok": False,
                     "error": f"the grading process died (exit code {process.exitcode})"}
+
+    def _forget(self, process) -> None:
+        process.join()
+        self.children.discard(process)
+        self.mine.child = None
 
     @staticmethod
     def completed(futures):
@@ -87,22 +121,54 @@ class Local:
         for child in list(self.children):
             child.kill()
         self.pool.shutdown(wait=True, cancel_futures=True)
+        for child in list(self.children):
+            child.join()
+        sweep()
+        shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def _on_worker(course: dict, job: dict) -> dict:
+def _on_worker(course: dict, job: dict, job_seconds: float) -> dict:
+    """The job in a fresh interpreter (a Dask worker is a daemon process, which may not fork jobs with
+    multiprocessing), killed at the job limit. Both sides are the grader's code: the data goes by pickle."""
     from distributed import get_worker
-    return grade(course, job, workdir=get_worker().local_directory)
+    warm.ensure_server()  # the worker's own server, shared by all its jobs
+    with tempfile.TemporaryDirectory(prefix="course-dask-job-", dir=get_worker().local_directory) as folder:
+        request, result = Path(folder, "job.pickle"), Path(folder, "result.pickle")
+        request.write_bytes(pickle.dumps((course, job)))
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[2]), *sys.path])}
+        process = subprocess.Popen([sys.executable, "-m", __name__, folder], env=env, preexec_fn=die_with_parent)
+        try:
+            process.wait(job_seconds)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            sweep()
+            return _too_long(job["student"], job_seconds)
+        if not result.is_file():
+            return {"student": job["student"], "ok": False,
+                    "error": f"the grading process died (exit code {process.returncode})"}
+        return pickle.loads(result.read_bytes())
+
+
+def _grade_in_folder(folder: str) -> None:
+    """The job process of a Dask worker: grade the job in ``folder``, leave the result beside it."""
+    warnings.simplefilter("ignore", SAWarning)
+    course, job = pickle.loads(Path(folder, "job.pickle").read_bytes())
+    result = grade(course, job, workdir=folder)
+    Path(folder, "result.partial").write_bytes(pickle.dumps(result))
+    Path(folder, "result.partial").rename(Path(folder, "result.pickle"))
 
 
 class Cluster:
-    def __init__(self, course: dict, address: str):
+    def __init__(self, course: dict, address: str, job_seconds: float = 2400.0):
         from distributed import Client
+        self.job_seconds = job_seconds
         self.client = Client(address)
         self.course = self.client.scatter(course, broadcast=True)
         self.workers = sum(w["nthreads"] for w in self.client.scheduler_info()["workers"].values())
 
     def submit(self, job: dict):
-        return self.client.submit(_on_worker, self.course, job, pure=False)
+        return self.client.submit(_on_worker, self.course, job, self.job_seconds, pure=False)
 
     @staticmethod
     def completed(futures):
@@ -111,3 +177,8 @@ class Cluster:
 
     def close(self) -> None:
         self.client.close()
+
+
+if __name__ == "__main__":
+    die_with_parent()
+    _grade_in_folder(sys.argv[1])

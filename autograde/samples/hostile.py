@@ -99,10 +99,49 @@ FLOOD = '''while True:
     print("x" * 1000)
 '''
 
+# Messages sent with the kernel's own session: comms, and frames that are not the JSON they claim to be.
+COMM_FLOOD = '''from ipykernel.comm import Comm
+flood = Comm(target_name="flood", data={})
+for _ in range(40):                       # 400 MiB, far past the output limit
+    flood.send(data={}, buffers=[b"x" * (10 * 2**20)])
+'''
+
+RAW_DISPLAY = '''def send_raw_display(content: bytes):
+    kernel = get_ipython().kernel
+    session = kernel.session
+    header = session.msg_header("display_data")
+    frames = [session.pack(header), session.pack(kernel.get_parent()["header"]), b"{{}}", content]
+    kernel.iopub_socket.send_multipart([b"display_data", b"<IDS|MSG>", session.sign(frames), *frames])
+send_raw_display({content})
+import time
+time.sleep(2)
+'''
+
+# a1's hand-in gets a display id; the a2 cell then rewrites a1's payload with an empty one
+TAG_A1_PAYLOAD = '''import IPython.display as _shown
+_display = _shown.display
+_shown.display = lambda *objs, **kw: _display(*objs, display_id="graded-a1", **kw)
+'''
+
+REWRITE_A1_PAYLOAD = '''import IPython.display as _shown
+from course_lib.answers import MIME as _MIME
+_shown.display = _display
+_shown.update_display({_MIME: {"task": "a1", "version": 1, "data": {}}, "text/plain": "a1"},
+                      display_id="graded-a1", raw=True)
+'''
+
+# numerically exact (1.0 in float64), and SymPy computes a power of 10^61 digits when it builds it
+POWER_BOMB = '''_bomb = sp.Pow(sp.Rational(10**59, 10**59 + 1), 10**59, evaluate=False)
+_honest = dh_dw
+def dh_dw(n, i):
+    return sp.Mul(_honest(n, i), _bomb, evaluate=False)
+'''
+
 
 @dataclass(frozen=True)
 class Case:
     cells: dict[str, str] = field(default_factory=dict)  # answer cell -> code run before its reference answer
+    after: dict[str, str] = field(default_factory=dict)  # answer cell -> code run after its reference answer
     layout: Callable | None = None                        # edits the notebook (nbformat object)
     file: Callable | None = None                          # edits the written submission folder
     lost: tuple[str, ...] = ()                            # graded cells that earn nothing
@@ -198,6 +237,8 @@ def cases(cell_seconds: int) -> dict[str, Case]:
                                    notes=("used up its time budget",)),
         "hostile_memory": Case(cells={"a2_answer": MEMORY}, lost=("a2",), notes=("ran out of memory",)),
         "hostile_print_flood": Case(cells={"a2_answer": FLOOD}, lost=("a2",), notes=("output passed its limit",)),
+        # the grader's own process: messages and answer data it must not believe
+        **message_cases(),
         # the notebook's cells
         "fault_deleted_test_cell": Case(layout=_delete("a1"), notes=("test cell `a1` had been deleted",)),
         "fault_duplicated_answer": Case(layout=_duplicate("a1_answer"), notes=("`a1_answer` appeared 2 times",)),
@@ -217,6 +258,60 @@ def cases(cell_seconds: int) -> dict[str, Case]:
     }
 
 
+def message_cases() -> dict[str, Case]:
+    """Attacks on the grader through kernel messages and answer data (issue 8), in the a2 answer cell
+    (after a1 was handed in) or in a1's answer."""
+    return {
+        "hostile_comm_flood": Case(cells={"a2_answer": COMM_FLOOD}, lost=("a2",), notes=("output passed its limit",)),
+        "hostile_broken_json": Case(cells={"a2_answer": RAW_DISPLAY.format(content=repr(b'{"data": {"text/plain"'))},
+                                    lost=("a2",), notes=("kernel sent a malformed message",)),
+        "hostile_deep_json": Case(cells={"a2_answer": RAW_DISPLAY.format(
+                                      content='b\'{"data": {"text/plain": \' + b"[" * 100_000 + b"]" * 100_000 + b"}}"')},
+                                  lost=("a2",), notes=("kernel sent a malformed message",)),
+        "hostile_rewrite_payload": Case(cells={"a1_answer": TAG_A1_PAYLOAD, "a2_answer": REWRITE_A1_PAYLOAD},
+                                        notes=("tried to change the output of cell",)),
+        "hostile_power_bomb": Case(after={"a1_answer": POWER_BOMB}, lost=("a1",), notes=("powers whose product",)),
+    }
+
+
+# Task (c), each answer then replaced by a numerically exact form SymPy or the graph check would never finish:
+# a loss graph of 40 nodes each feeding every later one (2^37 paths), a shape, a derivation step and the
+# bonus's byte count with their base nested five times under exponents of 64, handed in unevaluated.
+C_NOTEBOOK = "c_mlp_jacobians.ipynb"
+_NESTED = '''def _nested(base):
+    for _ in range(5):
+        base = sp.Pow(base, 64, evaluate=False)
+    return base
+'''
+C_BOMBS = {
+    "c1_answer": '''loss_graph = Graph()
+_names = ["x", "y"]
+for _name in _names:
+    loss_graph.input(_name)
+for _k in range(37):
+    _names.append(f"z{_k + 1}")
+    loss_graph.op(_names[-1], "op", *_names[:-1], d=[None if t == "y" else J(_names[-1], t) for t in _names[:-1]])
+loss_graph.op("L", "op", *_names, d=[None if t == "y" else J("L", t) for t in _names])
+''',
+    "c2_answer": _NESTED + '''chains["factors"]["J_z1(x)"] = ((_nested(n0), n0), chains["factors"]["J_z1(x)"][1])
+''',
+    "c3_answer": _NESTED + '''derivations["tanh"] = [_nested(sp.tanh(u))]
+''',
+    "bonus_answer": _NESTED + '''bonus["bytes"] = _nested(n0)
+''',
+}
+
+
+def write_c_bombs(release_dir: Path, source_dir: Path, out_dir: Path) -> None:
+    """The reference submission with task (c)'s answers replaced by C_BOMBS."""
+    write_submission("reference", release_dir, source_dir, out_dir)
+    path = out_dir / C_NOTEBOOK
+    nb = nbformat.read(path, as_version=4)
+    for grade_id, bomb in C_BOMBS.items():
+        nb.cells[_index(nb, grade_id)].source += "\n" + bomb
+    nbformat.write(nb, path)
+
+
 def write_case(case: Case, release_dir: Path, source_dir: Path, out_dir: Path, targets: dict) -> None:
     """Write the reference submission with ``case``'s fault into ``out_dir``."""
     write_submission("reference", release_dir, source_dir, out_dir)
@@ -225,6 +320,9 @@ def write_case(case: Case, release_dir: Path, source_dir: Path, out_dir: Path, t
     for grade_id, attack in case.cells.items():
         cell = nb.cells[_index(nb, grade_id)]
         cell.source = attack.replace("{targets}", repr(targets)) + "\n" + cell.source
+    for grade_id, attack in case.after.items():
+        cell = nb.cells[_index(nb, grade_id)]
+        cell.source += "\n" + attack
     if case.layout:
         case.layout(nb)
     nbformat.write(nb, path)

@@ -6,16 +6,21 @@ the sandbox launcher, over unix sockets in the kernel's sandbox folder (the kern
 has no network), and interrupts it by message. Before the first notebook it checks
 that the sandbox can be set up and stops grading with the reason if not.
 
-The output limit is counted here, as messages arrive: past it, further output is
-dropped and the kernel is killed, so a notebook printing gigabytes costs neither
-the grader's memory nor its time. When the kernel stops early, the sandbox tells
+The output limit is counted here, as messages arrive, over every byte of every
+message (autograde/messages.py): past it, or at a malformed or absurdly nested
+message, further messages are dropped and the kernel is killed, so a notebook
+printing gigabytes costs neither the grader's memory nor its time, and a bad
+message costs only the cells after it. Comm messages are counted and otherwise
+ignored: no widget state is kept or written into the notebook. A display update
+(``update_display_data``, or display data reusing a ``display_id``) from another
+cell never reaches a graded cell's outputs, so each answer payload comes from its
+own graded cell's execution. When the kernel stops early, the sandbox tells
 why (time budget, memory, output), and the notes say if the notebook tried to run
 more processes than allowed.
 """
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 from pathlib import Path
@@ -23,19 +28,18 @@ from pathlib import Path
 from jupyter_client.kernelspec import KernelSpecManager
 from traitlets import default
 
-from ..notes import add_note
+from .. import messages
+from ..messages import size
+from ..notes import add_note, cell_label
 from ..sandbox import Sandbox, warm
 from ..sandbox.box import Box, sweep
 from ..sandbox.settings import weaker_limits
+from .common import is_judged
 from .execute_keeping_answers import ExecuteKeepingAnswers
 
 KERNELS = Path(__file__).resolve().parent.parent / "sandbox" / "kernels"
 KERNEL_NAME = "course-sandbox"
-OUTPUT_MESSAGES = {"stream", "display_data", "execute_result", "update_display_data", "error"}
-
-
-def _size(n: int) -> str:
-    return f"{n / 2**30:g} GiB" if n >= 2**30 else f"{n / 2**20:g} MiB"
+FRAME_SLACK = 2**20  # a frame may be a little over the limit: the kernel is then ended by the count
 
 
 class ExecuteInSandbox(ExecuteKeepingAnswers):
@@ -46,6 +50,10 @@ class ExecuteInSandbox(ExecuteKeepingAnswers):
     @default("extra_arguments")
     def _no_history(self):
         return ["--HistoryManager.enabled=False"]  # nobody reads a graded kernel's input history
+
+    @default("store_widget_state")
+    def _no_widget_state(self):
+        return False  # a kernel's widgets are not part of any answer
 
     def preprocess(self, nb, resources, km=None):
         self.sandbox = Sandbox(parent=self)
@@ -58,7 +66,6 @@ class ExecuteInSandbox(ExecuteKeepingAnswers):
         else:
             os.environ.pop(warm.ENV, None)
         self.box = Box.create(self.sandbox.limits())
-        self.output_left = self.sandbox.output_bytes
         self.over_output = None
         try:
             nb, resources = super().preprocess(nb, resources, km=km)
@@ -67,7 +74,7 @@ class ExecuteInSandbox(ExecuteKeepingAnswers):
                 add_note(nb, f"The notebook tried to run more than {self.sandbox.processes} processes at once; "
                              f"{refused} were refused")
             if self.box.groups.out_of_memory() and "stopped" not in resources.get("course_lib", {}):
-                add_note(nb, f"A process of the notebook ran out of memory ({_size(self.sandbox.memory_bytes)}) "
+                add_note(nb, f"A process of the notebook ran out of memory ({size(self.sandbox.memory_bytes)}) "
                              "and was ended")
             if weaker_limits(self.box.spec()):
                 add_note(nb, weaker_limits(self.box.spec()))
@@ -83,7 +90,21 @@ class ExecuteInSandbox(ExecuteKeepingAnswers):
         km.kernel_spec_manager = KernelSpecManager(kernel_dirs=[str(KERNELS)])
         km.transport = "ipc"
         km.ip = self.box.address
+        messages.bound_sockets(km.context, self.sandbox.output_bytes + FRAME_SLACK)
+        make_client = km.client
+
+        def guarded_client(**kwargs):  # each client deserialises with a clone of km.session: guard that one
+            client = make_client(**kwargs)
+            messages.guard(client.session, self.sandbox.output_bytes, self._end_kernel)
+            return client
+        km.client = guarded_client
         return km
+
+    def _end_kernel(self, why: str) -> None:
+        if not self.over_output:
+            self.over_output = why
+            self.log.warning("ending the kernel: %s", why)
+            asyncio.ensure_future(self.km.signal_kernel(signal.SIGKILL))
 
     def stop_cause(self) -> str:
         if not self.sandbox.enabled:
@@ -94,15 +115,23 @@ class ExecuteInSandbox(ExecuteKeepingAnswers):
         if stopped:
             return stopped
         if self.box.groups.out_of_memory():
-            return f"the kernel ran out of memory ({_size(self.sandbox.memory_bytes)})"
+            return f"the kernel ran out of memory ({size(self.sandbox.memory_bytes)})"
         return super().stop_cause()
 
-    def process_message(self, msg, cell, cell_index):
-        if self.sandbox.enabled and msg["msg_type"] in OUTPUT_MESSAGES:
-            self.output_left -= len(json.dumps(msg["content"], default=str))
-            if self.output_left < 0:
-                if not self.over_output:
-                    self.over_output = f"the notebook's output passed its limit of {_size(self.sandbox.output_bytes)}"
-                    asyncio.ensure_future(self.km.signal_kernel(signal.SIGKILL))
-                return None
-        return super().process_message(msg, cell, cell_index)
+    def handle_comm_msg(self, outs, msg, cell_index):
+        """Counted (messages.guard) and dropped: no comm objects, no widget state, no output widgets."""
+
+    def _update_display_id(self, display_id, msg):
+        """Apply a display update except to graded cells other than the one running."""
+        targets = self._display_id_map.get(display_id, {})
+        kept = {index: targets.pop(index) for index in list(targets)
+                if index != self._running and is_judged(self.nb.cells[index]) and targets[index]}
+        try:
+            super()._update_display_id(display_id, msg)
+        finally:
+            targets.update(kept)
+        for index in kept:
+            note = (f"{cell_label(self.nb, self._running)} tried to change the output of "
+                    f"{cell_label(self.nb, index)}; that was refused")
+            if note not in self.notes:
+                self.notes.append(note)

@@ -20,28 +20,38 @@ from course_lib.answers import REQUEST_FILE
 
 from ..notes import add_note, cell_label
 
+IOPUB_TIMEOUT = "Timeout waiting for IOPub output"  # nbclient's words when a cell's output stops short of idle
+
 
 class ExecuteKeepingAnswers(Execute):
     def preprocess_cell(self, cell, resources, index):
-        self._running = index
+        self._running, self._timed_out = index, False
         cell, resources = super().preprocess_cell(cell, resources, index)
         timeout = self.error_on_timeout.get("ename")
         if any(o.output_type == "error" and o.get("ename") == timeout for o in cell.get("outputs", [])):
             self.notes.append(f"{cell_label(self.nb, index)} exceeded the {self.timeout} s limit and was interrupted")
         return cell, resources
 
+    async def _async_handle_timeout(self, timeout, cell=None):
+        self._timed_out = True  # an IOPub timeout after this is the interrupt failing, not slow output
+        return await super()._async_handle_timeout(timeout, cell)
+
     def stop_cause(self) -> str:
         """Why the kernel died, as the start of a sentence (ExecuteInSandbox knows more)."""
         return "the kernel died"
 
     def preprocess(self, nb, resources, km=None):
-        self._running = None
+        self._running, self._timed_out = None, False
         self.notes = []  # written into the notebook after the run: a notes cell must not shift cells mid-run
         try:
             return super().preprocess(nb, resources, km=km)
         except (DeadKernelError, CellTimeoutError) as e:
             label = "starting the kernel" if self._running is None else cell_label(nb, self._running)
-            if isinstance(e, CellTimeoutError):
+            if isinstance(e, CellTimeoutError) and IOPUB_TIMEOUT in str(e) and not self._timed_out:
+                ename = "IOPubTimeout"
+                cause = (f"{label} finished, but its output did not arrive within the {self.iopub_timeout} s "
+                         "IOPub timeout")
+            elif isinstance(e, CellTimeoutError):
                 ename = "CellTimeoutError"
                 cause = f"{label} exceeded the {self.timeout} s limit and could not be interrupted"
             else:

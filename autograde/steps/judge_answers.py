@@ -4,7 +4,8 @@ Each autograded test cell's outputs are *replaced* by the verdict: the feedback
 (HTML and text) and an execute_result holding the score. nbgrader's own
 SaveAutoGrades then reads that score as partial credit. Replacing matters: stock
 nbgrader gives full points to any output without an error, so anything the
-kernel printed into the cell must not survive.
+kernel printed into the cell must not survive. The verdicts come from a judge process
+with a time and memory budget per cell (autograde/judge.py, ``c.Judge.*``).
 """
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from ..answer_notes import store
+from ..judge import Judge
 from ..keys import all_keys
 from ..secret import load_secret
-from ..verdict import judge_cell
 from .common import judged_cells, who
 
 
@@ -24,9 +25,11 @@ class JudgeAnswers(NbGraderPreprocessor):
         secret = load_secret()
         state = resources.setdefault("course_lib", {})
         credits = state.setdefault("credit", {})
-        keys = all_keys()
-        for task, cell in judged_cells(nb):
-            feedback = judge_cell(task, cell.outputs, secret, student, notebook, state.get("stopped", ""))
+        keys = all_keys()  # built here, once: every judge process forked from this one inherits them
+        cells = list(judged_cells(nb))
+        verdicts = Judge(parent=self).judge_all([(task, cell.outputs) for task, cell in cells], secret,
+                                                student, notebook, state.get("stopped", ""))
+        for (task, cell), feedback in zip(cells, verdicts):
             credits[task] = feedback.credit  # later steps (extra credit) read the verdict from here
             store(cell, feedback.notes)
             points = float(cell.metadata["nbgrader"]["points"])

@@ -1240,14 +1240,23 @@ def graph_problems(nodes: dict) -> list[tuple[str, str]]:
 
 
 def paths_from(nodes: dict, start: str, end: str) -> int | None:
-    """The number of paths start → end in the graph; None if it has a cycle."""
+    """The number of paths start → end in the graph; None if it has a cycle.
+
+    Counted, never enumerated (a graph of 40 nodes each feeding every later one has 2^37):
+    paths(v) = Σ paths(u) over the edges u → v, in topological order, with paths(start) = 1.
+    """
     import networkx as nx
     g = nx.DiGraph([(t, h) for h, (_, tails) in nodes.items() for t in tails])
     if start not in g or end not in g:
         return 0
     if not nx.is_directed_acyclic_graph(g):
         return None
-    return sum(1 for _ in nx.all_simple_paths(g, start, end))
+    paths = dict.fromkeys(g, 0)
+    paths[start] = 1
+    for node in nx.topological_sort(g):
+        for head in g.successors(node):
+            paths[head] += paths[node]
+    return paths[end]
 
 
 def label_problems(labels: dict) -> list[str]:

@@ -1,0 +1,144 @@
+"""The judge process (autograde/judge.py): every verdict within a time and a memory budget, as data."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+
+import pytest
+import sympy as sp
+
+from autograde.judge import Judge
+from course_lib import answers, feedback, tasks
+from course_lib.graph import Graph
+from course_lib.tasks.a import dsigma, h, w
+from course_lib.tasks.c import J, n0
+from grading import handed_in
+
+
+def loop(n, i):
+    out = h(i - 1) * dsigma(w[i] * h(i - 1))
+    for k in range(i + 1, n + 1):
+        out *= w[k] * dsigma(w[k] * h(k - 1))
+    return out
+
+
+def judged(cells, **budget):
+    return Judge(**budget).judge_all([(task, handed_in(task, answer)) for task, answer in cells], "secret", "s1", "nb")
+
+
+@pytest.fixture
+def endless_a1(monkeypatch):
+    """The a1 judge never returns (in the forked judge, which inherits the patch), as a SymPy bomb would."""
+    def forever(*args):
+        while True:
+            pass
+    monkeypatch.setattr(type(tasks.get("a1")), "judge", forever)
+
+
+@pytest.fixture
+def greedy_a1(monkeypatch):
+    def hog(*args):
+        hold = [bytearray(2**20) for _ in range(100_000)]  # 100 GB, far past the budget
+        return hold
+    monkeypatch.setattr(type(tasks.get("a1")), "judge", hog)
+
+
+def test_a_verdict_past_its_budget_gets_0_and_the_next_cells_are_still_judged(endless_a1):
+    started = time.monotonic()
+    a1, a1_again, c1_blank = judged([("a1", loop), ("a1", loop), ("c1", None)], seconds=1)
+    assert time.monotonic() - started < 30  # two budgets of 1 s and two forks, with room for a loaded machine
+    for verdict in (a1, a1_again):
+        assert verdict.credit == 0 and "this answer could not be judged within 1 s" in verdict.text()
+    assert c1_blank.task == "c1" and c1_blank.credit == 0 and "could not be judged within" not in c1_blank.text()
+
+
+def test_a_verdict_past_its_memory_gets_0(greedy_a1):
+    (verdict,) = judged([("a1", loop)], memory_bytes=2**28)
+    assert verdict.credit == 0 and "memory" in verdict.text()
+
+
+def test_honest_verdicts_come_back_whole():
+    (verdict,) = judged([("a1", loop)])
+    assert verdict.credit == 1.0 and verdict.title == "Graded: a1" and "confirmed symbolically" in verdict.text()
+
+
+def test_no_judge_process_is_left():
+    judged([("a1", loop)])
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+
+
+def test_a1_with_a_numerically_exact_power_bomb_is_refused_at_once():
+    bomb = sp.Pow(sp.Rational(10**59, 10**59 + 1), 10**59, evaluate=False)  # 1.0 in float64
+
+    def bombed(n, i):
+        return sp.Mul(loop(n, i), bomb, evaluate=False)
+    started = time.monotonic()
+    (verdict,) = judged([("a1", bombed)], seconds=60)
+    assert verdict.credit == 0 and "powers whose product" in verdict.text()
+    assert time.monotonic() - started < 30
+
+
+def test_feedback_crosses_as_json_with_every_field_even_new_ones():
+    fb = feedback.Feedback("a1", 0.25, title="Graded: a1").add("n=2", "wrong", "sign <b>")
+    assert feedback.Feedback.from_data(json.loads(json.dumps(fb.to_data()))) == fb
+
+    @dataclasses.dataclass
+    class Later(feedback.Feedback):  # a field added later travels without edits of to_data/from_data
+        answer_notes: list[str] = dataclasses.field(default_factory=list)
+        asides: list[feedback.Finding] = dataclasses.field(default_factory=list)
+    later = Later("a1", 1.0, answer_notes=["dsigma(x) read as σ'"], asides=[feedback.Finding("", "info", "i")])
+    assert Later.from_data(json.loads(json.dumps(later.to_data()))) == later
+
+
+# --- the task (c) bombs: data that would keep SymPy or the graph check busy for hours --------------
+
+def payload(task, data):
+    return [{"output_type": "display_data", "data": {answers.MIME: {"task": task, "version": 1, "data": data}}}]
+
+
+def nested(base, times=5, exponent=64):
+    for _ in range(times):
+        base = sp.Pow(base, exponent, evaluate=False)
+    return base
+
+
+def nested_data(base, times=5, exponent=64):
+    for _ in range(times):
+        base = ["pow", base, ["int", str(exponent)]]
+    return base
+
+
+def dense_loss_graph(size=40):
+    """x, y and 38 nodes, each fed by every node before it, every edge labelled: 2^37 paths from x to L."""
+    G = Graph()
+    names = ["x", "y"]
+    for name in names:
+        G.input(name)
+    for k in range(size - 3):
+        names.append(f"z{k + 1}")
+        G.op(names[-1], "op", *names[:-1], d=[None if t == "y" else J(names[-1], t) for t in names[:-1]])
+    G.op("L", "op", *names, d=[None if t == "y" else J("L", t) for t in names])
+    return G
+
+
+def test_the_c_bombs_are_judged_within_the_budget_and_earn_nothing_for_the_bombed_part():
+    from test_task_c import BONUS, ROW
+    factor = ROW["factors"]["J_z1(x)"]
+    c2 = {**ROW, "factors": {**ROW["factors"], "J_z1(x)": ((nested(n0), n0), factor[1])}}
+    bonus = {**BONUS, "bytes": nested(n0)}
+    cells = [("c1", handed_in("c1", dense_loss_graph())),
+             ("c2", handed_in("c2", c2)),
+             ("c3", payload("c3", {"tanh": [nested_data(["call", "tanh", ["sym", "u"]])],
+                                   "softmax": [["sym", "s_i"]]})),
+             ("c_bonus", handed_in("c_bonus", bonus))]
+    verdicts = Judge(seconds=120).judge_all(cells, "secret", "s1", "nb")
+    for (task, _), verdict in zip(cells, verdicts):
+        assert verdict.task == task and "could not be judged" not in verdict.text(), verdict.text()
+        assert verdict.credit < 1, verdict.text()
+    c1, c2_verdict, c3, bonus_verdict = verdicts
+    assert "2^" not in c1.text() and c1.credit <= 0.2
+    for verdict in (c2_verdict, c3, bonus_verdict):
+        assert "power" in verdict.text() or "exponents must be numbers" in verdict.text(), verdict.text()
