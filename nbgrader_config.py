@@ -16,12 +16,12 @@ sys.path.insert(0, ROOT)
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (  # noqa: E402
-    AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, ClearOutput, DeduplicateIds, GetGrades,
+    AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, ClearOutput, DeduplicateIds,
     IgnorePattern, LimitOutput, OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
 
 from autograde.feedback_exporter import FeedbackExporter  # noqa: E402
 from autograde.steps import (  # noqa: E402
-    ExecuteInSandbox, JudgeAnswers, RestoreLayout, SaveExtraCredit, WriteGraderRequests)
+    ExecuteInSandbox, GetGradesMarkingWaiting, JudgeAnswers, RestoreLayout, SaveExtraCredit, WriteGraderRequests)
 
 c = get_config()  # noqa: F821  (provided by nbgrader's config loader)
 
@@ -35,6 +35,10 @@ c.CourseDirectory.feedback_directory = os.path.join("autograde", "feedback")
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(ROOT, "autograde", "gradebook.db")
 # Instructor data never sits in solutions/sheet03 (it would be copied into the release).
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*"]
+
+# The release runs top to bottom as handed out: a stub that raises would stop Run All before any
+# self-check, so a solution region becomes a comment, inside the dict, list or function that stays.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE"}
 
 c.Execute.timeout = 60          # seconds per cell
 c.Execute.interrupt_on_timeout = True
@@ -62,6 +66,7 @@ c.Autograde.autograde_preprocessors = [
     CheckCellMetadata,
 ]
 
-# Feedback shows the verdicts, not the graded cells' hidden code.
+# Feedback shows the verdicts, not the graded cells' hidden code, and "waiting for a tutor" where
+# nbgrader would print 0 for a written answer nobody has graded yet.
 c.GenerateFeedback.exporter_class = FeedbackExporter  # HTMLExporter, compiled templates cached
-c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, ClearHiddenTests]
+c.GenerateFeedback.preprocessors = [GetGradesMarkingWaiting, CSSHTMLHeaderPreprocessor, ClearHiddenTests]

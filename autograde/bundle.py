@@ -18,6 +18,7 @@ ASSIGNMENT = "sheet03"
 
 def build(out: Path) -> Path:
     """Write the bundle folder ``out`` and ``out``.zip; return the zip's path."""
+    out = out.resolve()  # pip wheel runs in a temporary folder: a relative -w would land there
     shutil.rmtree(out, ignore_errors=True)
     (out / ASSIGNMENT).mkdir(parents=True)
     for nb in sorted((ROOT / "exercises" / ASSIGNMENT).glob("*.ipynb")):

@@ -15,6 +15,7 @@ import os
 import numpy as np
 
 from . import tasks
+from .graph import Graph
 from .tasks import AnswerError
 
 MIME = "application/vnd.course-lib.answer+json"
@@ -36,9 +37,52 @@ def request_for(task: tasks.Task) -> dict:
     return task.public_request()
 
 
+NOT_ANSWERED = "not answered yet"
+
+
+def _empty_body(): pass
+
+
+def _empty_body_with_docstring():
+    """A docstring and nothing else, like a stub in the release."""
+
+
+_EMPTY_BODIES = {_empty_body.__code__.co_code, _empty_body_with_docstring.__code__.co_code}
+
+
+def _blank(value) -> bool:
+    """What an answer cell of the release holds before the student writes anything:
+    ``...``, None, an empty dict or list, a Graph without operations, a function whose body is empty."""
+    if value is ... or value is None:
+        return True
+    if isinstance(value, (dict, list, tuple, set)):
+        return len(value) == 0
+    if isinstance(value, Graph):
+        return value.operations == 0
+    code = getattr(value, "__code__", None)  # functions only; a callable object is an answer
+    return callable(value) and code is not None and code.co_code in _EMPTY_BODIES
+
+
+def blank_parts(answer) -> list[str] | None:
+    """The parts not answered yet: [] for the whole answer, the keys for a dict that is partly
+    answered (``{"graph": G, "adjoints": {}}``), None when everything has been written."""
+    if _blank(answer):
+        return []
+    if isinstance(answer, dict):
+        parts = [str(key) for key, value in answer.items() if _blank(value)]
+        return None if not parts else [] if len(parts) == len(answer) else parts
+    return None
+
+
 def encode(task: tasks.Task, answer, request: dict) -> dict:
-    """Task data for the answer, or {"error": message}; never raises, and is JSON-clean."""
+    """Task data for the answer, or {"error": message}; never raises, and is JSON-clean.
+
+    An answer not written yet gives {"error": "not answered yet…", "blank": True}."""
     try:
+        parts = blank_parts(answer)
+        if parts is not None:
+            what = ", ".join(parts) if parts else "the answer cell is as handed out"
+            return {"error": f"{NOT_ANSWERED}: {what}", "blank": True}
         data = task.encode(answer, request)
         return json.loads(json.dumps(data, allow_nan=False))
     except AnswerError as e:
@@ -54,7 +98,8 @@ def hand_in(task_id: str, answer) -> None:
     task = tasks.get(task_id)
     data = encode(task, answer, request_for(task))
     payload = {"task": task_id, "version": PAYLOAD_VERSION, "data": data}
-    note = "could not be encoded: " + data["error"] if "error" in data else "handed in for grading"
+    note = ("handed in for grading" if "error" not in data else data["error"] if data.get("blank")
+            else "could not be encoded: " + data["error"])
     display({MIME: payload, "text/plain": f"Answer {task_id} {note}."}, raw=True)
 
 

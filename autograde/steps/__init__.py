@@ -3,6 +3,7 @@
 Sanitizing: (nbgrader's ClearOutput) -> RestoreLayout -> (nbgrader's own) ... OverwriteCells.
 Order inside autograde: WriteGraderRequests -> ExecuteInSandbox (an ExecuteKeepingAnswers) -> JudgeAnswers
 -> (nbgrader's own) ... SaveAutoGrades -> SaveExtraCredit.
+Feedback: GetGradesMarkingWaiting (nbgrader's GetGrades, and which cells wait for a tutor).
 """
 from .restore_layout import RestoreLayout
 from .write_requests import WriteGraderRequests
@@ -10,6 +11,7 @@ from .execute_keeping_answers import ExecuteKeepingAnswers
 from .execute_in_sandbox import ExecuteInSandbox
 from .judge_answers import JudgeAnswers
 from .save_extra_credit import SaveExtraCredit
+from .get_grades_marking_waiting import GetGradesMarkingWaiting
 
 __all__ = ["RestoreLayout", "WriteGraderRequests", "ExecuteKeepingAnswers", "ExecuteInSandbox", "JudgeAnswers",
-           "SaveExtraCredit"]
+           "SaveExtraCredit", "GetGradesMarkingWaiting"]
