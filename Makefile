@@ -42,9 +42,13 @@ release: $(STAMP)
 student-bundle: $(STAMP)
 	$(BIN)/python -m autograde.bundle dist/student-bundle
 
-## make formgrader — JupyterLab with nbgrader's formgrader, for manual grading and review
+## make formgrader — JupyterLab with nbgrader's formgrader, for manual grading and review.
+##                   make formgrader PORT=8890 NO_BROWSER=1 (--allow-root is added only when run as root)
+PORT ?= 8888
 formgrader: $(STAMP)
-	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR)
+	mkdir -p autograde/exchange
+	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) --ServerApp.port=$(PORT) \
+		$(if $(NO_BROWSER),--no-browser) $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean:
 	rm -rf dist build *.egg-info autograde/autograded autograde/feedback autograde/grades.csv

@@ -32,6 +32,10 @@ c.CourseDirectory.release_directory = "exercises"
 c.CourseDirectory.submitted_directory = os.path.join("autograde", "submitted")
 c.CourseDirectory.autograded_directory = os.path.join("autograde", "autograded")
 c.CourseDirectory.feedback_directory = os.path.join("autograde", "feedback")
+# The exchange (`nbgrader release_assignment`, students' `nbgrader submit`, `nbgrader collect`) inside
+# the course, so the formgrader finds it; students on a shared JupyterHub need it where they can
+# write (a folder with mode 1777, as nbgrader's docs describe): set c.Exchange.root there.
+c.Exchange.root = os.path.join(ROOT, "autograde", "exchange")
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(ROOT, "autograde", "gradebook.db")
 # Instructor data never sits in solutions/sheet03 (it would be copied into the release).
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*"]
