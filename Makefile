@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # nbgrader calls its helpers (alembic) by name, so the venv's bin must be on PATH.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: all venv test demo grade release student-bundle formgrader clean
+.PHONY: all venv test chromium demo grade release student-bundle formgrader clean
 
 all: test
 
@@ -18,9 +18,19 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-## make test — the whole test suite (unit, checker and end-to-end nbgrader tests)
-test: $(STAMP)
-	$(BIN)/python -m pytest -q
+## make test — the whole test suite (unit, checker and end-to-end nbgrader tests, the browser test)
+test: $(STAMP) chromium
+	$(BIN)/python -m pytest -q -rs
+
+## make chromium — Debian's chromium for tests/test_browser.py: installed as root, else only reported
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@if [ -x $(CHROMIUM) ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's chromium for the browser test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	else echo "NOTE: $(CHROMIUM) is missing and cannot be installed here (not root or no apt-get):" \
+		"the browser test will not run"; fi
 
 ## make demo — release, sample submissions, autograde, feedback, export and the grade table
 demo: $(STAMP)
