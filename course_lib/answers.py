@@ -15,7 +15,7 @@ import os
 import numpy as np
 
 from . import tasks
-from .graph import Graph
+from .graph import MAX_NODES, Graph
 from .tasks import AnswerError
 
 MIME = "application/vnd.course-lib.answer+json"
@@ -47,31 +47,28 @@ def _empty_body_with_docstring():
     """A docstring and nothing else, like a stub in the release."""
 
 
-_EMPTY_BODIES = {_empty_body.__code__.co_code, _empty_body_with_docstring.__code__.co_code}
+# bytecode of an empty body -> the index of the constant it returns (None; a function returning
+# another constant has the same bytecode)
+_EMPTY_BODIES = {f.__code__.co_code: f.__code__.co_consts.index(None) for f in (_empty_body, _empty_body_with_docstring)}
 
 
-def _blank(value) -> bool:
-    """What an answer cell of the release holds before the student writes anything:
-    ``...``, None, an empty dict or list, a Graph without operations, a function whose body is empty."""
-    if value is ... or value is None:
+def blank(answer) -> bool:
+    """Whether ``answer`` is what the release's answer cell leaves before anything is written: ``...``,
+    an empty dict or list, a Graph with inputs only, a function whose body is empty, or a dict of
+    these around such a Graph (b3's ``{"graph": G, "adjoints": {}, "grad": []}``)."""
+    if answer is ...:
         return True
-    if isinstance(value, (dict, list, tuple, set)):
-        return len(value) == 0
-    if isinstance(value, Graph):
-        return value.operations == 0
-    code = getattr(value, "__code__", None)  # functions only; a callable object is an answer
-    return callable(value) and code is not None and code.co_code in _EMPTY_BODIES
-
-
-def blank_parts(answer) -> list[str] | None:
-    """The parts not answered yet: [] for the whole answer, the keys for a dict that is partly
-    answered (``{"graph": G, "adjoints": {}}``), None when everything has been written."""
-    if _blank(answer):
-        return []
+    if isinstance(answer, (list, tuple)):
+        return len(answer) == 0
+    if type(answer) is Graph:  # a subclass may encode differently, an oversized one is refused: the task says so
+        return answer.operations == 0 and len(answer) <= MAX_NODES
     if isinstance(answer, dict):
-        parts = [str(key) for key, value in answer.items() if _blank(value)]
-        return None if not parts else [] if len(parts) == len(answer) else parts
-    return None
+        return len(answer) == 0 or (all(map(blank, answer.values()))
+                                    and any(type(v) is Graph for v in answer.values()))
+    code = getattr(answer, "__code__", None)  # functions only; a callable object is an answer
+    returned = _EMPTY_BODIES.get(getattr(code, "co_code", None))
+    return callable(answer) and returned is not None and len(code.co_consts) > returned \
+        and code.co_consts[returned] is None
 
 
 def encode(task: tasks.Task, answer, request: dict) -> dict:
@@ -79,10 +76,8 @@ def encode(task: tasks.Task, answer, request: dict) -> dict:
 
     An answer not written yet gives {"error": "not answered yet…", "blank": True}."""
     try:
-        parts = blank_parts(answer)
-        if parts is not None:
-            what = ", ".join(parts) if parts else "the answer cell is as handed out"
-            return {"error": f"{NOT_ANSWERED}: {what}", "blank": True}
+        if blank(answer):
+            return {"error": f"{NOT_ANSWERED}: the answer cell is as handed out", "blank": True}
         data = task.encode(answer, request)
         return json.loads(json.dumps(data, allow_nan=False))
     except AnswerError as e:
