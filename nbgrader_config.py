@@ -15,13 +15,15 @@ ROOT = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, ROOT)
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.converters import GenerateAssignment  # noqa: E402
 from nbgrader.preprocessors import (  # noqa: E402
-    AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, ClearOutput, DeduplicateIds,
+    AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, ClearOutput, ClearSolutions, DeduplicateIds,
     IgnorePattern, LimitOutput, OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
 
 from autograde.feedback_exporter import FeedbackExporter  # noqa: E402
 from autograde.steps import (  # noqa: E402
-    ExecuteInSandbox, GetGradesMarkingWaiting, JudgeAnswers, RestoreLayout, SaveExtraCredit, WriteGraderRequests)
+    ClearSolutionsToStubsThatRun, ExecuteInSandbox, GetGradesMarkingWaiting, JudgeAnswers, RestoreLayout,
+    SaveExtraCredit, WriteGraderRequests)
 
 c = get_config()  # noqa: F821  (provided by nbgrader's config loader)
 
@@ -41,8 +43,12 @@ c.CourseDirectory.db_url = "sqlite:///" + os.path.join(ROOT, "autograde", "grade
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*"]
 
 # The release runs top to bottom as handed out: a stub that raises would stop Run All before any
-# self-check, so a solution region becomes a comment, inside the dict, list or function that stays.
+# self-check, so a solution region becomes a comment, inside the dict, list or function that stays;
+# only where a comment alone would not compile does `raise NotImplementedError()` follow it.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE"}
+c.GenerateAssignment.preprocessors = [
+    ClearSolutionsToStubsThatRun if step is ClearSolutions else step
+    for step in GenerateAssignment.class_traits()["preprocessors"].default()]
 
 c.Execute.timeout = 60          # seconds per cell
 c.Execute.interrupt_on_timeout = True

@@ -41,3 +41,32 @@ def test_every_self_check_on_a_placeholder_says_not_answered_yet_and_never_raise
     for placeholder in (..., {}, []):
         feedback = check(task, placeholder)
         assert feedback.text().startswith(f"Self-check {task}: not answered yet") and feedback.credit == 0
+
+
+def _release(source: str) -> str:
+    from nbformat.v4 import new_code_cell
+    from autograde.steps import ClearSolutionsToStubsThatRun
+    cell = new_code_cell(source)
+    ClearSolutionsToStubsThatRun(code_stub={"python": "# YOUR CODE HERE"})._replace_solution_region(cell, "python")
+    return cell.source
+
+
+@pytest.mark.parametrize("source, release", [
+    ('a2 = {\n    ### BEGIN SOLUTION\n    "k": 1,\n    ### END SOLUTION\n}',
+     'a2 = {\n    # YOUR CODE HERE\n}'),                                        # the literal stays, empty
+    ('def f(n):\n    """Doc."""\n    ### BEGIN SOLUTION\n    return n\n    ### END SOLUTION',
+     'def f(n):\n    """Doc."""\n    # YOUR CODE HERE'),                      # an empty body after the docstring
+    ('def f(n):\n    ### BEGIN SOLUTION\n    return n\n    ### END SOLUTION\n\n\ndef g():\n'
+     '    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION',
+     'def f(n):\n    # YOUR CODE HERE\n    raise NotImplementedError()\n\n\ndef g():\n'
+     '    # YOUR CODE HERE\n    raise NotImplementedError()'),                  # a comment alone would not compile
+    ('### BEGIN SOLUTION\nx = 1\n### END SOLUTION\ny = [\n    ### BEGIN SOLUTION\n    x,\n    ### END SOLUTION\n]',
+     '# YOUR CODE HERE\ny = [\n    # YOUR CODE HERE\n]'),
+])
+def test_the_release_stub_is_a_comment_wherever_that_still_compiles(source, release):
+    assert _release(source) == release
+
+
+def test_a_region_without_its_end_is_still_refused():
+    with pytest.raises(RuntimeError):
+        _release("x = 1\n### BEGIN SOLUTION\ny = 2\n")

@@ -3,6 +3,7 @@
 Sanitizing: (nbgrader's ClearOutput) -> RestoreLayout -> (nbgrader's own) ... OverwriteCells.
 Order inside autograde: WriteGraderRequests -> ExecuteInSandbox (an ExecuteKeepingAnswers) -> JudgeAnswers
 -> (nbgrader's own) ... SaveAutoGrades -> SaveExtraCredit.
+Release: ClearSolutionsToStubsThatRun (nbgrader's ClearSolutions, stubs that keep a cell runnable).
 Feedback: GetGradesMarkingWaiting (nbgrader's GetGrades, and which cells wait for a tutor).
 """
 from .restore_layout import RestoreLayout
@@ -12,6 +13,7 @@ from .execute_in_sandbox import ExecuteInSandbox
 from .judge_answers import JudgeAnswers
 from .save_extra_credit import SaveExtraCredit
 from .get_grades_marking_waiting import GetGradesMarkingWaiting
+from .clear_solutions_to_stubs_that_run import ClearSolutionsToStubsThatRun
 
 __all__ = ["RestoreLayout", "WriteGraderRequests", "ExecuteKeepingAnswers", "ExecuteInSandbox", "JudgeAnswers",
-           "SaveExtraCredit", "GetGradesMarkingWaiting"]
+           "SaveExtraCredit", "GetGradesMarkingWaiting", "ClearSolutionsToStubsThatRun"]
