@@ -1,7 +1,9 @@
 """`make formgrader`: as root and as an ordinary user, on a chosen port, with the exchange inside the course."""
 import os
 import pwd
+import shutil
 import subprocess
+import tempfile
 
 import pytest
 from traitlets.config import PyFileConfigLoader
@@ -10,9 +12,22 @@ from course import ROOT
 
 
 def _formgrader_command(*make_args: str, user: str | None = None) -> str:
-    prefix = ["runuser", "-u", user, "--"] if user else []
-    done = subprocess.run([*prefix, "make", "--no-print-directory", "-n", "-C", str(ROOT), "formgrader", *make_args],
-                          capture_output=True, text=True, check=True)
+    """The command line `make formgrader` runs (make -n), as root or as ``user``."""
+    if user is None:
+        folder = str(ROOT)
+    else:  # the user may not be able to read the checkout: the Makefile in a folder anybody can read
+        folder = tempfile.mkdtemp(prefix="formgrader-make-", dir="/tmp")
+        os.chmod(folder, 0o755)
+        for name in ("Makefile", "pyproject.toml"):
+            shutil.copy(ROOT / name, folder)
+            os.chmod(os.path.join(folder, name), 0o644)
+    try:
+        prefix = ["runuser", "-u", user, "--"] if user else []
+        done = subprocess.run([*prefix, "make", "--no-print-directory", "-n", "-C", folder, "formgrader", *make_args],
+                              capture_output=True, text=True, check=True)
+    finally:
+        if user is not None:
+            shutil.rmtree(folder)
     return done.stdout.replace("\\\n", " ")
 
 
