@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # nbgrader calls its helpers (alembic) by name, so the venv's bin must be on PATH.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: all venv test demo grade doctor release student-bundle formgrader clean intake report grades feedback-archive
+.PHONY: all venv test chromium demo grade doctor release student-bundle formgrader clean intake report grades feedback-archive
 
 all: test
 
@@ -18,9 +18,20 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-## make test — the whole test suite (unit, checker and end-to-end nbgrader tests)
-test: $(STAMP)
-	$(BIN)/python -m pytest -q
+## make test — the whole test suite (unit, checker and end-to-end nbgrader tests, the browser test)
+test: $(STAMP) chromium
+	COURSE_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -q -rs
+
+## make chromium — Debian's chromium for tests/test_browser.py: installed as root, else only reported
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@if [ -x $(CHROMIUM) ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's chromium for the browser test"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			chromium >/dev/null; } || echo "NOTE: installing chromium failed: the browser test will not run"; \
+	else echo "NOTE: $(CHROMIUM) is missing and cannot be installed here (not root or no apt-get):" \
+		"the browser test will not run"; fi
 
 ## make demo — release, sample submissions, autograde, feedback, export and the grade table
 demo: $(STAMP)
@@ -64,9 +75,13 @@ release: $(STAMP)
 student-bundle: $(STAMP)
 	$(BIN)/python -m autograde.bundle dist/student-bundle
 
-## make formgrader — JupyterLab with nbgrader's formgrader, for manual grading and review
+## make formgrader — JupyterLab with nbgrader's formgrader, for manual grading and review.
+##                   make formgrader PORT=8890 NO_BROWSER=1 (--allow-root is added only when run as root)
+PORT ?= 8888
 formgrader: $(STAMP)
-	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR)
+	mkdir -p autograde/exchange
+	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) --ServerApp.port=$(PORT) \
+		$(if $(NO_BROWSER),--no-browser) $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean:
 	rm -rf dist build *.egg-info autograde/autograded autograde/feedback autograde/grades.csv

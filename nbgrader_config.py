@@ -15,8 +15,9 @@ ROOT = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, ROOT)
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.converters import GenerateAssignment  # noqa: E402
 from nbgrader.preprocessors import (  # noqa: E402
-    AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, ClearOutput, DeduplicateIds, GetGrades,
+    AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, ClearOutput, ClearSolutions, DeduplicateIds,
     IgnorePattern, LimitOutput, OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
 
 from autograde import safe_autograde  # noqa: E402
@@ -24,7 +25,8 @@ from autograde.feedback_exporter import FeedbackExporter, use_in_formgrader  # n
 from autograde.platform.grades_out import TaskTableExport  # noqa: E402
 from autograde.practice import skip_practice_notebooks  # noqa: E402
 from autograde.steps import (  # noqa: E402
-    ExecuteInSandbox, JudgeAnswers, RestoreLayout, SaveExtraCredit, WriteGraderRequests)
+    ClearSolutionsToStubsThatRun, ExecuteInSandbox, GetGradesMarkingWaiting, JudgeAnswers, RestoreLayout,
+    SaveExtraCredit, WriteGraderRequests)
 
 c = get_config()  # noqa: F821  (provided by nbgrader's config loader)
 
@@ -35,9 +37,21 @@ c.CourseDirectory.release_directory = "exercises"
 c.CourseDirectory.submitted_directory = os.path.join("autograde", "submitted")
 c.CourseDirectory.autograded_directory = os.path.join("autograde", "autograded")
 c.CourseDirectory.feedback_directory = os.path.join("autograde", "feedback")
+# The exchange (`nbgrader release_assignment`, students' `nbgrader submit`, `nbgrader collect`) inside
+# the course, so the formgrader finds it; students on a shared JupyterHub need it where they can
+# write (a folder with mode 1777, as nbgrader's docs describe): set c.Exchange.root there.
+c.Exchange.root = os.path.join(ROOT, "autograde", "exchange")
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(ROOT, "autograde", "gradebook.db")
 # Instructor data never sits in solutions/sheet03 (it would be copied into the release).
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*"]
+
+# The release runs top to bottom as handed out: a stub that raises would stop Run All before any
+# self-check, so a solution region becomes a comment, inside the dict, list or function that stays;
+# only where a comment alone would not compile does `raise NotImplementedError()` follow it.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE"}
+c.GenerateAssignment.preprocessors = [
+    ClearSolutionsToStubsThatRun if step is ClearSolutions else step
+    for step in GenerateAssignment.class_traits()["preprocessors"].default()]
 
 c.Execute.timeout = 60          # seconds per cell
 c.Execute.interrupt_on_timeout = True
@@ -82,11 +96,12 @@ c.Autograde.autograde_preprocessors = [
     CheckCellMetadata,
 ]
 
-# Feedback shows the verdicts, not the graded cells' hidden code, and no HTML of the student's that could run
-# (feedback_exporter.py); the formgrader renders submissions with the same exporter.
+# Feedback shows the verdicts, not the graded cells' hidden code, no HTML of the student's that could run
+# (feedback_exporter.py), and "waiting for a tutor" where nbgrader would print 0 for a written answer
+# nobody has graded yet; the formgrader renders submissions with the same exporter.
 c.GenerateFeedback.exporter_class = FeedbackExporter  # HTMLExporter, student HTML cleaned, compiled templates cached
 use_in_formgrader()
-c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, ClearHiddenTests]
+c.GenerateFeedback.preprocessors = [GetGradesMarkingWaiting, CSSHTMLHeaderPreprocessor, ClearHiddenTests]
 
 # `nbgrader export` writes a column per graded cell, the total (never above the maximum), the
 # bonus apart and what still waits for a tutor (autograde/platform/grades_out.py).

@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT = "sheet03"
-_RUNTIME = shutil.ignore_patterns("submitted", "autograded", "feedback", "gradebook.db", "secret.key",
+_RUNTIME = shutil.ignore_patterns("submitted", "autograded", "feedback", "exchange", "gradebook.db", "secret.key",
                                   "grades.csv", "platform.json", "export", "__pycache__")
 
 

@@ -44,7 +44,8 @@ def _judge(task_id: str, outputs: list, secret: str, student: str, notebook: str
     try:
         data = read_payload(outputs, task_id)
         if "error" in data:
-            return Feedback(task_id, 0.0, title=title).add("", "invalid", str(data["error"])[:300])
+            status = "blank" if data.get("blank") is True else "invalid"
+            return Feedback(task_id, 0.0, title=title).add("", status, str(data["error"])[:300])
         request = request_for(task_id, secret, student, notebook)
         rng = probe_rng(secret, student, notebook, task_id, "probes")
         feedback = tasks.get(task_id).judge(data, request, keys[task_id].reference, rng)

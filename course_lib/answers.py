@@ -15,6 +15,7 @@ import os
 import numpy as np
 
 from . import tasks
+from .graph import MAX_NODES, Graph
 from .tasks import AnswerError
 
 MIME = "application/vnd.course-lib.answer+json"
@@ -36,9 +37,47 @@ def request_for(task: tasks.Task) -> dict:
     return task.public_request()
 
 
+NOT_ANSWERED = "not answered yet"
+
+
+def _empty_body(): pass
+
+
+def _empty_body_with_docstring():
+    """A docstring and nothing else, like a stub in the release."""
+
+
+# bytecode of an empty body -> the index of the constant it returns (None; a function returning
+# another constant has the same bytecode)
+_EMPTY_BODIES = {f.__code__.co_code: f.__code__.co_consts.index(None) for f in (_empty_body, _empty_body_with_docstring)}
+
+
+def blank(answer) -> bool:
+    """Whether ``answer`` is what the release's answer cell leaves before anything is written: ``...``,
+    an empty dict or list, a Graph with inputs only, a function whose body is empty, or a dict of
+    these around such a Graph (b3's ``{"graph": G, "adjoints": {}, "grad": []}``)."""
+    if answer is ...:
+        return True
+    if isinstance(answer, (list, tuple)):
+        return len(answer) == 0
+    if type(answer) is Graph:  # a subclass may encode differently, an oversized one is refused: the task says so
+        return answer.operations == 0 and len(answer) <= MAX_NODES
+    if isinstance(answer, dict):
+        return len(answer) == 0 or (all(map(blank, answer.values()))
+                                    and any(type(v) is Graph for v in answer.values()))
+    code = getattr(answer, "__code__", None)  # functions only; a callable object is an answer
+    returned = _EMPTY_BODIES.get(getattr(code, "co_code", None))
+    return callable(answer) and returned is not None and len(code.co_consts) > returned \
+        and code.co_consts[returned] is None
+
+
 def encode(task: tasks.Task, answer, request: dict) -> dict:
-    """Task data for the answer, or {"error": message}; never raises, and is JSON-clean."""
+    """Task data for the answer, or {"error": message}; never raises, and is JSON-clean.
+
+    An answer not written yet gives {"error": "not answered yet…", "blank": True}."""
     try:
+        if blank(answer):
+            return {"error": f"{NOT_ANSWERED}: the answer cell is as handed out", "blank": True}
         data = task.encode(answer, request)
         return json.loads(json.dumps(data, allow_nan=False))
     except AnswerError as e:
@@ -54,7 +93,8 @@ def hand_in(task_id: str, answer) -> None:
     task = tasks.get(task_id)
     data = encode(task, answer, request_for(task))
     payload = {"task": task_id, "version": PAYLOAD_VERSION, "data": data}
-    note = "could not be encoded: " + data["error"] if "error" in data else "handed in for grading"
+    note = ("handed in for grading" if "error" not in data else data["error"] if data.get("blank")
+            else "could not be encoded: " + data["error"])
     display({MIME: payload, "text/plain": f"Answer {task_id} {note}."}, raw=True)
 
 

@@ -19,7 +19,7 @@ def check(task_id: str, answer) -> Feedback:
     request = task.public_request()
     data = answers.encode(task, answer, request)
     if "error" in data:
-        return Feedback(task_id, 0.0, title=title).add("", "invalid", data["error"])
+        return Feedback(task_id, 0.0, title=title).add("", "blank" if data.get("blank") else "invalid", data["error"])
     try:
         feedback = task.self_check(data, request)
     except Exception as e:  # the checker's own failure: say so in one line, not a traceback

@@ -23,6 +23,7 @@ from . import graph as gr
 COLOURS = {"input": "#dbeafe", "const": "#eeeeee", "op": "#fef3c7", "output": "#dcfce7", "broken": "#fee2e2"}
 OP_TEXT = {"+": "+", "-": "-", "*": r"\cdot"}
 COLUMN, ROW = 2.6, 1.25   # spacing of the layout, in data units
+SHOWN_WIDTH = 12.0        # inches: about what JupyterLab's output area shows unscaled (at 100 dpi)
 
 
 def _model(graph) -> gr.Model:
@@ -151,7 +152,13 @@ def draw(graph, at: dict | None = None, adjoints: dict | None = None, ax=None, t
     numbers = _numbers(model, at, adjoints) if at else {}
     xs, ys = zip(*pos.values()) if pos else ((0,), (0,))
     columns, rows = (max(xs) - min(xs)) / COLUMN + 1, (max(ys) - min(ys)) / ROW + 1
-    ax = _axes(ax, (min(2 + 2.4 * columns, 22), min(1.5 + (1.2 if at else 0.8) * rows, 14)))
+    own = ax is None
+    ax = _axes(ax, (min(1.5 + 2.0 * columns, 18), min(1.2 + (1.2 if at else 0.8) * rows, 12)))
+    if own:   # the graph fills its figure; no empty margins around the axes
+        ax.figure.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.9 if title else 0.98)
+    # A figure wider than a notebook's output area (about SHOWN_WIDTH) is shown scaled down: scale the
+    # text up by as much, so that it reads at its nominal size on the screen.
+    scale = max(1.0, ax.figure.get_figwidth() / SHOWN_WIDTH)
     ax.set_xlim(min(xs) - COLUMN / 2, max(xs) + COLUMN / 2)
     ax.set_ylim(min(ys) - 0.8 * ROW, max(ys) + 0.8 * ROW)
     ax.axis("off")
@@ -160,27 +167,47 @@ def draw(graph, at: dict | None = None, adjoints: dict | None = None, ax=None, t
         kind = "broken" if name in model.broken else "output" if name == model.output else \
             node.op if node.op in gr.LEAVES else "op"
         text = node_text(node) + numbers.get(name, "")
-        boxes[name] = ax.text(*pos[name], text, ha="center", va="center", fontsize=10, zorder=3,
+        boxes[name] = ax.text(*pos[name], text, ha="center", va="center", fontsize=12 * scale, zorder=3,
                               bbox=dict(boxstyle="round,pad=0.35", fc=COLOURS[kind], lw=1.5 if kind == "broken"
                                         else 0.8, ec="#b42318" if kind == "broken" else "#555"))
     ax.figure.canvas.draw()   # fixes the transforms the arcs are computed in, and the boxes they end at
+    edges = [(tail, head, slot, rad) for (tail, head), slots in _grouped(_drawable_edges(model)).items()
+             for slot, rad in zip(slots, _rads(ax, pos, tail, head, len(slots)))]
+    _fit_arcs(ax, pos, edges)
     taken = [np.asarray(ax.transData.transform(p)) for p in pos.values()]   # label spots to keep clear of
-    for (tail, head), slots in _grouped(_drawable_edges(model)).items():
-        for slot, rad in zip(slots, _rads(ax, pos, tail, head, len(slots))):
-            ax.add_patch(FancyArrowPatch(pos[tail], pos[head], connectionstyle=f"arc3,rad={rad}",
-                                         arrowstyle="-|>", mutation_scale=12, color="#555", lw=1.0, zorder=1,
-                                         shrinkA=_to_border(ax, boxes[tail], pos[tail], pos[head], rad, 0.0),
-                                         shrinkB=_to_border(ax, boxes[head], pos[tail], pos[head], rad, 1.0)))
-            labels = model.nodes[head].labels
-            if slot < len(labels) and not (labels[slot] is None and model.is_constant(tail)):
-                text, colour = label_text(labels[slot])
-                spot = _label_spot(ax, pos[tail], pos[head], rad, taken)
-                ax.text(*ax.transData.inverted().transform(spot), text, ha="center", va="center", fontsize=9,
-                        color=colour, zorder=2, bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none",
-                                                          alpha=0.9))
+    for tail, head, slot, rad in edges:
+        ax.add_patch(FancyArrowPatch(pos[tail], pos[head], connectionstyle=f"arc3,rad={rad}",
+                                     arrowstyle="-|>", mutation_scale=12, color="#555", lw=1.0, zorder=1,
+                                     shrinkA=_to_border(ax, boxes[tail], pos[tail], pos[head], rad, 0.0),
+                                     shrinkB=_to_border(ax, boxes[head], pos[tail], pos[head], rad, 1.0)))
+        labels = model.nodes[head].labels
+        if slot < len(labels) and not (labels[slot] is None and model.is_constant(tail)):
+            text, colour = label_text(labels[slot])
+            spot = _label_spot(ax, pos[tail], pos[head], rad, taken, scale)
+            ax.text(*ax.transData.inverted().transform(spot), text, ha="center", va="center", fontsize=11 * scale,
+                    color=colour, zorder=2, bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none",
+                                                      alpha=0.9))
     if title:
         ax.set_title(title)
     return ax.figure
+
+
+def _fit_arcs(ax, pos, edges, margin: float = 0.3) -> None:
+    """Widen the axes' limits until every arc, with ``margin`` (in data units of ROW) to spare, lies inside.
+
+    Arcs bend in display space, so a wider range moves the nodes inwards and the arcs with them;
+    a few rounds settle it."""
+    for _ in range(4):
+        points = np.array([_arc_point(ax, pos[tail], pos[head], rad, t)
+                           for tail, head, _slot, rad in edges for t in np.linspace(0, 1, 21)] or [[0, 0]])
+        (x0, y0), (x1, y1) = ax.transData.inverted().transform([points.min(axis=0), points.max(axis=0)])
+        (left, right), (bottom, top) = ax.get_xlim(), ax.get_ylim()
+        wanted = (min(left, x0 - margin * ROW), max(right, x1 + margin * ROW),
+                  min(bottom, y0 - margin * ROW), max(top, y1 + margin * ROW))
+        if np.allclose(wanted, (left, right, bottom, top)):
+            return
+        ax.set_xlim(*wanted[:2])
+        ax.set_ylim(*wanted[2:])
 
 
 def _axes(ax, size):
@@ -240,11 +267,12 @@ def _to_border(ax, box, a, b, rad, t: float) -> float:
     return float(pixels) * 72 / ax.figure.dpi + 2
 
 
-def _label_spot(ax, a, b, rad, taken: list):
+def _label_spot(ax, a, b, rad, taken: list, scale: float = 1.0):
     """Where on its arc a label goes: the middle, or the spot nearest to it that keeps clear of the
     labels and nodes already placed (in display space). The spot is added to ``taken``."""
     spots = [_arc_point(ax, a, b, rad, t) for t in (0.5, 0.4, 0.6, 0.32, 0.68, 0.25, 0.75)]
-    gaps = [min((np.abs(s - p) / (34, 14)).max() for p in taken) if taken else np.inf for s in spots]
+    room = np.array((40, 17)) * scale   # pixels a label needs (at 11 pt, times the text's scale)
+    gaps = [min((np.abs(s - p) / room).max() for p in taken) if taken else np.inf for s in spots]
     best = next((s for s, g in zip(spots, gaps) if g >= 1), spots[int(np.argmax(gaps))])
     taken.append(best)
     return best
@@ -291,8 +319,9 @@ def draw_gradient_field(graph, x1_range=(-2.0, 2.0), x2_range=(-1.0, 3.0), arrow
         return _note(ax, f"cannot evaluate the graph: {model.why_not_computable(model.output)}")
     values = ev.values[model.output].reshape(grid[0].shape)
     finite = values[np.isfinite(values)]
-    if finite.size and finite.min() > 0:   # log-spaced levels show the flat valley as well as the steep walls
-        levels = np.geomspace(finite.min() * 1.01, finite.max(), 20)
+    if finite.size and finite.min() > 0:   # log-spaced levels show the flat valley as well as the steep walls,
+        # from three decades below the top: lower levels would crowd into a dark band along the valley floor
+        levels = np.geomspace(max(finite.min() * 1.01, finite.max() * 1e-3), finite.max(), 18)
     else:
         levels = 20
     ax.contour(*grid, values, levels=levels, colors="#94a3b8", linewidths=0.8)

@@ -10,14 +10,14 @@ import html
 import typing
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 
-ICONS = {"ok": "✔", "wrong": "✘", "invalid": "⚠", "info": "ℹ"}
-COLOURS = {"ok": "#1a7f37", "wrong": "#b42318", "invalid": "#9a6700", "info": "#445"}
+ICONS = {"ok": "✔", "wrong": "✘", "invalid": "⚠", "info": "ℹ", "blank": "○"}
+COLOURS = {"ok": "#1a7f37", "wrong": "#b42318", "invalid": "#9a6700", "info": "#445", "blank": "#667"}
 
 
 @dataclass
 class Finding:
     part: str          # which piece of the answer, e.g. "n=3, i=1" or "sigmoid_bound"
-    status: str        # ok | wrong | invalid | info
+    status: str        # ok | wrong | invalid | info | blank (not answered yet)
     message: str
 
 
@@ -64,7 +64,14 @@ class Feedback:
         return cls(**{f.name: _rebuild(hints[f.name], data[f.name]) for f in fields(cls) if f.name in data})
 
     # --- display ------------------------------------------------------------
+    @property
+    def blank(self) -> bool:
+        """Nothing was answered yet: the only findings say so."""
+        return bool(self.findings) and all(f.status == "blank" for f in self.findings)
+
     def headline(self) -> str:
+        if self.blank:
+            return f"{self.title or self.task}: not answered yet"
         wrong = sum(f.status in ("wrong", "invalid") for f in self.findings)
         if wrong:
             return f"{self.title or self.task}: {wrong} problem{'s' if wrong != 1 else ''} found"
@@ -77,7 +84,7 @@ class Feedback:
 
     def html(self) -> str:
         problems = any(f.status in ("wrong", "invalid") for f in self.findings)
-        colour = COLOURS["wrong" if problems else "ok"]
+        colour = COLOURS["wrong" if problems else "blank" if self.blank else "ok"]
         rows = "".join(
             f'<li style="color:{COLOURS.get(f.status, "#000")}">{ICONS.get(f.status, "-")} '
             f'{"<b>" + html.escape(f.part) + "</b>: " if f.part else ""}{html.escape(f.message)}</li>'

@@ -123,8 +123,13 @@ class Graph:
     def __len__(self) -> int:
         return len(self._nodes)
 
+    @property
+    def operations(self) -> int:
+        """How many nodes are operations (not inputs or constants)."""
+        return sum(n["op"] not in LEAVES for n in self._nodes)
+
     def __repr__(self) -> str:
-        ops = sum(n["op"] not in LEAVES for n in self._nodes)
+        ops = self.operations
         return f"<Graph: {len(self._nodes) - ops} leaves, {ops} operation nodes; G.code() lists them>"
 
     # --- as data ---------------------------------------------------------------------

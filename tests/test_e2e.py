@@ -5,6 +5,7 @@ typical mistakes (partial points and their messages in the feedback HTML), a dyi
 (answers before it kept), and tampering attempts (0).
 """
 import csv
+import re
 
 import nbformat
 import pytest
@@ -97,3 +98,18 @@ def test_release_holds_no_solution_or_hidden_test(graded):
     for path in (graded.path / "exercises" / ASSIGNMENT).glob("*.ipynb"):
         source = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells)
         assert "BEGIN SOLUTION" not in source and "HIDDEN TESTS" not in source and "hand_in(" not in source
+
+
+def test_blank_graded_cells_get_0_and_say_not_answered_yet(graded):
+    html = _feedback(graded, "blank")
+    for name, (score, *_rest) in _grades(graded, "blank").items():
+        if _rest[2] == "code":   # the verdict's headline: "a1: 0 of 2 points: not answered yet"
+            assert score == 0 and re.search(rf"{name}: 0 of [\d.]+ (bonus )?points: not answered yet", html), name
+
+
+def test_feedback_says_a_written_answer_waits_for_a_tutor_and_shows_the_plot(graded):
+    html = _feedback(graded, "reference")
+    assert "Waiting for a tutor (0.5 points)" in html and "Written response</a> (waiting for a tutor" in html
+    assert "Score: 0.0 / 0.5" not in html
+    plot = (graded.path / "autograde" / "feedback" / "reference" / ASSIGNMENT / "a_vanishing_gradient.html").read_text()
+    assert "Figure size" not in plot and re.search(r'<img [^>]*src="data:image/png', plot)

@@ -257,3 +257,23 @@ def test_drawings_of_good_and_broken_graphs_have_every_label(tmp_path):
     fig = draw_gradient_field(rosenbrock(), arrows=5)
     assert fig.axes[0].collections
     fig.savefig(tmp_path / "field.png")
+
+
+def test_drawing_keeps_every_arc_in_the_figure_and_its_text_readable_where_shown():
+    from course_lib.draw import SHOWN_WIDTH
+    for where in (None, {"x1": -1.2, "x2": 1}):
+        fig = draw(rosenbrock(), at=where)
+        fig.canvas.draw()
+        frame = fig.bbox
+        for arc in fig.axes[0].patches:
+            box = arc.get_window_extent()
+            assert frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1, where
+        shrink = min(1.0, SHOWN_WIDTH / fig.get_figwidth())   # a wider figure is shown scaled down
+        assert min(t.get_fontsize() for t in fig.axes[0].texts) * shrink >= 11
+
+
+def test_gradient_field_levels_do_not_crowd_into_the_valley():
+    fig = draw_gradient_field(rosenbrock(), arrows=5)
+    levels = np.asarray(fig.axes[0].collections[0].levels)   # the contour set
+    assert len(levels) <= 20 and levels.min() >= levels.max() * 1e-3 * 0.99
+    assert np.allclose(np.diff(np.log(levels)), np.log(levels[1] / levels[0]))   # evenly spaced in log

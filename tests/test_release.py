@@ -1,12 +1,16 @@
-"""The committed release matches the sources, and what students get leaks nothing."""
+"""The committed release matches the sources, runs as handed out, and what students get leaks nothing."""
+import os
 import re
+import shlex
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
 import nbformat
 import pytest
+from nbclient import NotebookClient
 
-from autograde import bundle
 from course import ASSIGNMENT, ROOT, Course
 
 
@@ -63,8 +67,21 @@ def _secret_lines():
     return lines
 
 
+def _make_student_bundle(cwd: Path) -> Path:
+    """Run the command line of `make student-bundle` as make prints it (a relative path), in ``cwd``."""
+    dry_run = subprocess.run(["make", "--no-print-directory", "-n", "student-bundle"], cwd=ROOT,
+                             capture_output=True, text=True, check=True).stdout
+    command = next(line for line in dry_run.splitlines() if "autograde.bundle" in line)
+    assert not shlex.split(command)[-1].startswith("/"), "the Makefile's bundle path is relative"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(command, shell=True, cwd=cwd, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return Path(done.stdout.strip().splitlines()[-1])
+
+
 def test_student_bundle_holds_no_answer_hidden_test_or_instructor_data(tmp_path):
-    archive = bundle.build(tmp_path / "bundle")
+    archive = _make_student_bundle(tmp_path)
+    assert archive.is_relative_to(tmp_path) and archive.is_file()
     unpacked = tmp_path / "unpacked"
     zipfile.ZipFile(archive).extractall(unpacked)
     texts = dict(_texts(unpacked))
@@ -81,4 +98,88 @@ def test_student_bundle_holds_no_answer_hidden_test_or_instructor_data(tmp_path)
         leaked = [line for line in secret_lines if line in text]
         assert not leaked, f"{name} holds instructor lines: {leaked[:3]}"
     install = texts["INSTALL.txt"]
-    assert install.count("\n") == 1 and "pip install" in install
+    assert "python3 -m venv" in install and "py -m venv" in install and "pip install" in install
+    metadata = next(text for name, text in texts.items() if name.endswith(".dist-info/METADATA"))
+    assert "self-checks for exercise sheet 3" in metadata and "README.md" in texts
+    assert not re.search(r"For TAs|secret|autograde|grader_request", metadata), "the wheel carries the staff README"
+
+
+# How a graded part's answer would read in a cell, from the reference solution
+# (shared/reference/sheet03-reference.md), as code or as LaTeX. The task statements give the
+# target forms of c3 (1 - tanh^2 u, s_i(delta_ij - s_j)), so those are not listed.
+ANSWER_FORMULAS = {
+    "a1": [r"h\(i\s*-\s*1\)\s*\*\s*dsigma", r"dsigma\(w\[k\]\s*\*\s*h\(k\s*-\s*1\)\)",
+           r"\\prod_\{k\s*=\s*i", r"h_\{i\s*-\s*1\}\s*\\,?\s*\\sigma'"],
+    "a2": [r"Rational\(1,\s*4\)", r"\\t?frac\s*\{?1\}?\s*\{?4\}?", r"(?<![\d.])1\s*/\s*4(?![\d.])", r"4\^\{?-",
+           r"n\s*-\s*i\s*\+\s*1", r"Abs\(x\)"],
+    "b1": [r"d=\[2\s*\*\s*x1\]", r"d=\[2\s*\*\s*v\d\]"],
+    "b3": [r"-\s*400\s*\*?\s*x_?1", r"200\s*\*?\s*\(?\s*x_?2\s*-\s*x_?1", r"200\s*\*\s*v2", r"-215\.6"],
+    "c2": [r"np\.diag\(z3\)\s*-\s*np\.outer", r"diag\(z\S*\)\s*-\s*z", r"1(\.0)?\s*-\s*z[123]\s*\*\*\s*2",
+           r"1\s*-\s*z\^\{\(\d\)\}\s*\\odot", r"-\s*1(\.0)?\s*/\s*z", r"-\\frac\s*\{?1\}?\s*\{?z",
+           r"z\S*\s*-\s*e_y", r"W3\.T\s*@"],
+    "c3": [r"\(e\(u\)\s*\+\s*e\(-u\)\)\s*\*\*\s*2\s*-", r"\(e\^u\s*\+\s*e\^\{-u\}\)\^2\s*-",
+           r"delta\s*\*\s*e\(o_i\)\s*\*\s*S", r"\\delta_\{ij\}\s*e\^\{o_i\}\s*S"],
+    "c_bonus": [r"δ_?\{?ik", r"\\delta_\{?ik", r"delta_ik", r"\bi\s*==?\s*k\b", r"I\s*(⊗|\\otimes)\s*x",
+                r"outer", r"δ1?\s*xᵀ", r"\\delta\^\{\(1\)\}\s*x\^", r"\(n1,\s*n1,\s*n0\)",
+                r"n_1\s*\\times\s*n_1\s*\\times\s*n_0", r"n1\s*\*\s*n1\s*\*\s*n0",
+                r"411\s*041\s*792|411041792", r"392\s*MiB", r"einsum\(.ik,\s*l"],
+}
+
+
+def _release_cells():
+    for path in sorted((ROOT / "exercises" / ASSIGNMENT).glob("*.ipynb")):
+        for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
+            yield f"{path.name} cell {index}", cell.source
+
+
+def test_no_release_cell_states_an_answer_formula():
+    found = [(where, task, pattern) for where, source in _release_cells()
+             for task, patterns in ANSWER_FORMULAS.items() for pattern in patterns
+             if re.search(pattern, source)]
+    assert found == [], f"release cells state answers: {found[:5]}"
+
+
+def test_the_answer_formulas_find_every_graded_answer_in_the_solutions():
+    # the leak test above can fail: each task's patterns find that task's solution
+    solutions = {}
+    for path in (ROOT / "solutions" / ASSIGNMENT).glob("*.ipynb"):
+        for cell in nbformat.read(path, as_version=4).cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
+            if cell.metadata.get("nbgrader", {}).get("solution") and cell.cell_type == "code":
+                solutions[grade_id.removesuffix("_answer").replace("bonus", "c_bonus")] = cell.source
+    for task, patterns in ANSWER_FORMULAS.items():
+        assert any(re.search(p, solutions[task]) for p in patterns), task
+    reference = Path("/work/shared/reference/sheet03-reference.md")
+    if reference.exists():  # the LaTeX forms, where the reference solution is at hand
+        text = reference.read_text()
+        for pattern in (r"\\delta_\{?ik", r"I\s*(⊗|\\otimes)\s*x", r"\\delta\^\{\(1\)\}\s*x\^", r"4\^\{?-",
+                        r"\\prod_\{k\s*=\s*i", r"1\s*-\s*z\^\{\(\d\)\}\s*\\odot", r"z\S*\s*-\s*e_y"):
+            assert re.search(pattern, text), pattern
+
+
+def _run_blank(path: Path, tmp_path: Path) -> nbformat.NotebookNode:
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    return nb  # execute() raises CellExecutionError at the first cell that fails
+
+
+def _checked_task(source: str) -> str | None:
+    """The task of a self-check cell `check("a1", …)`."""
+    found = re.match(r'check\("(\w+)"', source)
+    return found[1] if found else None
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "exercises" / ASSIGNMENT).glob("*.ipynb")))
+def test_blank_release_notebook_runs_top_to_bottom_and_every_self_check_says_not_answered(name, tmp_path):
+    nb = _run_blank(ROOT / "exercises" / ASSIGNMENT / name, tmp_path)
+    graded = {cell.metadata.get("nbgrader", {}).get("grade_id") for cell in nb.cells
+              if cell.metadata.get("nbgrader", {}).get("grade")}
+    checks = [cell for cell in nb.cells if cell.cell_type == "code" and _checked_task(cell.source) in graded]
+    assert checks or not graded
+    for cell in checks:  # the self-checks of graded parts (a practice notebook's may word it its own way)
+        shown = "".join(o.get("data", {}).get("text/plain", "") for o in cell.outputs)
+        assert re.search(r"Self-check \w+: not answered yet", shown), (cell.source, shown)
+        assert "Traceback" not in shown and "Error" not in shown, shown
+    if name.startswith("c_"):  # the loss graph is empty: the drawing says so instead of an empty figure
+        printed = "".join(o.get("text", "") for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs)
+        assert "(nothing to draw yet: the graph has no edges)" in printed

@@ -272,7 +272,10 @@ def _kernel(request: dict, stderr: int) -> int:
     prctl(PR_SET_NAME, ctypes.addressof(name))
     random.seed()
     sys.modules["numpy"].random.seed()
-    sys.argv = ["ipykernel_launcher", "-f", f"{request['box']}/ipc/connection.json", *request["args"]]
+    # pyplot was imported before any shell existed, so the inline backend never registered its PNG
+    # formatter: a figure would show as "<Figure size …>". --matplotlib=inline registers it at start.
+    sys.argv = ["ipykernel_launcher", "-f", f"{request['box']}/ipc/connection.json", "--matplotlib=inline",
+                *request["args"]]
     from ipykernel import kernelapp
     kernelapp.launch_new_instance()
     return 0

@@ -3,6 +3,8 @@
 Sanitizing: (nbgrader's ClearOutput) -> RestoreLayout -> (nbgrader's own) ... OverwriteCells.
 Order inside autograde: WriteGraderRequests -> ExecuteInSandbox (an ExecuteKeepingAnswers) -> JudgeAnswers
 -> (nbgrader's own) ... SaveAutoGrades -> SaveExtraCredit.
+Release: ClearSolutionsToStubsThatRun (nbgrader's ClearSolutions, stubs that keep a cell runnable).
+Feedback: GetGradesMarkingWaiting (nbgrader's GetGrades, and which cells wait for a tutor).
 """
 from .restore_layout import RestoreLayout
 from .write_requests import WriteGraderRequests
@@ -10,6 +12,8 @@ from .execute_keeping_answers import ExecuteKeepingAnswers
 from .execute_in_sandbox import ExecuteInSandbox
 from .judge_answers import JudgeAnswers
 from .save_extra_credit import SaveExtraCredit
+from .get_grades_marking_waiting import GetGradesMarkingWaiting
+from .clear_solutions_to_stubs_that_run import ClearSolutionsToStubsThatRun
 
 __all__ = ["RestoreLayout", "WriteGraderRequests", "ExecuteKeepingAnswers", "ExecuteInSandbox", "JudgeAnswers",
-           "SaveExtraCredit"]
+           "SaveExtraCredit", "GetGradesMarkingWaiting", "ClearSolutionsToStubsThatRun"]
