@@ -389,7 +389,8 @@ def compare_batch_sizes(answer: dict, rules: dict, minibatches, eta: float = BAT
 
 
 def plot_batch_sizes(histories: dict, eta: float = BATCH_ETA):
-    """Loss (log scale) against the epoch, one line per batch size, and a table of steps and seconds."""
+    """Loss (log scale) against the epoch, one line per batch size, and a table of the steps and the
+    milliseconds they took."""
     import matplotlib.pyplot as plt
 
     if not histories:
@@ -402,6 +403,6 @@ def plot_batch_sizes(histories: dict, eta: float = BATCH_ETA):
     plt.legend()
     plt.tight_layout()
     plt.show()
-    print(f"{'':22}{'steps':>7}{'seconds':>9}{'loss':>8}{'accuracy':>10}")
+    print(f"{'':22}{'steps':>7}{'ms':>7}{'loss':>8}{'accuracy':>10}")
     for name, h in histories.items():
-        print(f"{name:22}{h['steps']:>7}{h['seconds']:>9.2f}{h['loss'][-1]:>8.3f}{h['accuracy'][-1]:>10.0%}")
+        print(f"{name:22}{h['steps']:>7}{1000 * h['seconds']:>7.0f}{h['loss'][-1]:>8.3f}{h['accuracy'][-1]:>10.0%}")
