@@ -342,14 +342,23 @@ def plot_descents(paths: dict, etas: dict = ROSENBROCK_ETAS):
 def compare_training(answer: dict, rules: dict, etas: dict = MLP_ETAS, seed: int = 1) -> dict:
     """rule name -> history of training the student's MLP (``answer`` as for d3) on the spirals from
     the same initial weights; what is not written yet is reported in one line and left out."""
+    begun = _spirals_and_start("the training", answer, seed)
+    if begun is None:
+        return {}
+    X, y, start = begun
+    return _for_each(etas, lambda name, eta: train(answer["forward"], answer["backward"], start,
+                                                   rules[name], eta, X, y))
+
+
+def _spirals_and_start(what: str, answer: dict, seed: int):
+    """(X, y, initial weights from the student's init), or None when init is not written yet or fails,
+    which is reported in one line as ``what`` skipped."""
     X, y = spirals()
     try:
-        start = answer["init"](MLP_SIZES, np.random.default_rng(seed))
+        return X, y, answer["init"](MLP_SIZES, np.random.default_rng(seed))
     except Exception as e:
-        _not_ready("the training", e)
-        return {}
-    return _for_each(etas, lambda name, eta: train(answer["forward"], answer["backward"], start,
-                                                        rules[name], eta, X, y))
+        _not_ready(what, e)
+        return None
 
 
 def plot_training(histories: dict, etas: dict = MLP_ETAS):
@@ -378,12 +387,10 @@ def compare_batch_sizes(answer: dict, rules: dict, minibatches, eta: float = BAT
     """name -> history of training the student's MLP (``answer`` as for d3) on the spirals with the student's
     gradient descent rule, batches from ``minibatches``, for EPOCHS epochs at each of ``batch_sizes``, all
     from the same initial weights; what is not written yet is reported in one line and left out."""
-    X, y = spirals()
-    try:
-        start = answer["init"](MLP_SIZES, np.random.default_rng(seed))
-    except Exception as e:
-        _not_ready("the batch sizes", e)
+    begun = _spirals_and_start("the batch sizes", answer, seed)
+    if begun is None:
         return {}
+    X, y, start = begun
     return _for_each(batch_sizes(X.shape[1]), lambda name, size: train_epochs(
         answer["forward"], answer["backward"], start, rules["gradient descent"], eta, X, y, minibatches, size))
 
