@@ -1,6 +1,6 @@
 r"""Training with your own gradients: what the practice notebook d runs (ungraded).
 
-Three pieces, each driven by the student's own answers:
+Four pieces, each driven by the student's own answers:
 
 * **Rosenbrock descent.** ∇f comes from the reverse sweep over the labels of a task-(b)
   graph (the sweep ``draw_gradient_field`` draws), turned into one NumPy function; a
@@ -8,6 +8,9 @@ Three pieces, each driven by the student's own answers:
 * **An MLP on synthetic data.** Three interleaved spirals in the plane, a tanh/tanh/softmax
   network like task (c)'s at the size 2-16-16-3, trained on the whole batch with the
   student's ``forward``, ``backward``, ``init`` and learning rules.
+* **Batch sizes.** The same network trained by gradient descent on the whole batch, on mini-batches
+  and pattern by pattern (one example per step), each for the same number of epochs, with the
+  batches of an epoch from the student's ``minibatches(n, batch_size, rng)``.
 * **Autodiff.** ∇_x L and ∇_{b1} L of task (c)'s network by PyTorch where it is installed,
   else by HIPS autograd, to compare with the chain of Jacobians from c2.
 
@@ -17,6 +20,8 @@ weights move by the returned step, w ← w + Δw. It works on arrays of any shap
 gives every parameter array a state of its own.
 """
 from __future__ import annotations
+
+import time
 
 import numpy as np
 import sympy as sp
@@ -135,18 +140,98 @@ def train(forward, backward, params: dict, rule, eta: float, X, y, steps: int = 
     ``backward(params, cache, y)`` the dict of ∂L/∂parameter. Returns {"loss": [...], "accuracy": [...]}
     after each step (the first entries at the start) and the trained "params".
     """
-    params = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
-    states = {k: {} for k in params}
+    params, states = _copies(params)
     history = {"loss": [], "accuracy": []}
     for step in range(steps + 1):
-        loss, cache = forward(params, X, y)
-        history["loss"].append(float(loss))
-        history["accuracy"].append(accuracy(cache["z3"], y))
-        if step == steps or not np.isfinite(loss):
+        cache = _record(history, forward, params, X, y)
+        if step == steps or not np.isfinite(history["loss"][-1]):
             break
-        grads = backward(params, cache, y)
-        for k in params:
-            params[k] = params[k] + rule(grads[k], states[k], eta)
+        _step(backward, params, states, cache, y, rule, eta)
+    history["params"] = params
+    return history
+
+
+def _copies(params: dict):
+    """The parameters as float64 copies, and an empty rule state for each."""
+    return {k: np.array(v, dtype=np.float64) for k, v in params.items()}, {k: {} for k in params}
+
+
+def _record(history: dict, forward, params, X, y) -> dict:
+    """Append the loss and accuracy on (X, y) to the history; the forward pass's cache."""
+    loss, cache = forward(params, X, y)
+    history["loss"].append(float(loss))
+    history["accuracy"].append(accuracy(cache["z3"], y))
+    return cache
+
+
+def _step(backward, params, states, cache, y, rule, eta) -> None:
+    """One step of the rule on every parameter array, with the gradients of the batch the cache holds."""
+    grads = backward(params, cache, y)
+    for k in params:
+        params[k] = params[k] + rule(grads[k], states[k], eta)
+
+
+# ------------------------------------------------------------------ batch, mini-batches, pattern by pattern
+EPOCHS = 20
+BATCH_ETA = 0.1   # one step size for all three, small enough that pattern by pattern does not diverge
+MINIBATCH = 32
+
+
+class BatchError(ValueError):
+    """What a student's ``minibatches`` gives for an epoch is no sequence of index batches; the message says why."""
+
+
+def epoch(minibatches, n: int, batch_size: int, rng):
+    """The batches of one epoch, ``minibatches(n, batch_size, rng)``, each checked to be a 1-D array of
+    integer column indices with at most n entries. Raises BatchError at the first that is not, and once
+    more than 2n + 1 batches come (a correct epoch has at most n), so an endless generator ends while a
+    few stray empty batches still reach the self-check, which names them."""
+    call = f"minibatches({n}, {batch_size}, rng)"
+    batches = minibatches(n, batch_size, rng)
+    if batches is None:
+        raise BatchError(f"{call} returned None, not batches (a missing return or yield?)")
+    try:
+        batches = iter(batches)
+    except TypeError:
+        raise BatchError(f"{call} returned an object of type {type(batches).__name__}, not an iterable of "
+                         "batches") from None
+    for count, batch in enumerate(batches, start=1):
+        if count > 2 * n + 1:
+            raise BatchError(f"{call} gives more than {2 * n + 1} batches for {n} examples (an endless loop?)")
+        columns = np.asarray(batch)
+        if columns.size == 0:
+            columns = columns.astype(np.int64).ravel()   # an empty list is float; the check names empty batches
+        if columns.ndim != 1 or columns.dtype.kind not in "iu":
+            raise BatchError(f"batch {count} of {call} is {columns.ndim}-D of dtype {columns.dtype}: each batch "
+                             "should be a 1-D array of integer column indices")
+        if columns.size > n:
+            raise BatchError(f"batch {count} of {call} holds {columns.size:,} indices, more than the {n} examples")
+        yield columns
+
+
+def train_epochs(forward, backward, params: dict, rule, eta: float, X, y, minibatches, batch_size: int,
+                 epochs: int = EPOCHS, seed: int = 2) -> dict:
+    r"""Training batch by batch: in each epoch, for every batch B that ``minibatches(N, batch_size, rng)``
+    yields, params ← params + rule(∂L_B/∂params), L_B the mean loss over the columns in B.
+
+    batch_size = N is steepest descent on the whole batch, Δw = −η g with g = (1/N) Σ_t g_t, and
+    batch_size = 1 learning pattern by pattern, Δw_t = −η g_t = −η g − η (g_t − g). Returns the loss
+    and accuracy on all of (X, y) at the start and after each epoch, the number of "steps", the
+    "seconds" the steps took (without the evaluations) and the trained "params".
+    """
+    params, states = _copies(params)
+    rng, n = np.random.default_rng(seed), X.shape[1]
+    history = {"loss": [], "accuracy": [], "steps": 0, "seconds": 0.0}
+    for done in range(epochs + 1):
+        _record(history, forward, params, X, y)
+        if done == epochs or not np.isfinite(history["loss"][-1]):
+            break
+        started = time.perf_counter()
+        for columns in epoch(minibatches, n, batch_size, rng):
+            _, cache = forward(params, X[:, columns], y[columns])
+            _step(backward, params, states, cache, y[columns], rule, eta)
+            history["steps"] += 1
+        history["seconds"] += time.perf_counter() - started
     history["params"] = params
     return history
 
@@ -204,13 +289,13 @@ def _not_ready(what: str, error: Exception) -> None:
     print(f"{what}: skipped ({reason})")
 
 
-def _for_each_rule(etas: dict, run) -> dict:
-    """name -> run(name, eta) for each rule; one whose run fails (the student's code: not written yet,
-    an exception) is reported in one line and left out, and the others go on."""
+def _for_each(settings: dict, run) -> dict:
+    """name -> run(name, setting) for each setting (a rule's η, a batch size); one whose run fails (the
+    student's code: not written yet, an exception) is reported in one line and left out, and the others go on."""
     out = {}
-    for name, eta in etas.items():
+    for name, setting in settings.items():
         try:
-            out[name] = run(name, eta)
+            out[name] = run(name, setting)
         except Exception as e:
             _not_ready(name, e)
     return out
@@ -224,7 +309,7 @@ def compare_descents(make_graph, rules: dict, etas: dict = ROSENBROCK_ETAS) -> d
     except (NotImplementedError, GraphGradientError) as e:
         _not_ready("the descents", e)
         return {}
-    return _for_each_rule(etas, lambda name, eta: descend(gradient, rules[name], eta))
+    return _for_each(etas, lambda name, eta: descend(gradient, rules[name], eta))
 
 
 def plot_descents(paths: dict, etas: dict = ROSENBROCK_ETAS):
@@ -257,14 +342,23 @@ def plot_descents(paths: dict, etas: dict = ROSENBROCK_ETAS):
 def compare_training(answer: dict, rules: dict, etas: dict = MLP_ETAS, seed: int = 1) -> dict:
     """rule name -> history of training the student's MLP (``answer`` as for d3) on the spirals from
     the same initial weights; what is not written yet is reported in one line and left out."""
+    begun = _spirals_and_start("the training", answer, seed)
+    if begun is None:
+        return {}
+    X, y, start = begun
+    return _for_each(etas, lambda name, eta: train(answer["forward"], answer["backward"], start,
+                                                   rules[name], eta, X, y))
+
+
+def _spirals_and_start(what: str, answer: dict, seed: int):
+    """(X, y, initial weights from the student's init), or None when init is not written yet or fails,
+    which is reported in one line as ``what`` skipped."""
     X, y = spirals()
     try:
-        start = answer["init"](MLP_SIZES, np.random.default_rng(seed))
+        return X, y, answer["init"](MLP_SIZES, np.random.default_rng(seed))
     except Exception as e:
-        _not_ready("the training", e)
-        return {}
-    return _for_each_rule(etas, lambda name, eta: train(answer["forward"], answer["backward"], start,
-                                                        rules[name], eta, X, y))
+        _not_ready(what, e)
+        return None
 
 
 def plot_training(histories: dict, etas: dict = MLP_ETAS):
@@ -282,3 +376,40 @@ def plot_training(histories: dict, etas: dict = MLP_ETAS):
     left.legend()
     plt.tight_layout()
     plt.show()
+
+
+def batch_sizes(n: int) -> dict:
+    """The three ways of the lecture, as the batch size each uses for n examples."""
+    return {"full batch": n, f"mini-batches of {MINIBATCH}": MINIBATCH, "pattern by pattern": 1}
+
+
+def compare_batch_sizes(answer: dict, rules: dict, minibatches, eta: float = BATCH_ETA, seed: int = 1) -> dict:
+    """name -> history of training the student's MLP (``answer`` as for d3) on the spirals with the student's
+    gradient descent rule, batches from ``minibatches``, for EPOCHS epochs at each of ``batch_sizes``, all
+    from the same initial weights; what is not written yet is reported in one line and left out."""
+    begun = _spirals_and_start("the batch sizes", answer, seed)
+    if begun is None:
+        return {}
+    X, y, start = begun
+    return _for_each(batch_sizes(X.shape[1]), lambda name, size: train_epochs(
+        answer["forward"], answer["backward"], start, rules["gradient descent"], eta, X, y, minibatches, size))
+
+
+def plot_batch_sizes(histories: dict, eta: float = BATCH_ETA):
+    """Loss (log scale) against the epoch, one line per batch size, and a table of the steps and the
+    milliseconds they took."""
+    import matplotlib.pyplot as plt
+
+    if not histories:
+        return print("nothing to draw yet")
+    plt.figure(figsize=(6, 4))
+    for name, h in histories.items():
+        plt.semilogy(h["loss"], label=name)
+    plt.gca().set(xlabel="epoch (every example seen once)", ylabel="mean cross-entropy, all examples",
+                  title=f"gradient descent, η = {eta:g}")
+    plt.legend()
+    plt.tight_layout()
+    plt.show()
+    print(f"{'':22}{'steps':>7}{'ms':>7}{'loss':>8}{'accuracy':>10}")
+    for name, h in histories.items():
+        print(f"{name:22}{h['steps']:>7}{1000 * h['seconds']:>7.0f}{h['loss'][-1]:>8.3f}{h['accuracy'][-1]:>10.0%}")

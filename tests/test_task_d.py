@@ -1,7 +1,7 @@
 """Practice notebook (d), ungraded: the learning rules reach the Rosenbrock minimum on the reference labels
 within the documented steps, each self-check names the planted slip, the chain of Jacobians agrees with
-autodiff to 1e-10, the notebook runs top to bottom on the reference and on the blank release, and grading
-leaves it out."""
+autodiff to 1e-10, pattern by pattern gets furthest per epoch and the full batch least, the notebook runs top
+to bottom on the reference and on the blank release, and grading leaves it out."""
 import nbformat
 import numpy as np
 import pytest
@@ -9,7 +9,7 @@ from nbclient import NotebookClient
 
 from autograde.practice import is_practice, skip_practice_notebooks
 from autograde.samples import reference_answers
-from course_lib import check, mlp, training
+from course_lib import bounded, check, mlp, training
 from course_lib.graph import Graph
 from course_lib.tasks import d
 
@@ -24,7 +24,7 @@ def answers():
     space = {}
     exec("import numpy as np\nfrom course_lib.graph import Graph\nfrom course_lib.tasks.c import n0, n1, n2, n3",
          space)
-    for grade_id in ("d1_answer", "d2_answer", "d3_answer", "d4_answer"):
+    for grade_id in ("d1_answer", "d2_answer", "d3_answer", "d4_answer", "d5_answer"):
         exec(reference_answers()[grade_id], space)
     return space
 
@@ -288,6 +288,111 @@ def test_no_autodiff_library_is_reported_not_raised(answers, monkeypatch):
     assert "pip install autograd" in messages(fb) and not fb.passed
 
 
+# ------------------------------------------------------------------ d5: the batches of an epoch
+def test_d5_passes_the_reference(answers):
+    fb = check("d5", answers["minibatches"])
+    assert fb.passed, messages(fb)
+
+
+def test_d5_passes_other_correct_forms():
+    def as_list(n, batch_size, rng):
+        order = np.arange(n)
+        rng.shuffle(order)
+        return [list(order[k:k + batch_size]) for k in range(0, n, batch_size)]
+
+    def by_split(n, batch_size, rng):
+        order = rng.choice(n, size=n, replace=False).astype(np.int32)
+        return np.split(order, range(batch_size, n, batch_size))
+    for minibatches in (as_list, by_split):
+        fb = check("d5", minibatches)
+        assert fb.passed, (minibatches.__name__, messages(fb))
+
+
+def batches_of(order, n, batch_size, starts=None):
+    return [order[k:k + batch_size] for k in (range(0, n, batch_size) if starts is None else starts)]
+
+
+SLIPS = {   # name -> (minibatches with the slip, what the check must say, the finding that says it)
+    "last batch dropped": (lambda n, b, rng: batches_of(rng.permutation(n), n, b, range(0, n - b + 1, b)),
+                           "the last, shorter batch is dropped", "minibatches(10, 3, rng)"),
+    "first example skipped": (lambda n, b, rng: batches_of(rng.permutation(n), n, b, range(1, n, b)),
+                              "an epoch skips 1 of the 12", "minibatches(12, 4, rng)"),
+    "drawn with replacement": (lambda n, b, rng: batches_of(rng.integers(0, n, n), n, b),
+                               "some examples come twice within one epoch", "minibatches(12, 4, rng)"),
+    "an empty last batch": (lambda n, b, rng: batches_of(rng.permutation(n), n, b, range(0, n + 1, b)),
+                            "has an empty batch", "minibatches(12, 4, rng)"),
+    "counted from 1": (lambda n, b, rng: batches_of(rng.permutation(n) + 1, n, b),
+                       "columns are counted from 0", "minibatches(12, 4, rng)"),
+    "even split": (lambda n, b, rng: np.array_split(rng.permutation(n), -(-n // b)),
+                   "each should hold batch_size, only the last may hold fewer", "minibatches(10, 3, rng)"),
+    "not shuffled": (lambda n, b, rng: batches_of(np.arange(n), n, b), "stored order", "order"),
+    # the short batch lands anywhere, so the batch sizes are named too
+    "only the batches shuffled": (lambda n, b, rng: batches_of(np.arange(n), n, b, rng.permutation(range(0, n, b))),
+                                  "only the order of the batches changes", "order"),
+    "a generator seeded inside": (lambda n, b, rng: batches_of(np.random.default_rng(0).permutation(n), n, b),
+                                  "both epochs come in the same order", "order"),
+    "np.random's global order": (lambda n, b, rng: batches_of(np.random.permutation(n), n, b),
+                                 "not from np.random's global state", "order"),
+}
+
+
+@pytest.mark.parametrize("slip", SLIPS)
+def test_d5_names_each_slip_and_passes_the_rest(slip):
+    minibatches, phrase, part = SLIPS[slip]
+    fb = check("d5", minibatches)
+    wrong = {f.part: f.message for f in fb.findings if f.status == "wrong"}
+    assert phrase in wrong.get(part, ""), messages(fb)
+    also_wrong = {"minibatches(10, 3, rng)"} if slip == "only the batches shuffled" else set()
+    assert set(wrong) == {part} | also_wrong, messages(fb)
+    assert len(fb.findings) == 2 and one_line(fb) and not fb.passed
+
+
+def endless(n, batch_size, rng):
+    while True:
+        yield rng.permutation(n)[:batch_size]
+
+
+def hangs(n, batch_size, rng):
+    while True:
+        pass
+
+
+@pytest.mark.parametrize("answer, phrase", [
+    (not_written, "not answered yet"),
+    (lambda n, b, rng: 3, "not an iterable of batches"),
+    (lambda n, b, rng: [np.zeros((2, 2), int)], "1-D array of integer column indices"),
+    (lambda n, b, rng: [np.arange(n, dtype=float)], "1-D array of integer column indices"),
+    (lambda n, b, rng: [np.arange(n) > 2], "1-D array of integer column indices"),
+    (lambda n, b, rng: [["a", "b"]], "1-D array of integer column indices"),
+    (lambda n, b, rng: [np.arange(10**7)], "more than the 12 examples"),
+    (lambda n, b, rng: 1 / 0, "ZeroDivisionError"),
+    (endless, "an endless loop?"),
+    (hangs, "did not return within"),
+    (np.arange(5), "expects the function"),
+])
+def test_d5_hostile_or_unfinished_answers_get_a_one_line_message(answer, phrase, monkeypatch):
+    monkeypatch.setattr(bounded, "CALL_SECONDS", 0.3)
+    fb = check("d5", answer)
+    assert not fb.passed and phrase in messages(fb) and one_line(fb), messages(fb)
+
+
+def test_pattern_by_pattern_gets_furthest_per_epoch_and_the_full_batch_least(answers):
+    runs = training.compare_batch_sizes(answers["network"], answers["rules"], answers["minibatches"])
+    full, mini, pattern = (runs[name] for name in training.batch_sizes(300))
+    n = 300
+    assert [h["steps"] for h in (full, mini, pattern)] == [training.EPOCHS * k for k in (1, -(-n // 32), n)]
+    assert all(len(h["loss"]) == training.EPOCHS + 1 for h in (full, mini, pattern))
+    assert pattern["loss"][-1] < 0.05 < mini["loss"][-1] < 0.6 < full["loss"][-1] < full["loss"][0]
+    # the noise of single examples: pattern by pattern's loss goes up between epochs, the full batch's never
+    assert np.any(np.diff(pattern["loss"]) > 0) and np.all(np.diff(full["loss"]) < 0)
+
+
+def test_training_stops_an_endless_minibatches_with_a_line(answers, capsys):
+    assert training.compare_batch_sizes(answers["network"], answers["rules"], endless) == {}
+    out = capsys.readouterr().out
+    assert out.count("skipped (BatchError") == 3 and "an endless loop?" in out
+
+
 # ------------------------------------------------------------------ the notebook, and grading leaves it out
 def run(path):
     nb = nbformat.read(path, as_version=4)
@@ -301,16 +406,16 @@ def run(path):
 def test_the_notebook_runs_on_the_reference_answers():
     errors, text = run(ROOT / "solutions" / "sheet03" / NOTEBOOK)
     assert errors == []
-    assert text.count("all checks passed") == 4, text
+    assert text.count("all checks passed") == 5, text
     assert "skipped" not in text and "not within" not in text
 
 
 def test_the_blank_release_runs_and_says_not_answered_yet():
     errors, text = run(ROOT / "exercises" / "sheet03" / NOTEBOOK)
     assert errors == [] and "Traceback" not in text
-    for task in ("d1", "d2", "d3", "d4"):
+    for task in ("d1", "d2", "d3", "d4", "d5"):
         assert f"Self-check {task}:" in text
-    assert text.count("not answered yet") >= 6 and "all checks passed" not in text
+    assert text.count("not answered yet") >= 8 and "all checks passed" not in text
 
 
 def test_practice_notebooks_are_exactly_those_without_graded_cells():

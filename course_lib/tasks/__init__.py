@@ -23,7 +23,7 @@ REGISTRY = {
     "c2": ("course_lib.tasks.c", "C2"),
     "c3": ("course_lib.tasks.c", "C3"),
     "c_bonus": ("course_lib.tasks.c", "CBonus"),
-    **{f"d{k}": ("course_lib.tasks.d", f"D{k}") for k in range(1, 5)},   # practice notebook, ungraded
+    **{f"d{k}": ("course_lib.tasks.d", f"D{k}") for k in range(1, 6)},   # practice notebook, ungraded
 }
 
 

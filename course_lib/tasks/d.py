@@ -20,6 +20,10 @@ d3  ``{"init": init_params, "forward": forward, "backward": backward}`` for the 
     initialisation uniform in (−r, r) with r = 3/√n, n the layer's fan-in.
 d4  ``my_chains`` — a function returning the c2 answer; its chains for ∇_x L and ∇_{b1} L,
     multiplied out, against reverse-mode autodiff (PyTorch, else autograd).
+d5  ``minibatches(n, batch_size, rng)`` — the batches of one epoch: arrays of column indices that
+    together hold each of 0 … n−1 once, in an order drawn afresh from ``rng`` every epoch, each of
+    ``batch_size`` indices but the last, which holds the rest. Run on a few public (n, batch_size)
+    for two epochs, twice from generators of the same seed; the first slip that fits is named.
 
 Nothing here is graded: ``judge`` refuses. A function that still raises NotImplementedError
 (the blank release) is reported as "not answered yet", never as a traceback.
@@ -393,3 +397,124 @@ def _compare_chain(data, grad, reference) -> tuple[str, str]:
     return "wrong", (f"the product of your chain differs from autodiff (relative error {error:.1e}); "
                      'check("c2", chains) names the factor')
 
+
+
+# ================================================================== d5: the batches of an epoch
+# (n, batch_size): no short last batch (first, so that a batch skipped elsewhere is not taken for the last one
+# dropped), a short last batch, pattern by pattern, a batch size beyond n
+BATCH_CASES = ((12, 4), (10, 3), (7, 1), (5, 8))
+SHUFFLE_CHECKED = 7   # order slips are judged on cases with at least this many examples, where chance cannot mimic them
+
+
+def read_epochs(minibatches, n: int, batch_size: int, seed: int) -> list:
+    """Two epochs of ``minibatches`` from one generator of the given seed, as lists of lists of indices."""
+    rng = np.random.default_rng(seed)
+    try:
+        return [[b.tolist() for b in training.epoch(minibatches, n, batch_size, rng)] for _ in range(2)]
+    except training.BatchError as e:
+        raise AnswerError(str(e)) from None
+
+
+class D5(_Practice):
+    id = "d5"
+    title = "d5: the batches of an epoch"
+
+    def encode(self, answer, request):
+        if not callable(answer):
+            raise AnswerError("d5 expects the function minibatches(n, batch_size, rng)")
+        cases = []
+        for seed, (n, size) in enumerate(BATCH_CASES):
+            runs = []
+            for _ in range(2):   # the same seed twice: the order must come from rng alone
+                epochs, error = bounded(f"minibatches({n}, {size}, rng)", lambda: read_epochs(answer, n, size, seed))
+                if error:
+                    raise AnswerError(error)
+                runs.append(epochs)
+            cases.append({"n": n, "batch_size": size, "runs": runs})
+        return {"cases": cases}
+
+    def self_check(self, data, request):
+        fb = Feedback(self.id)
+        cases = [[[Epoch(c["n"], c["batch_size"], batches) for batches in run] for run in c["runs"]]
+                 for c in data["cases"]]
+        epoch_slips = [(e, _first_slip(e)) for runs in cases for e in runs[0]]
+        epoch, slip = next(((e, message) for e, message in epoch_slips if message), (None, None))
+        if slip:
+            fb.add(f"minibatches({epoch.n}, {epoch.batch_size}, rng)", "wrong", slip)
+        else:
+            fb.add("epoch", "ok", "every example once per epoch, in batches of batch_size and a shorter last one")
+        order = next((message for test, message in ORDER_SLIPS if test(cases)), None)
+        if order:
+            fb.add("order", "wrong", order)
+        else:
+            fb.add("order", "ok", "a fresh shuffled order every epoch, drawn from rng")
+        fb.credit = sum(f.status == "ok" for f in fb.findings) / 2
+        return fb
+
+
+class Epoch:
+    """The batches one epoch of n examples gave, asked for with batch_size."""
+
+    def __init__(self, n: int, batch_size: int, batches: list):
+        self.n, self.batch_size, self.batches = n, batch_size, batches
+        self.seen = [i for b in batches for i in b]
+        self.sizes = [len(b) for b in batches]
+
+    def sizes_text(self) -> str:
+        return ", ".join(map(str, self.sizes)) or "none"
+
+
+def _first_slip(epoch: Epoch) -> str | None:
+    return next((message(epoch) for test, message in EPOCH_SLIPS if test(epoch)), None)
+
+
+EPOCH_SLIPS = (   # (test(epoch), message(epoch)), tried in order; the first that fits is named
+    (lambda e: e.seen and min(e.seen) >= 1 and max(e.seen) == e.n,
+     lambda e: f"the indices run up to n = {e.n}: columns are counted from 0, so the last one is n − 1"),
+    (lambda e: any(not 0 <= i < e.n for i in e.seen),
+     lambda e: f"index {next(i for i in e.seen if not 0 <= i < e.n)} is no column of {e.n} examples "
+               "(columns 0 … n − 1)"),
+    (lambda e: 0 in e.sizes,
+     lambda e: f"an epoch of {e.n} examples in batches of {e.batch_size} has an empty batch "
+               f"(batch sizes {e.sizes_text()})"),
+    (lambda e: len(set(e.seen)) < len(e.seen),
+     lambda e: "some examples come twice within one epoch and others not at all (drawn with replacement?); "
+               f"an epoch shows each of the {e.n} examples once"),
+    (lambda e: len(e.seen) == e.n - e.n % e.batch_size < e.n and set(e.sizes) <= {e.batch_size},
+     lambda e: f"the last, shorter batch is dropped: with n = {e.n} and batch_size = {e.batch_size} an epoch "
+               f"ends with a batch of {e.n % e.batch_size}"),
+    (lambda e: len(e.seen) < e.n,
+     lambda e: f"an epoch skips {e.n - len(e.seen)} of the {e.n} examples (batch sizes {e.sizes_text()})"),
+    (lambda e: any(size != min(e.batch_size, e.n) for size in e.sizes[:-1]) or e.sizes[-1] > e.batch_size,
+     lambda e: f"with n = {e.n} and batch_size = {e.batch_size} the batches hold {e.sizes_text()} examples: "
+               "each should hold batch_size, only the last may hold fewer"),
+)
+
+
+def _in_order(epoch: Epoch) -> bool:
+    return epoch.seen == sorted(epoch.seen)
+
+
+def _neighbours(epoch: Epoch) -> bool:
+    """Every batch of two or more is a run of consecutive indices."""
+    return all(sorted(b) == list(range(min(b), min(b) + len(b))) for b in epoch.batches if len(b) > 1)
+
+
+def _first_epochs(cases, at_least: int = 1) -> list:
+    """The first epoch of the first run of each case with at least ``at_least`` examples."""
+    return [runs[0][0] for runs in cases if runs[0][0].n >= at_least]
+
+
+ORDER_SLIPS = (   # (test(cases), message), tried in order; cases[k][run][epoch] is an Epoch
+    (lambda cases: all(map(_in_order, _first_epochs(cases, SHUFFLE_CHECKED))),
+     "the examples come in their stored order 0, 1, 2, …: shuffle them at the start of every epoch, with rng"),
+    (lambda cases: all(_neighbours(e) for e in _first_epochs(cases, SHUFFLE_CHECKED) if e.batch_size > 2),
+     "each batch holds the same neighbouring examples every epoch, only the order of the batches changes: "
+     "shuffle the examples themselves"),
+    (lambda cases: all(runs[0][0].seen == runs[0][1].seen for runs in cases if runs[0][0].n >= SHUFFLE_CHECKED),
+     "both epochs come in the same order: the order must be drawn afresh each epoch, from the rng passed in "
+     "(a generator made inside the function starts from the same seed every time)"),
+    (lambda cases: any(runs[0][e].batches != runs[1][e].batches for runs in cases for e in (0, 1)),
+     "two runs with generators of the same seed give different orders: draw the order from rng, not from "
+     "np.random's global state, so that a run can be repeated"),
+)
