@@ -416,7 +416,7 @@ class FactorVerdict:
     value: float     # share of the value's credit: 1, FLOAT32_CREDIT, or 0
 
 
-def judge_factor(fb: Feedback, name: str, entry, arrays: list, fwds: list, layout: str, reference,
+def judge_factor(fb: Feedback, name: str, entry, read: "ReadArrays", fwds: list, layout: str, reference,
                  against: str, exact: bool) -> FactorVerdict:
     """Judge one factor's stated shape, and its arrays on every network; adds one finding.
 
@@ -427,9 +427,9 @@ def judge_factor(fb: Feedback, name: str, entry, arrays: list, fwds: list, layou
     stated_wrong = stated_problem(stated, step, layout, name, [f.sizes for f in fwds])
     shape_note = value_note = failed = None
     errors, value, notes = [], 1.0, []
-    for fwd, data in zip(fwds, arrays):
+    for k, fwd in enumerate(fwds):
         where = f" (network {size_text(fwd.sizes)})"
-        a, why = read_array(data)
+        a, why = read(name, k)
         if why:
             failed = failed or why + where
             continue
@@ -480,21 +480,32 @@ def read_array(data) -> tuple:
         return None, "the returned array could not be read"
 
 
+class ReadArrays:
+    """The cases' arrays, each decoded once: a factor's own check and the chains' products read the same data."""
+
+    def __init__(self, cases: list):
+        self.cases, self.decoded = cases, {}
+
+    def __call__(self, name: str, k: int) -> tuple:
+        """read_array of factor ``name`` on network ``k``."""
+        if (name, k) not in self.decoded:
+            self.decoded[name, k] = read_array(self.cases[k].get(name))
+        return self.decoded[name, k]
+
+
 def _factor_finding(fb, name, shape_ok, value, notes) -> FactorVerdict:
     status = "wrong" if not (shape_ok and value) else "ok" if value >= 1 else "info"  # info: float32
     fb.add(name, status, "; ".join(n for n in notes if n))
     return FactorVerdict(shape_ok, value)
 
 
-def judge_gradient(fb: Feedback, grad: str, names: list, arrays: list, fwds: list, layout: str) -> bool:
+def judge_gradient(fb: Feedback, grad: str, names: list, read: "ReadArrays", fwds: list, layout: str) -> bool:
     """The chain's product on every network against central differences of L; adds one finding."""
     target = CHAIN_TARGETS[grad]
     errors, low_precision = [], False
-    for fwd, case in zip(fwds, arrays):
-        try:
-            mats = [array_from_data(case[n]) for n in names]
-        except (ValueError, TypeError, KeyError):
-            mats = []
+    for k, fwd in enumerate(fwds):
+        arrays = [read(n, k) for n in names]
+        mats = [a for a, why in arrays if not why]
         if len(mats) != len(names) or any(m.ndim != 2 for m in mats):
             fb.add(grad, "info", "the product is not checked: a factor has no matrix to multiply (see above)")
             return False
@@ -539,15 +550,16 @@ def judge_c2(data: dict, request: dict, reference, against: str, exact: bool) ->
         credit += WEIGHTS_C2["chains"] / 2 * chain_ok[grad]
     listed = sum((c for c in chains.values() if isinstance(c, list)), [])
     used = [n for n in dict.fromkeys(n for n in listed if isinstance(n, str)) if n in factors and parse_factor(n)]
-    verdicts = [guarded(fb, n, FactorVerdict(False, 0.0), judge_factor, fb, n, factors[n], [c.get(n) for c in cases],
-                        fwds, layout, reference, against, exact) for n in used]
+    read = ReadArrays(cases)
+    verdicts = [guarded(fb, n, FactorVerdict(False, 0.0), judge_factor, fb, n, factors[n], read, fwds, layout,
+                        reference, against, exact) for n in used]
     if verdicts:
         credit += WEIGHTS_C2["shapes"] * sum(v.shape_ok for v in verdicts) / len(verdicts)
         credit += WEIGHTS_C2["values"] * sum(v.value for v in verdicts) / len(verdicts)
     for grad in CHAIN_TARGETS:
         if chain_ok[grad]:
             credit += WEIGHTS_C2["gradients"] / 2 * guarded(fb, grad, False, judge_gradient, fb, grad, chains[grad],
-                                                            cases, fwds, layout)
+                                                            read, fwds, layout)
     fb.credit = round(credit, 6)
     return fb
 
