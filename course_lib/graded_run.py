@@ -1,4 +1,5 @@
-"""What changes when nbgrader runs the notebook for grading (NBGRADER_EXECUTION=autograde): figures are not rendered.
+"""What changes when nbgrader runs the notebook for grading (NBGRADER_EXECUTION=autograde): figures are not rendered,
+and course_lib's drawings are not laid out.
 
 Points come from the handed-in data, never from a picture, and rendering a figure to a PNG is
 a large share of a graded notebook's CPU time (the drawings, the plots). So in a graded run a
@@ -28,6 +29,15 @@ def skip_figures(shell) -> None:
 
     InlineBackend.instance(parent=shell).figure_formats = set()
     Figure._repr_mimebundle_ = lambda fig, include=None, exclude=None: {"text/plain": NOT_RENDERED}
+
+
+def unrendered(ax=None):
+    """What the drawing helpers (course_lib.draw) return in a graded run instead of a drawing: ``ax``'s
+    figure, or an empty Figure; either shows as NOT_RENDERED. Laying a graph out costs as much as
+    rendering it, and nothing of it would be seen."""
+    from matplotlib.figure import Figure
+
+    return ax.figure if ax is not None else Figure()
 
 
 def configure() -> None:

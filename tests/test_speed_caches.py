@@ -130,3 +130,19 @@ def test_graded_run_only_when_nbgrader_autogrades(monkeypatch):
     assert not graded_run.graded()
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
     assert graded_run.graded()
+
+
+def test_drawings_are_not_laid_out_in_a_graded_run(monkeypatch):
+    from matplotlib.figure import Figure
+
+    from course_lib.draw import draw, draw_gradient_field
+    from course_lib.graph import Graph
+
+    G = Graph()
+    x1, x2 = G.input("x1"), G.input("x2")
+    G.op("f", "+", x1, x2, d=[1, 1])
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    for fig in (draw(G), draw_gradient_field(G)):
+        assert isinstance(fig, Figure) and not fig.axes
+    monkeypatch.delenv("NBGRADER_EXECUTION")
+    assert draw(G).axes
