@@ -1,27 +1,37 @@
-"""Benchmark: seconds per submission of `nbgrader autograde` against plain execution, in one run.
+"""Benchmark: CPU seconds per whole-sheet submission of `nbgrader autograde`, against plain execution, in one run.
 
-    python -m autograde.bench_autograde [N]
+    python -m autograde.bench_autograde [N] [--old TREE]
 
 N copies of the reference submission are autograded in a scratch course with the
 project's configuration; then every one of the same submitted notebooks is run
 with `jupyter nbconvert --to notebook --execute` (with NBGRADER_EXECUTION=autograde, as
-nbgrader sets it, so both do the same work). Both are timed in this run.
+nbgrader sets it, so both do the same work). Each command is measured by a cpuacct
+cgroup around it: CPU seconds (user + sys) of it and of everything it starts, kernels
+included. That is the figure to quote on a shared, loaded machine, where wall time
+(printed too) depends on the neighbours. --old TREE runs the same benchmark with that
+checkout's own .venv (e.g. `git archive` of main, after `make venv` there) in the same
+run and prints the ratios new/old.
 """
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from .practice import is_practice
 from .samples import write_submission
-from .scratch_course import ASSIGNMENT, Course
+from .scratch_course import ASSIGNMENT, ROOT, Course
+
+sys.path.insert(0, str(ROOT / "tests"))
+from bench_grading import measure  # noqa: E402  (the cpuacct cgroup around a command)
 
 
-def main(copies: int) -> None:
+def run(copies: int) -> dict:
+    """{"autograde": {"wall", "cpu"}, "plain": {...}} per submission, for this checkout."""
     with tempfile.TemporaryDirectory() as tmp:
         course = Course(Path(tmp))
         release = course.release()
@@ -31,24 +41,74 @@ def main(copies: int) -> None:
         # autograde leaves the practice notebooks out, so the plain run does too
         notebooks = sorted(nb for nb in (course.path / "autograde" / "submitted").rglob("*.ipynb")
                            if not is_practice(nb))
-        t = time.perf_counter()
-        course.nbgrader("autograde", ASSIGNMENT, "--force")
-        autograde = (time.perf_counter() - t) / copies
+        graded = measure("autograde", [sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT, "--force"],
+                         course.path)
         # NBGRADER_EXECUTION as nbgrader sets it: notebooks that scale a demo down when graded do so here too
-        env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-               "NBGRADER_EXECUTION": "autograde"}
-        t = time.perf_counter()
-        for nb in notebooks:
-            subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
-                            "--output", str(Path(tmp) / "plain.ipynb"), str(nb)],
-                           check=True, capture_output=True, cwd=nb.parent, env=env)
-        plain = (time.perf_counter() - t) / copies
-    per_nb = len(notebooks) // copies
-    print(f"{copies} submissions of {per_nb} notebook(s) each")
-    print(f"nbgrader autograde (project config): {autograde:.2f} s per submission")
-    print(f"jupyter nbconvert --execute:         {plain:.2f} s per submission")
-    print(f"ratio: {autograde / plain:.2f}")
+        os.environ["NBGRADER_EXECUTION"] = "autograde"
+        try:
+            plain = measure("plain", [sys.executable, "-c", PLAIN, str(Path(tmp) / "plain.ipynb"),
+                                      *map(str, notebooks)], course.path)
+        finally:
+            del os.environ["NBGRADER_EXECUTION"]
+    return {"notebooks": len(notebooks) // copies,
+            **{name: {k: r[k] / copies for k in ("wall", "cpu")} for name, r in (("autograde", graded),
+                                                                                 ("plain", plain))}}
+
+
+PLAIN = """
+import subprocess, sys
+from pathlib import Path
+out, *notebooks = sys.argv[1:]
+for nb in notebooks:
+    subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", "--output", out,
+                    nb], check=True, capture_output=True, cwd=Path(nb).parent)
+"""
+
+
+def demo(old: Path | None) -> None:
+    """`make demo` (release, samples, autograde, feedback, export) measured whole: autograde is most of it."""
+    rows = [measure("demo", [sys.executable, "-m", "autograde.demo"], ROOT)]
+    if old:
+        rows.append(measure("demo-old", [str(old / ".venv" / "bin" / "python"), "-m", "autograde.demo"], old))
+    for r in rows:
+        print(f"{r['name']:9} {r['cpu']:7.1f} CPU s ({r['wall']:6.1f} s wall)")
+    if old:
+        print(f"new/old CPU: {rows[0]['cpu'] / rows[1]['cpu']:.2f}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("copies", nargs="?", type=int, default=5)
+    ap.add_argument("--old", type=Path, help="another checkout with its own .venv, measured in the same run")
+    ap.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # how --old reads the other run
+    ap.add_argument("--demo", action="store_true",
+                    help="instead: CPU s of `make demo` (python -m autograde.demo) here, and in --old")
+    args = ap.parse_args()
+    if args.demo:
+        return demo(args.old)
+    new = run(args.copies)
+    if args.json:
+        return print(json.dumps(new))
+    old = None
+    if args.old:
+        # this file's code, with the other checkout's autograde package, course_lib and .venv
+        code = (f"import autograde, sys; sys.argv = ['bench', '{args.copies}', '--json']; "
+                f"exec(compile(open({str(Path(__file__).resolve())!r}).read(), 'bench_autograde', 'exec'), "
+                "{'__name__': '__main__', '__package__': 'autograde'})")
+        done = subprocess.run([str(args.old / ".venv" / "bin" / "python"), "-c", code], cwd=args.old,
+                              capture_output=True, text=True)
+        if done.returncode:
+            sys.exit(f"the run on {args.old} failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+        old = json.loads(done.stdout.strip().splitlines()[-1])
+    print(f"{args.copies} submissions of {new['notebooks']} notebook(s) each; per submission, CPU s of the command "
+          f"and all it starts (cpuacct), wall s in brackets")
+    for name, label in (("autograde", "nbgrader autograde (project config)"), ("plain", "jupyter nbconvert --execute")):
+        line = f"{label:38} {new[name]['cpu']:6.2f} CPU s ({new[name]['wall']:6.2f} s)"
+        if old:
+            line += f"   old {old[name]['cpu']:6.2f} CPU s ({old[name]['wall']:6.2f} s)   new/old {new[name]['cpu'] / old[name]['cpu']:.2f}"
+        print(line)
+    print(f"autograde / plain, CPU: {new['autograde']['cpu'] / new['plain']['cpu']:.2f}")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5)
+    main()

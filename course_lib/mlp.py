@@ -55,6 +55,7 @@ class Forward:
         self.values = v
         self.sizes = tuple(v["W1"].shape[::-1]) + (v["W2"].shape[0], v["W3"].shape[0])
         self._jacobians = {}  # (out, node) -> finite differences, computed once per network
+        self._derived = {}    # key -> what once() computed from this network
 
     def __getitem__(self, name):
         return self.values[name]
@@ -100,6 +101,12 @@ class Forward:
                 v = self.step(o, n, v)
             return v
         return f
+
+    def once(self, key, compute):
+        """compute(), remembered under ``key`` for this network: a self-check's networks serve every call."""
+        if key not in self._derived:
+            self._derived[key] = compute()
+        return self._derived[key]
 
     def numeric_jacobian(self, out: str, node: str) -> np.ndarray:
         """J_out(node) in the row layout, by central differences of the forward pass (read-only, cached)."""

@@ -58,13 +58,13 @@ def measure(name: str, argv: list[str], cwd: Path) -> dict:
     return {"name": name, "wall": wall, "cpu": cpu}
 
 
-def course(folder: Path, submissions: dict[str, tuple], limits: bool) -> Course:
-    """A course with only the small notebook and the given submissions (student -> writer)."""
+def course(folder: Path, submissions: dict[str, tuple], limits: bool, whole_sheet: bool = False) -> Course:
+    """A course with only the small notebook (or the whole sheet) and the given submissions (student -> writer)."""
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     c = Course(folder)
     for nb in (folder / "solutions" / ASSIGNMENT).glob("*.ipynb"):
-        if nb.name != NOTEBOOK:
+        if nb.name != NOTEBOOK and not whole_sheet:
             nb.unlink()
     if limits:
         with open(folder / "nbgrader_config.py", "a") as f:
@@ -133,15 +133,38 @@ print(statistics.median(times[1:]))
     return float(out.stdout.strip().splitlines()[-1])
 
 
+def whole_sheet(n: int, w: int, folder: Path, old: Path | None) -> None:
+    """CPU seconds per whole-sheet submission in a batch of n (fixed start-up included), here and in ``old``."""
+    c = course(folder / "sheet", honest(n), limits=False, whole_sheet=True)
+    row = measure(f"whole sheet, batch of {n}, {w} workers", [sys.executable, "-m", "autograde.batch", ASSIGNMENT,
+                                                             "--force", "--workers", str(w)], c.path)
+    print(f"{row['name']}: {row['cpu'] / n:.2f} CPU s per submission ({row['wall']:.1f} s wall in all)", flush=True)
+    if old:
+        # this file's code with the other checkout's packages and .venv
+        code = (f"import sys; sys.argv = ['bench', '--sheet', '--submissions', '{n}', '--workers', '{w}', "
+                f"'--folder', {str(folder / 'old')!r}]; __file__ = {str(old / 'tests' / 'bench_grading.py')!r}; "
+                f"exec(compile(open({str(Path(__file__).resolve())!r}).read(), 'bench_grading', 'exec'))")
+        done = subprocess.run([str(old / ".venv" / "bin" / "python"), "-c", code], cwd=old, capture_output=True,
+                              text=True)
+        print("old: " + (done.stdout.strip() or done.stderr[-2000:]))
+        cpu = float(done.stdout.split(": ")[1].split()[0]) if done.returncode == 0 else float("nan")
+        print(f"new/old CPU per submission: {row['cpu'] / n / cpu:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--submissions", type=int, default=100)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--pathological", type=float, default=0.1, help="share of the mixed class")
     parser.add_argument("--folder", type=Path, default=Path(tempfile.gettempdir()) / "course-bench")
+    parser.add_argument("--sheet", action="store_true",
+                        help="only this: a batch of SUBMISSIONS whole-sheet reference submissions, CPU s per submission")
+    parser.add_argument("--old", type=Path, help="with --sheet: also another checkout (with its .venv), in this run")
     args = parser.parse_args()
     n, w = args.submissions, args.workers
     batch = [sys.executable, "-m", "autograde.batch", ASSIGNMENT, "--force"]
+    if args.sheet:
+        return whole_sheet(n, w, args.folder, args.old)
     stock = [sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT, "--force", "--log-level=ERROR"]
     rows = []
 

@@ -18,6 +18,7 @@ derivatives of the definitions. A student's function runs in this kernel only in
 from __future__ import annotations
 
 import functools
+import json
 import math
 import re
 import time
@@ -149,25 +150,30 @@ def read_dims(data, symbols: dict):
 
 def dims_at(dims: list, sizes) -> tuple:
     """Shape expressions at concrete layer sizes (non-integers stay as floats, and never match)."""
-    values = dict(zip(("n0", "n1", "n2", "n3"), map(int, sizes)))
-    out = []
-    for d in dims:
-        try:
-            v = float(d.subs({SIZE_SYMBOLS[k]: n for k, n in values.items()}))
-        except (TypeError, ValueError, OverflowError):  # e.g. a division by zero
-            v = math.nan
-        out.append(int(v) if v.is_integer() else v)
-    return tuple(out)
+    return tuple(dim_at(d, tuple(map(int, sizes))) for d in dims)
+
+
+@functools.lru_cache(maxsize=4096)  # SymPy's subs is slow; the same few shapes come at the same few sizes
+def dim_at(d: sp.Expr, sizes: tuple) -> int | float:
+    try:
+        v = float(d.subs({SIZE_SYMBOLS[k]: n for k, n in zip(("n0", "n1", "n2", "n3"), sizes)}))
+    except (TypeError, ValueError, OverflowError):  # e.g. a division by zero
+        v = math.nan
+    return int(v) if v.is_integer() else v
 
 
 def dims_text(dims) -> str:
     return "×".join(sp.sstr(d) for d in dims)
 
 
-def forwards(request: dict) -> list[mlp.Forward]:
-    if request is _public_c2_request():  # a self-check: the same networks every call, so reuse their
-        return _public_forwards()        # forward passes and finite differences
-    return [mlp.Forward(mlp.network_from_data(c)) for c in request["networks"]]
+def once_for_public(public_request):
+    """Decorator: f(request) is computed once for the request ``public_request()`` returns, which a self-check
+    sends every call; so its networks' forward passes and finite differences are reused. Any other request
+    (the grader's) gets a fresh result."""
+    def wrap(f):
+        public = functools.lru_cache(maxsize=1)(lambda: f(public_request()))
+        return functools.wraps(f)(lambda request: public() if request is public_request() else f(request))
+    return wrap
 
 
 @functools.lru_cache(maxsize=1)
@@ -176,9 +182,9 @@ def _public_c2_request() -> dict:
     return {"networks": [mlp.network_to_data(mlp.random_network(s, rng)) for s in PUBLIC_SIZES]}
 
 
-@functools.lru_cache(maxsize=1)
-def _public_forwards() -> list[mlp.Forward]:
-    return [mlp.Forward(mlp.network_from_data(c)) for c in _public_c2_request()["networks"]]
+@once_for_public(_public_c2_request)
+def forwards(request: dict) -> list[mlp.Forward]:
+    return [mlp.Forward(mlp.network_from_data(c)) for c in request["networks"]]
 
 
 # ================================================================== c2: the Jacobian chains
@@ -410,7 +416,7 @@ class FactorVerdict:
     value: float     # share of the value's credit: 1, FLOAT32_CREDIT, or 0
 
 
-def judge_factor(fb: Feedback, name: str, entry, arrays: list, fwds: list, layout: str, reference,
+def judge_factor(fb: Feedback, name: str, entry, read: "ReadArrays", fwds: list, layout: str, reference,
                  against: str, exact: bool) -> FactorVerdict:
     """Judge one factor's stated shape, and its arrays on every network; adds one finding.
 
@@ -421,9 +427,9 @@ def judge_factor(fb: Feedback, name: str, entry, arrays: list, fwds: list, layou
     stated_wrong = stated_problem(stated, step, layout, name, [f.sizes for f in fwds])
     shape_note = value_note = failed = None
     errors, value, notes = [], 1.0, []
-    for fwd, data in zip(fwds, arrays):
+    for k, fwd in enumerate(fwds):
         where = f" (network {size_text(fwd.sizes)})"
-        a, why = read_array(data)
+        a, why = read(name, k)
         if why:
             failed = failed or why + where
             continue
@@ -434,7 +440,7 @@ def judge_factor(fb: Feedback, name: str, entry, arrays: list, fwds: list, layou
         steps = fwd.path(*step)
         Es = [reference(fwd, s) for s in steps]
         S = a.astype(np.float64)
-        ctx = FactorContext(S if layout == "row" else S.T, functools.reduce(np.matmul, Es),
+        ctx = FactorContext(S if layout == "row" else S.T, reference_product(fwd, steps, Es, reference),
                             lambda fwd=fwd, steps=steps, Es=Es: factor_hypotheses(fwd, steps, Es, reference),
                             entry_text(step, layout), exact, a.dtype == np.float32)
         d = diagnose(FACTOR_TREE, ctx)
@@ -455,6 +461,15 @@ def judge_factor(fb: Feedback, name: str, entry, arrays: list, fwds: list, layou
                            [stated_wrong, shape_note, value_note, failed, *dict.fromkeys(notes)])
 
 
+def reference_product(fwd: mlp.Forward, steps: list, Es: list, reference) -> np.ndarray:
+    """The product of the steps' reference Jacobians Es, once per network and reference (read-only)."""
+    def product():
+        E = functools.reduce(np.matmul, Es)
+        E.flags.writeable = False
+        return E
+    return fwd.once(("product", reference, tuple(steps)), product)
+
+
 def read_array(data) -> tuple:
     """(array, None) from array data, or (None, why there is none)."""
     if isinstance(data, dict) and "error" in data:
@@ -465,21 +480,32 @@ def read_array(data) -> tuple:
         return None, "the returned array could not be read"
 
 
+class ReadArrays:
+    """The cases' arrays, each decoded once: a factor's own check and the chains' products read the same data."""
+
+    def __init__(self, cases: list):
+        self.cases, self.decoded = cases, {}
+
+    def __call__(self, name: str, k: int) -> tuple:
+        """read_array of factor ``name`` on network ``k``."""
+        if (name, k) not in self.decoded:
+            self.decoded[name, k] = read_array(self.cases[k].get(name))
+        return self.decoded[name, k]
+
+
 def _factor_finding(fb, name, shape_ok, value, notes) -> FactorVerdict:
     status = "wrong" if not (shape_ok and value) else "ok" if value >= 1 else "info"  # info: float32
     fb.add(name, status, "; ".join(n for n in notes if n))
     return FactorVerdict(shape_ok, value)
 
 
-def judge_gradient(fb: Feedback, grad: str, names: list, arrays: list, fwds: list, layout: str) -> bool:
+def judge_gradient(fb: Feedback, grad: str, names: list, read: "ReadArrays", fwds: list, layout: str) -> bool:
     """The chain's product on every network against central differences of L; adds one finding."""
     target = CHAIN_TARGETS[grad]
     errors, low_precision = [], False
-    for fwd, case in zip(fwds, arrays):
-        try:
-            mats = [array_from_data(case[n]) for n in names]
-        except (ValueError, TypeError, KeyError):
-            mats = []
+    for k, fwd in enumerate(fwds):
+        arrays = [read(n, k) for n in names]
+        mats = [a for a, why in arrays if not why]
         if len(mats) != len(names) or any(m.ndim != 2 for m in mats):
             fb.add(grad, "info", "the product is not checked: a factor has no matrix to multiply (see above)")
             return False
@@ -524,15 +550,16 @@ def judge_c2(data: dict, request: dict, reference, against: str, exact: bool) ->
         credit += WEIGHTS_C2["chains"] / 2 * chain_ok[grad]
     listed = sum((c for c in chains.values() if isinstance(c, list)), [])
     used = [n for n in dict.fromkeys(n for n in listed if isinstance(n, str)) if n in factors and parse_factor(n)]
-    verdicts = [guarded(fb, n, FactorVerdict(False, 0.0), judge_factor, fb, n, factors[n], [c.get(n) for c in cases],
-                        fwds, layout, reference, against, exact) for n in used]
+    read = ReadArrays(cases)
+    verdicts = [guarded(fb, n, FactorVerdict(False, 0.0), judge_factor, fb, n, factors[n], read, fwds, layout,
+                        reference, against, exact) for n in used]
     if verdicts:
         credit += WEIGHTS_C2["shapes"] * sum(v.shape_ok for v in verdicts) / len(verdicts)
         credit += WEIGHTS_C2["values"] * sum(v.value for v in verdicts) / len(verdicts)
     for grad in CHAIN_TARGETS:
         if chain_ok[grad]:
             credit += WEIGHTS_C2["gradients"] / 2 * guarded(fb, grad, False, judge_gradient, fb, grad, chains[grad],
-                                                            cases, fwds, layout)
+                                                            read, fwds, layout)
     fb.credit = round(credit, 6)
     return fb
 
@@ -667,10 +694,16 @@ def probes(kind: str, rng, points: int = 24) -> Probes:
     return Probes(kind, env, [list(o[:half].T), list(o[half:].T)], half)
 
 
+@functools.lru_cache(maxsize=None)
+def model_functions(kind: str) -> list:
+    """concrete_model()'s derivatives as NumPy functions (lambdify is slow, so once per kernel)."""
+    args, exprs = concrete_model()[kind]
+    return [sp.lambdify(args, e, "numpy") for e in exprs]
+
+
 def derived(kind: str, p: Probes) -> np.ndarray:
     """The derivative at the probes, from SymPy's differentiation of the definition (the self-check's reference)."""
-    args, exprs = concrete_model()[kind]
-    parts = [np.broadcast_to(sp.lambdify(args, e, "numpy")(*a), np.shape(a[0])) for e, a in zip(exprs, p.args)]
+    parts = [np.broadcast_to(f(*a), np.shape(a[0])) for f, a in zip(model_functions(kind), p.args)]
     return np.concatenate(parts).astype(float)
 
 
@@ -778,8 +811,26 @@ def judge_derivation(fb: Feedback, spec: Derivation, steps, p: Probes, E: np.nda
     return credit
 
 
+PROVED: set[tuple[str, str]] = set()  # (kind, the steps' data as JSON) whose proof was found
+PROVED_LIMIT = 256
+
+
 def _confirmed(kind: str, steps: list, spec: Derivation, seconds: float) -> bool:
-    """SymPy proves, within the time budget, that step 1 is the derivative and every step equals the next."""
+    """SymPy proves, within the time budget, that step 1 is the derivative and every step equals the next.
+
+    A proof found once holds for the same data: it is remembered (a failure is not, it may be the budget's)."""
+    key = (kind, json.dumps(steps, sort_keys=True))
+    if key in PROVED:
+        return True
+    if prove(kind, steps, spec, seconds):
+        if len(PROVED) >= PROVED_LIMIT:
+            PROVED.clear()
+        PROVED.add(key)
+        return True
+    return False
+
+
+def prove(kind: str, steps: list, spec: Derivation, seconds: float) -> bool:
     deadline = time.monotonic() + seconds
     exprs = [concrete(kind, ej.from_data(s, spec.symbols)) for s in steps]
     pairs = [(exprs[0], concrete_model()[kind][1])] + list(zip(exprs, exprs[1:]))
@@ -863,10 +914,19 @@ def with_weight(fwd: mlp.Forward, k: int, l: int, value: float) -> mlp.Forward:
 
 
 def numeric_entries(fwd: mlp.Forward, triples) -> np.ndarray:
-    """∂o1_i/∂W1_kl by central differences of o1 = W1 x + b1, one weight at a time (no tensor is built)."""
+    """∂o1_i/∂W1_kl by central differences of o1_i = W1_i·x + b1_i, one weight at a time: no tensor is built,
+    and only row i of W1 enters, so no full-size matrix is copied or multiplied per entry."""
+    W1, x, b1 = fwd["W1"], fwd["x"], fwd["b1"]
+
+    def o1_i(i, k, l, w):
+        row = W1[i].copy()
+        if i == k:
+            row[l] = w
+        return row @ x + b1[i]
+
     def partial(i, k, l):
         return gradcheck.numeric_jacobian(
-            lambda v: np.array([with_weight(fwd, k, l, w)["o1"][i] for w in v.ravel()]), [fwd["W1"][k, l]])[0, 0]
+            lambda v: np.array([o1_i(i, k, l, w) for w in v.ravel()]), [W1[k, l]])[0, 0]
     return np.array([partial(*t) for t in triples])
 
 
@@ -956,9 +1016,8 @@ ENTRY_TREE = [
 ]
 
 
-def judge_entries(fb: Feedback, cases, request, reference) -> bool:
-    for case, given in zip(request["entries"], cases):
-        fwd = mlp.Forward(mlp.network_from_data(case["network"]))
+def judge_entries(fb: Feedback, cases, request, fwds: list, reference) -> bool:
+    for case, fwd, given in zip(request["entries"], fwds, cases):
         where = f"network {size_text(fwd.sizes)}, {len(case['triples'])} entries"
         if isinstance(given, dict) or not isinstance(given, list) or len(given) != len(case["triples"]):
             message = given.get("error", "malformed") if isinstance(given, dict) else "malformed"
@@ -1042,11 +1101,10 @@ def gradient_shape_problem(G: np.ndarray, shape: tuple) -> str | None:
     return f"{gradcheck.shape_text(G.shape)} where the shape of W1, {gradcheck.shape_text(shape)}, belongs"
 
 
-def judge_gradients(fb: Feedback, cases, request, reference, rng) -> float:
+def judge_gradients(fb: Feedback, cases, fwds: list, reference, rng) -> float:
     """The share of the gradient's credit: 1, FLOAT32_CREDIT for float32, or 0."""
     worst, share, notes = 0.0, 1.0, []
-    for net, given in zip(request["gradients"], cases):
-        fwd = mlp.Forward(mlp.network_from_data(net))
+    for fwd, given in zip(fwds, cases):
         where = f" (network {size_text(fwd.sizes)})"
         if isinstance(given, dict) and "error" in given:
             fb.add("grad_W1", "invalid", str(given["error"])[:240])
@@ -1104,7 +1162,8 @@ def judge_bonus(data: dict, request: dict, reference: BonusReference, rng) -> Fe
     fb = Feedback("c_bonus")
     if not isinstance(data, dict):
         return fb.add("", "invalid", "malformed answer")
-    all_sizes = [mlp.SIZES] + [mlp.Forward(mlp.network_from_data(n)).sizes for n in request["gradients"]]
+    fwds = bonus_forwards(request)
+    all_sizes = [mlp.SIZES] + [fwd.sizes for fwd in fwds["gradients"]]
     credit = WEIGHTS_BONUS["shape"] * guarded(fb, "shape", False, judge_tensor_shape, fb, data.get("shape"), all_sizes)
     credit += WEIGHTS_BONUS["bytes"] * guarded(fb, "bytes", False, judge_bytes, fb, data.get("bytes"))
     entries, gradients = data.get("entries"), data.get("gradients")
@@ -1112,9 +1171,10 @@ def judge_bonus(data: dict, request: dict, reference: BonusReference, rng) -> Fe
             or len(entries) != len(request["entries"]) or len(gradients) != len(request["gradients"]):
         fb.credit = round(credit, 6)
         return fb.add("", "invalid", "the answer does not cover the requested networks")
-    credit += WEIGHTS_BONUS["entries"] * guarded(fb, "entry", False, judge_entries, fb, entries, request, reference)
-    credit += WEIGHTS_BONUS["gradient"] * guarded(fb, "grad_W1", 0.0, judge_gradients, fb, gradients, request,
-                                                  reference, rng)
+    credit += WEIGHTS_BONUS["entries"] * guarded(fb, "entry", False, judge_entries, fb, entries, request,
+                                                 fwds["entries"], reference)
+    credit += WEIGHTS_BONUS["gradient"] * guarded(fb, "grad_W1", 0.0, judge_gradients, fb, gradients,
+                                                  fwds["gradients"], reference, rng)
     fb.credit = round(credit, 6)
     return fb
 
@@ -1146,8 +1206,7 @@ class CBonus(Task):
     KEYS = ("shape", "bytes", "entry", "grad_W1")
 
     def public_request(self):
-        rng = rng_for("public", "c_bonus")
-        return bonus_request(rng, ENTRY_SIZES, GRADIENT_SIZES)
+        return _public_bonus_request()
 
     def encode(self, answer, request):
         if not isinstance(answer, dict) or set(self.KEYS) - set(answer):
@@ -1156,12 +1215,11 @@ class CBonus(Task):
             raise AnswerError('"entry" and "grad_W1" are functions')
         out = {"shape": shape_answer(answer["shape"], "shape"), "bytes": expr_answer(answer["bytes"], "bytes")}
         out["entries"], out["gradients"] = [], []
-        for case in request["entries"]:
-            fwd = mlp.Forward(mlp.network_from_data(case["network"]))
+        fwds = bonus_forwards(request)
+        for case, fwd in zip(request["entries"], fwds["entries"]):
             previous = out["entries"][-1] if out["entries"] else None
             out["entries"].append(previous if hung(previous) else entry_values(answer["entry"], fwd, case["triples"]))
-        for net in request["gradients"]:
-            fwd = mlp.Forward(mlp.network_from_data(net))
+        for fwd in fwds["gradients"]:
             previous = out["gradients"][-1] if out["gradients"] else None
             out["gradients"].append(previous if hung(previous) else
                                     run_factor("grad_W1", answer["grad_W1"], fwd, 4 * fwd["W1"].size))
@@ -1172,6 +1230,18 @@ class CBonus(Task):
 
     def judge(self, data, request, key, rng):
         return judge_bonus(data, request, key, rng)
+
+
+@functools.lru_cache(maxsize=1)
+def _public_bonus_request() -> dict:
+    return bonus_request(rng_for("public", "c_bonus"), ENTRY_SIZES, GRADIENT_SIZES)
+
+
+@once_for_public(_public_bonus_request)
+def bonus_forwards(request: dict) -> dict[str, list[mlp.Forward]]:
+    """The forward passes of the request's networks: those whose entries, and those whose gradient is asked."""
+    return {"entries": [mlp.Forward(mlp.network_from_data(c["network"])) for c in request["entries"]],
+            "gradients": [mlp.Forward(mlp.network_from_data(n)) for n in request["gradients"]]}
 
 
 def bonus_request(rng, entry_sizes, gradient_sizes) -> dict:

@@ -1,0 +1,53 @@
+"""What changes when nbgrader runs the notebook for grading (NBGRADER_EXECUTION=autograde): figures are not rendered,
+and course_lib's drawings are not laid out.
+
+Points come from the handed-in data, never from a picture, and rendering a figure to a PNG is
+a large share of a graded notebook's CPU time (the drawings, the plots). So in a graded run a
+matplotlib figure is shown as one line saying it was not rendered and why; the feedback shows
+that line where the student's notebook shows the picture. The student's own runs (no
+NBGRADER_EXECUTION) are untouched. The grader never trusts this: it runs in the student's kernel,
+which may undo it, and then only pays for the PNGs.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+NOT_RENDERED = "[figure not rendered when grading: it appears when you run the notebook yourself]"
+
+
+def graded() -> bool:
+    return os.environ.get("NBGRADER_EXECUTION") == "autograde"
+
+
+def skip_figures(shell) -> None:
+    """Figures show as NOT_RENDERED in ``shell``: the inline backend renders no format, and a Figure's
+    display is that one line (a mime bundle, which IPython asks for before its formatters; the inline
+    backend resets those whenever it is activated, so a formatter of our own would not last)."""
+    from matplotlib.figure import Figure
+    from matplotlib_inline.config import InlineBackend
+
+    InlineBackend.instance(parent=shell).figure_formats = set()
+    Figure._repr_mimebundle_ = lambda fig, include=None, exclude=None: {"text/plain": NOT_RENDERED}
+
+
+def unrendered(ax=None):
+    """What the drawing helpers (course_lib.draw) return in a graded run instead of a drawing: ``ax``'s
+    figure, or an empty Figure; either shows as NOT_RENDERED. Laying a graph out costs as much as
+    rendering it, and nothing of it would be seen."""
+    from matplotlib.figure import Figure
+
+    return ax.figure if ax is not None else Figure()
+
+
+def configure() -> None:
+    """Called on `import course_lib`: in a graded run inside IPython, skip rendering figures."""
+    if not graded():
+        return
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None and "matplotlib" in sys.modules:  # else there is no figure to skip yet
+        skip_figures(shell)
