@@ -40,7 +40,7 @@ from traitlets.config import Configurable
 
 from ..lifetime import die_with_parent
 from ..sandbox import warm
-from ..sandbox.box import sweep
+from ..sandbox.box import BATCH_PREFIX, sweep
 from .job import grade
 
 
@@ -74,7 +74,8 @@ class Local:
         self.context = multiprocessing.get_context("forkserver")
         self.context.set_forkserver_preload([f"{__package__}.preload"])
         self.pool = ThreadPoolExecutor(workers)
-        self.workdir = tempfile.mkdtemp(prefix="course-batch-")  # the jobs' folders: a killed job leaves its own
+        # the jobs' folders: a killed job leaves its own; a killed batch's folder is swept by the next (box.sweep)
+        self.workdir = tempfile.mkdtemp(prefix=f"{BATCH_PREFIX}{os.getpid()}-")
         self.mine = threading.local()  # each pool thread's job process
         self.children = set()
 

@@ -28,6 +28,7 @@ from . import cgroups
 PREFIX = "course-sandbox-"
 SERVER_PREFIX = "course-zygote-"  # the warm kernel server's folder (warm.py), named like a box after its grader
 JOB_PREFIX = "course-job-"  # a batch job's throw-away course (batch/job.py), named after its job process
+BATCH_PREFIX = "course-batch-"  # a local batch's folder for its jobs (batch/workers.py), named after the batch
 # Kernel users: this base plus the grader's pid, so that concurrent graders never share one.
 # (RLIMIT_NPROC and file ownership are per user; the base stays clear of real accounts.)
 UID_BASE = 2**30
@@ -102,7 +103,7 @@ def _alive(pid: int) -> bool:
 
 def sweep() -> None:
     """Remove the sandboxes and job folders left behind by graders that no longer run."""
-    for prefix in (PREFIX, SERVER_PREFIX, JOB_PREFIX):
+    for prefix in (PREFIX, SERVER_PREFIX, JOB_PREFIX, BATCH_PREFIX):
         for path in Path(tempfile.gettempdir()).glob(prefix + "*"):
             owner = path.name[len(prefix):].split("-", 1)[0]
             if owner.isdigit() and not _alive(int(owner)):
