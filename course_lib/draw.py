@@ -22,7 +22,6 @@ from . import graded_run
 from . import graph as gr
 
 COLOURS = {"input": "#dbeafe", "const": "#eeeeee", "op": "#fef3c7", "output": "#dcfce7", "broken": "#fee2e2"}
-OP_TEXT = {"+": "+", "-": "-", "*": r"\cdot"}
 COLUMN, ROW = 2.6, 1.25   # spacing of the layout, in data units
 SHOWN_WIDTH = 12.0        # inches: about what JupyterLab's output area shows unscaled (at 100 dpi)
 
@@ -112,13 +111,10 @@ def node_text(node: gr.Node) -> str:
     if node.op == "const":
         return f"${_tex(node.name)} = {sp.latex(ej.from_data(node.value))}$" if node.value else f"${_tex(node.name)}$"
     args = [_tex(a) for a in node.inputs]
-    if node.op == "pow" and node.e is not None and len(args) == 1:
-        body = f"{args[0]}^{{{node.e}}}"
-    elif node.op == "-" and len(args) == 1:
-        body = f"-{args[0]}"
-    elif node.op in OP_TEXT and len(args) == 2:
-        body = f" {OP_TEXT[node.op]} ".join(args)
-    else:
+    op = gr.OPERATIONS.get(node.op)
+    if op and len(args) in op.arities and (node.e is not None or not op.exponent):
+        body = op.tex(args, node.e)
+    else:   # a node that is not valid is drawn as what it says it is
         body = r"\mathrm{" + node.op.replace("_", r"\_")[:16] + "}(" + ", ".join(args) + ")"
     return f"${_tex(node.name)} = {body}$"
 

@@ -1,7 +1,8 @@
-r"""Computation graphs written by hand: build one, read it back as data, evaluate it, sweep it backwards.
+r"""Computation graphs written by hand: the students' face of the graph modules.
 
 A graph is a list of nodes. Leaves are the function's inputs and constants; every
-other node applies one operation to its ordered inputs:
+other node applies one operation to its ordered inputs (the table of them is
+``graph_operations.OPERATIONS``):
 
     "+"    a + b
     "-"    a − b, or −a with a single input (negation)
@@ -13,77 +14,42 @@ parallel edges. Each edge carries a label, the local derivative ∂v/∂u with v
 other inputs held fixed, written as a SymPy expression in node names (a node's
 name stands for its value). Edges leaving constants need no label.
 
-The adjoint of a node is v̄ = ∂f/∂v, the derivative of the output f with respect
-to v with everything upstream of v held fixed. The reverse sweep computes all of
-them at once: f̄ = 1, and going from the output towards the inputs,
+Students build graphs with ``Graph`` (or get the skeleton from ``trace``) and hand
+in ``G.to_data()``. The rest lives in modules of its own and is imported here too:
 
-    ū = Σ over edges u → v of  v̄ · (label of u → v),
+    graph_operations  the table of operations (arity, value, local derivative, drawing,
+                      degree, Python operators): adding an operation is one entry there
+    graph_read        reading the data back into a ``Model`` without trusting it
+                      (a cycle, an unknown name, a wrong arity is reported, not evaluated)
+    graph_eval        values forward, adjoints by the reverse sweep, both at probe points
 
-so a node that feeds several others (fan-out) sums one term per edge.
-
-Students build graphs with ``Graph`` (or get the skeleton from ``trace``); the
-checks read the data with ``read`` and never trust it: a cycle, an unknown name,
-a wrong arity or a node that does too much is reported, not evaluated.
+Task (c1) uses ``Graph`` for a second graph language: the nodes are the network's
+quantities (x, y, z1, z2, z3, L; W1…b3 and o1…o3 if drawn), an "operation" is a
+free text that describes the step (``G.op("z1", "tanh(W1·x + b1)", x, d=[J("z1",
+"x")])``), and each label is the symbol of a Jacobian, ``J("z1", "x")`` = J_z1(x),
+or None for y → L. Such a graph is never read by ``graph_read`` nor evaluated — its
+operations are not in the table and its values are vectors —: c1 reads the same
+``to_data()`` form itself (``course_lib.tasks.c.read_loss_graph``) and judges only
+which node takes which inputs and that each edge carries its Jacobian's symbol. It
+imports ``Graph`` and ``GraphError`` from here, as students do.
 """
 from __future__ import annotations
 
-import functools
-import hashlib
 import inspect
-import json
 import numbers
-import re
-from dataclasses import dataclass, field
 
-import numpy as np
 import sympy as sp
 
 from . import expr_json as ej
+from .graph_eval import contributions, evaluate_at, forward, gradient, label_problem, sweep
+from .graph_operations import LEAVES, OPERATIONS, REFUSED, SLOT_SYMBOLS, Operation, local_derivative
+from .graph_read import MAX_NODES, GraphError, Model, Node, read
 
-OPERATIONS = {"+": (2,), "-": (1, 2), "*": (2,), "pow": (1,)}   # operation -> allowed numbers of inputs
-LEAVES = ("input", "const")
-MAX_NODES = 300            # a graph for f needs a few dozen; more is not graded
-MAX_EXPONENT = 64
-MAX_LABEL_EXPONENT = 1000  # product of nested |exponents| in a label; more makes SymPy compute huge integers
-MAX_DATA_CHARS = 2_000_000
-NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,30}\Z")
-
-# Operations students sometimes reach for, with the reason they are not nodes here.
-REFUSED = {
-    **dict.fromkeys(("/", "div", "divide", "truediv"), "division is not one of the graph's operations"),
-    **dict.fromkeys(("exp", "log", "ln", "sqrt", "sin", "cos", "tanh", "abs", "sigmoid", "relu"),
-                    "{op} is not one of the graph's operations"),
-    **dict.fromkeys(("**", "^", "square", "sq", "power"), "write a power as the operation 'pow' with e=…"),
-}
-
-
-class GraphError(ValueError):
-    """The data is no graph at all (wrong type, too large); the message says why in one line."""
-
-
-# ====================================================================== operations
-def apply(op: str, args: list, e=None):
-    """The value of one operation on numbers, NumPy arrays or SymPy expressions alike."""
-    if op == "pow":
-        return args[0] ** e
-    if op == "-" and len(args) == 1:
-        return -args[0]
-    a, b = args
-    return a + b if op == "+" else a - b if op == "-" else a * b
-
-
-SLOT_SYMBOLS = sp.symbols("a0 a1")
-
-
-@functools.lru_cache(maxsize=256)
-def local_derivative(op: str, arity: int, e, slot: int) -> sp.Expr:
-    """SymPy's own derivative of the operation with respect to input ``slot``, in the symbols a0, a1.
-
-    The inputs are distinct symbols here, so for x1 * x1 each of the two parallel
-    edges gets its own share.
-    """
-    args = list(SLOT_SYMBOLS[:arity])
-    return sp.diff(apply(op, args, e), args[slot])
+# What the tasks, draw and the tests use, importable from the one module students know.
+__all__ = ["Graph", "trace", "encode_expr",
+           "LEAVES", "OPERATIONS", "SLOT_SYMBOLS", "local_derivative",
+           "GraphError", "MAX_NODES", "Model", "Node", "read",
+           "contributions", "evaluate_at", "forward", "gradient", "label_problem", "sweep"]
 
 
 # ====================================================================== building a graph
@@ -224,7 +190,8 @@ def encode_expr(value):
 
 # ====================================================================== tracing (micrograd style)
 class _Traced:
-    """A value in a traced computation: arithmetic on it adds nodes to the graph."""
+    """A value in a traced computation: arithmetic on it adds nodes to the graph (the operators are added
+    below, from the table of operations)."""
     __array_priority__ = 1000  # make NumPy scalars defer to us
 
     def __init__(self, graph: Graph, name: str):
@@ -243,23 +210,31 @@ class _Traced:
             raise TypeError(f"cannot trace an operation with a {type(a).__name__}; use numbers and the inputs")
         return self.graph._constant(a)
 
-    def __add__(self, o): return self._node("+", self, o)
-    def __radd__(self, o): return self._node("+", o, self)
-    def __sub__(self, o): return self._node("-", self, o)
-    def __rsub__(self, o): return self._node("-", o, self)
-    def __mul__(self, o): return self._node("*", self, o)
-    def __rmul__(self, o): return self._node("*", o, self)
-    def __neg__(self): return self._node("-", self)
-
-    def __pow__(self, e):
-        if isinstance(e, bool) or not isinstance(e, numbers.Integral) or e < 1:
-            raise TypeError(f"u ** {e!r}: only natural exponents 1, 2, 3, … are graph operations")
-        return self._node("pow", self, e=int(e))
-
     def __truediv__(self, o):
-        raise TypeError("division is not one of the graph's operations")
+        raise TypeError(REFUSED["/"])
 
     __rtruediv__ = __truediv__
+
+
+def _operator(op: Operation, operands: str):
+    """_Traced's method for one Python operator of ``op``, with operands "ab", "ba" (reflected) or "a"."""
+    if op.exponent:
+        def method(self, e):
+            if isinstance(e, bool) or not isinstance(e, numbers.Integral) or e < 1:
+                raise TypeError(f"u ** {e!r}: only natural exponents 1, 2, 3, … are graph operations")
+            return self._node(op.name, self, e=int(e))
+    elif operands == "a":
+        def method(self):
+            return self._node(op.name, self)
+    else:
+        def method(self, other):
+            return self._node(op.name, *((self, other) if operands == "ab" else (other, self)))
+    return method
+
+
+for _op in OPERATIONS.values():   # the operators come from the table, so trace knows every operation
+    for _name, _operands in _op.python.items():
+        setattr(_Traced, _name, _operator(_op, _operands))
 
 
 class _TracingGraph(Graph):
@@ -291,402 +266,3 @@ def trace(fn, *names: str) -> Graph:
         raise TypeError("the function must return the result of operations on its inputs")
     graph._nodes[-1]["name"] = "f"
     return graph
-
-
-# ====================================================================== reading data back
-@dataclass
-class Node:
-    name: str
-    op: str
-    inputs: tuple = ()
-    e: int | None = None
-    value: object = None        # a constant's value as expression data
-    var: str | None = None      # an input: the variable of f it stands for
-    labels: tuple = ()          # per input slot: expression data, None, or {"error": why}
-
-
-@dataclass
-class Model:
-    """A graph read from data: its nodes, what is wrong with it, and what can be computed."""
-    nodes: dict[str, Node]
-    variables: tuple
-    problems: list = field(default_factory=list)   # (part, message) for every structural problem
-    notes: list = field(default_factory=list)      # (part, message) for what is harmless, such as an unused constant
-    broken: set = field(default_factory=set)       # nodes that cannot be computed because of their own problem
-    order: list = field(default_factory=list)      # computable nodes, every node after its inputs
-    consumers: dict = field(default_factory=dict)  # node -> [(head, slot), …]
-    output: str | None = None
-    cycle: list | None = None
-
-    def edges(self):
-        """(tail, head, slot) for every edge, in node order."""
-        for node in self.nodes.values():
-            if node.op not in LEAVES and node.name not in self.broken:
-                for slot, tail in enumerate(node.inputs):
-                    yield tail, node.name, slot
-
-    def is_constant(self, name: str) -> bool:
-        return self.nodes[name].op == "const"
-
-    def inputs_of(self, var: str) -> list[str]:
-        return [n.name for n in self.nodes.values() if n.op == "input" and n.var == var]
-
-    def why_not_computable(self, name: str) -> str:
-        if name in self.broken:
-            return f"{name} is not a valid node (see the structure check)"
-        if self.cycle and name in self.cycle:
-            return f"{name} lies on a cycle"
-        return f"{name} depends on a node that cannot be computed"
-
-
-def read(data, variables: tuple) -> Model:
-    """Read graph data, collecting every structural problem. Raises GraphError only if it is no graph at all."""
-    if not isinstance(data, dict) or not isinstance(data.get("nodes"), list):
-        raise GraphError("malformed graph data")
-    if len(data["nodes"]) > MAX_NODES:
-        raise GraphError(f"the graph has {len(data['nodes'])} nodes; at most {MAX_NODES} are graded")
-    if len(json.dumps(data)) > MAX_DATA_CHARS:
-        raise GraphError("the graph data is too large to grade")
-    model = Model({}, tuple(variables))
-    for k, raw in enumerate(data["nodes"]):
-        _read_node(model, k, raw)
-    for var in variables:
-        if not model.inputs_of(var):
-            model.problems.append((var, f"there is no input node for {var}; f depends on {' and '.join(variables)}"))
-    for node in model.nodes.values():
-        unknown = [a for a in node.inputs if a not in model.nodes]
-        if unknown and node.name not in model.broken:
-            model.broken.add(node.name)
-            model.problems.append((node.name, f"uses {unknown[0]!r}, which is not a node of the graph"))
-    _order(model)
-    _outputs(model)
-    return model
-
-
-def _read_node(model: Model, k: int, raw) -> None:
-    def problem(part, message):
-        model.problems.append((part, message))
-
-    if not isinstance(raw, dict):
-        return problem(f"node {k + 1}", "malformed node data")
-    name, op = raw.get("name"), raw.get("op")
-    if isinstance(name, dict) or isinstance(op, dict):
-        return problem(f"node {k + 1}", str((name if isinstance(name, dict) else op).get("error"))[:200])
-    if not isinstance(name, str) or not NAME.match(name):
-        return problem(f"node {k + 1}", f"the name {str(name)[:30]!r} is not allowed: use a letter, then letters, "
-                                        "digits or _ (such as v1, c100)")
-    if name in model.nodes:
-        return problem(name, f"two nodes are named {name}; the second one is ignored")
-    if not isinstance(op, str):
-        return problem(name, "the operation is not a string")
-    node = Node(name, op)
-    model.nodes[name] = node
-
-    def broken(message):
-        model.broken.add(name)
-        problem(name, message)
-
-    if op == "input":
-        copy = raw.get("copy_of")
-        node.var = name if copy is None else copy if isinstance(copy, str) else None
-        if isinstance(copy, dict):
-            return broken(str(copy.get("error"))[:200])
-        if node.var not in model.variables:
-            return broken(f"the input {node.var!r} is not a variable of f (f has {', '.join(model.variables)})")
-        return
-    if name in model.variables:
-        return broken(f"{name} is the name of an input; a computed node needs a name of its own")
-    if op == "const":
-        return _read_constant(node, raw.get("value"), broken)
-    inputs, labels = raw.get("in"), raw.get("d")
-    if not isinstance(inputs, list) or not isinstance(labels, list):
-        return broken("malformed node data")
-    errors = [a["error"] for a in inputs if isinstance(a, dict) and "error" in a]
-    if errors or not all(isinstance(a, str) for a in inputs):
-        return broken(f"an input of {name}: " + str(errors[0] if errors else "not a node name")[:200])
-    node.inputs, node.labels = tuple(inputs), tuple(labels)
-    if op not in OPERATIONS:
-        reason = REFUSED.get(op.lower(), "{op!r} is not an operation of the graph")
-        return broken(reason.format(op=op[:20]) + "; a node does one of +, −, *, pow — a composite such as "
-                                                   "100·(·)² is several nodes")
-    if len(inputs) not in OPERATIONS[op]:
-        want = " or ".join(map(str, OPERATIONS[op]))
-        return broken(f"'{op}' takes {want} input{'s' if want != '1' else ''}, {name} has {len(inputs)}")
-    if op == "pow":
-        message = _exponent_problem(raw.get("e"))
-        if message:
-            return broken(message)
-        node.e = int(raw["e"])
-    elif raw.get("e") is not None:
-        return broken(f"e belongs to 'pow' only, {name} is '{op}'")
-
-
-def _read_constant(node: Node, value, broken) -> None:
-    if isinstance(value, dict):
-        return broken(f"the value of {node.name}: {str(value.get('error'))[:200]}")
-    try:
-        ej.validate(value, set(), set())
-    except ej.ExpressionError:
-        symbols = sorted({n[1] for n in ej.walk(value) if isinstance(n, list) and n and n[0] == "sym"}) \
-            if isinstance(value, list) else []
-        if symbols:
-            return broken(f"a constant is a number; {node.name} is an expression in {', '.join(symbols[:4])} — "
-                          "split such a composite into nodes")
-        return broken(f"the value of {node.name} is not a number")
-    if not np.isfinite(ej.evaluate(value, {})):
-        return broken(f"the value of {node.name} is not finite")
-    node.value = value
-
-
-def _exponent_problem(e) -> str | None:
-    if isinstance(e, dict):
-        return str(e.get("error"))[:200]
-    if e is None:
-        return "'pow' needs its exponent: e=2 for a square"
-    if isinstance(e, bool) or not isinstance(e, (int, float)):
-        return "e must be a natural number such as 2"
-    if not float(e).is_integer():
-        return f"e = {e:g} is no natural number (roots and fractional powers are not graph operations)"
-    if e < 0:
-        return f"e = {e:g} is negative, which divides: not a graph operation"
-    if e == 0:
-        return "e = 0 makes a constant; e must be 1, 2, 3, …"
-    if e > MAX_EXPONENT:
-        return f"e = {e:g} is larger than {MAX_EXPONENT}; no power that large is needed"
-    return None
-
-
-def _order(model: Model) -> None:
-    """Topological order of the computable nodes (Kahn); name one cycle if there is one."""
-    waiting = {n.name: len(n.inputs) for n in model.nodes.values() if n.name not in model.broken}
-    users: dict[str, list] = {name: [] for name in model.nodes}
-    for node in model.nodes.values():
-        for slot, tail in enumerate(node.inputs):
-            if tail in users:
-                users[tail].append((node.name, slot))
-    model.consumers = users
-    ready = [name for name, count in waiting.items() if count == 0]
-    while ready:
-        name = ready.pop(0)
-        model.order.append(name)
-        for head, _ in users[name]:
-            if head in waiting:
-                waiting[head] -= 1
-                if waiting[head] == 0:
-                    ready.append(head)
-    stuck = set(waiting) - set(model.order)
-    model.cycle = _find_cycle(model, stuck)
-    if model.cycle:
-        path = " → ".join(model.cycle + [model.cycle[0]])
-        model.problems.append(("cycle", f"{path} is a cycle: a node cannot depend on itself"))
-
-
-def _find_cycle(model: Model, among: set) -> list | None:
-    """One cycle among the given nodes (following edges tail → head), by iterative depth-first search."""
-    state: dict[str, int] = {}   # 1: on the current path, 2: done
-    for start in sorted(among):
-        if state.get(start):
-            continue
-        path, stack = [], [(start, iter(h for h, _ in model.consumers[start]))]
-        state[start] = 1
-        path.append(start)
-        while stack:
-            name, heads = stack[-1]
-            head = next((h for h in heads if h in among and state.get(h) != 2), None)
-            if head is None:
-                state[name] = 2
-                path.pop()
-                stack.pop()
-            elif state.get(head) == 1:
-                return path[path.index(head):]
-            else:
-                state[head] = 1
-                path.append(head)
-                stack.append((head, iter(h for h, _ in model.consumers[head])))
-    return None
-
-
-def _outputs(model: Model) -> None:
-    """The output is the one operation node nothing uses; unused nodes and leaves are problems."""
-    unused = [n.name for n in model.nodes.values() if not model.consumers[n.name]]
-    sinks = [name for name in unused if model.nodes[name].op not in LEAVES]
-    for name in unused:
-        if model.nodes[name].op == "const":
-            model.notes.append((name, f"the constant {name} is not used by any node; it changes nothing"))
-        elif model.nodes[name].op in LEAVES:
-            model.problems.append((name, f"{name} is not used by any node"))
-    if not sinks:
-        if not model.cycle:
-            model.problems.append(("output", "the graph has no output: no operation node is left unused"))
-        return
-    model.output = "f" if "f" in sinks else sinks[-1]
-    for name in sinks:
-        if name != model.output:
-            model.problems.append((name, f"{name} is not used by any node: a graph for f has one output "
-                                         f"(here {model.output}); remove {name} or use it"))
-
-
-# ====================================================================== evaluation
-def forward(model: Model, inputs: dict, constant) -> dict:
-    """Values of all computable nodes for the given values of f's variables (numbers, arrays or SymPy);
-    ``constant(data)`` gives a constant's value in the same kind."""
-    values = {}
-    for name in model.order:
-        node = model.nodes[name]
-        if node.op == "input":
-            values[name] = inputs[node.var]
-        elif node.op == "const":
-            values[name] = constant(node.value)
-        else:
-            values[name] = apply(node.op, [values[a] for a in node.inputs], node.e)
-    return values
-
-
-def contributions(model: Model, name: str, adjoints: dict, edges: dict) -> list | None:
-    """[(head, slot, adjoint of head · label)] for every edge leaving ``name``; None if one is unknown."""
-    terms = []
-    for head, slot in model.consumers[name]:
-        a, d = adjoints.get(head), edges.get((head, slot))
-        if a is None or d is None:
-            return None
-        terms.append((head, slot, a * d))
-    return terms
-
-
-def sweep(model: Model, edges: dict, one=1.0) -> dict:
-    """Adjoints ∂output/∂v of all computable nodes from edge values {(head, slot): value}.
-
-    Pulled in reverse topological order from the consumers, so fan-out sums its
-    terms; a node with an unknown term gets None, a node that does not reach the
-    output gets 0.
-    """
-    adjoints: dict = {}
-    for name in reversed(model.order):
-        if name == model.output:
-            adjoints[name] = one
-            continue
-        terms = contributions(model, name, adjoints, edges)
-        adjoints[name] = None if terms is None else sum((t for _, _, t in terms), 0 * one)
-    return adjoints
-
-
-def gradient(model: Model, adjoints: dict) -> dict:
-    """∂f/∂var for each variable: the adjoints of all its input leaves added (several only in a tree)."""
-    out = {}
-    for var in model.variables:
-        parts = [adjoints.get(n) for n in model.inputs_of(var)]
-        out[var] = None if not parts or any(p is None for p in parts) else sum(parts[1:], parts[0])
-    return out
-
-
-def label_problem(data, names: set) -> str | None:
-    """Why a label (or adjoint) cannot be evaluated, or None: missing, invalid, unknown names, huge exponents."""
-    if data is None:
-        return "no label"
-    if isinstance(data, dict):
-        return str(data.get("error", "malformed"))[:240]
-    try:
-        ej.validate(data, names, set())
-    except ej.ExpressionError as e:
-        return str(e)
-    stack = [(data, 1.0)]   # with the product of the exponents above: nested powers multiply
-    while stack:
-        node, power = stack.pop()
-        if node[0] == "pow":
-            if node[2][0] not in ("int", "rat", "float"):
-                return "exponents must be numbers"
-            power *= max(1.0, abs(float(ej.evaluate(node[2], {}))))
-            if power > MAX_LABEL_EXPONENT:
-                return f"powers above {MAX_LABEL_EXPONENT} are not graded"
-            stack.append((node[1], power))
-        elif node[0] in ("add", "mul", "max", "min"):
-            stack.extend((a, power) for a in node[1:])
-        elif node[0] == "call":
-            stack.append((node[2], power))
-        elif node[0] == "piecewise":
-            stack.extend((a, power) for a in ej.walk(node) if a is not node and a[0] == "pow")
-    return None
-
-
-@dataclass
-class Evaluation:
-    """A graph evaluated at a set of points: forward values, true local derivatives and its own labels.
-
-    A node that cannot be computed (invalid, on a cycle, or after such a node) gets a *stand-in*: invalid and
-    cycle nodes random values, the nodes after them their operation applied to those. A local derivative needs
-    only the values of its node's inputs, so every valid node's edges can be judged, and one invalid node
-    costs only its own edges.
-    """
-    model: Model
-    size: int
-    values: dict     # computable node -> values
-    env: dict        # values, plus each variable of f, for expressions in node names
-    true: dict       # (head, slot) -> local derivative of head's operation (SymPy's)
-    labels: dict     # (head, slot) -> the graph's own label evaluated, or a str saying why it cannot be
-    local: dict = field(default_factory=dict)   # values and stand-ins: what edge labels are evaluated with
-
-    def evaluate(self, data):
-        """Expression data (in node names and variables) at the points, or a str saying why not."""
-        why = label_problem(data, set(self.model.nodes) | set(self.model.variables))
-        if why:
-            return why
-        missing = sorted({n[1] for n in ej.walk(data) if n[0] == "sym"} - set(self.env))
-        if missing:
-            return f"uses {missing[0]}, which cannot be computed: {self.model.why_not_computable(missing[0])}"
-        return self._numeric(data, self.env)
-
-    def _numeric(self, data, env):
-        return np.broadcast_to(ej.evaluate(data, env), (self.size,)).astype(float)
-
-    def label_sweep(self) -> dict:
-        """Adjoints by the reverse sweep over the graph's own labels (unknown where a label is unusable)."""
-        return sweep(self.model, {k: v for k, v in self.labels.items() if not isinstance(v, str)}, self.one)
-
-    def true_sweep(self) -> dict:
-        return sweep(self.model, self.true, self.one)
-
-    @property
-    def one(self):
-        return np.ones(self.size)
-
-
-def stand_ins(model: Model, values: dict, size: int) -> dict:
-    """Values for the nodes that cannot be computed: random for invalid nodes and, one at a time, for a node
-    of a cycle; the others their operation applied to their inputs. Deterministic for given values."""
-    seed = hashlib.sha256(b"".join(np.ascontiguousarray(v, float).tobytes() for v in values.values())).digest()
-    rng = np.random.default_rng(int.from_bytes(seed[:8], "little"))
-    local = dict(values)
-    waiting = [n for n in model.nodes if n not in local]
-    while waiting:
-        ready = [n for n in waiting if n not in model.broken
-                 and all(a in local for a in model.nodes[n].inputs) and model.nodes[n].inputs]
-        if ready:
-            node = model.nodes[ready[0]]
-            with np.errstate(all="ignore"):
-                local[node.name] = np.asarray(apply(node.op, [local[a] for a in node.inputs], node.e), float)
-        else:
-            broken = [n for n in waiting if n in model.broken or not model.nodes[n].inputs]
-            name = (broken or sorted(waiting))[0]
-            local[name] = rng.uniform(0.3, 2.0, size) * rng.choice([-1.0, 1.0], size)
-        waiting.remove(node.name if ready else name)
-    return local
-
-
-def evaluate_at(model: Model, point: dict) -> Evaluation:
-    """Evaluate the graph at points {variable: array of equal length}."""
-    size = np.size(next(iter(point.values())))
-    point = {v: np.broadcast_to(np.asarray(x, float), (size,)) for v, x in point.items()}
-    ev = Evaluation(model, size, {}, {}, {}, {})
-    ev.values = forward(model, point, constant=lambda d: ev._numeric(d, {}))
-    ev.env = {**ev.values, **point}
-    ev.local = stand_ins(model, ev.values, size)
-    labels_env = {**ev.local, **point}
-    for _, head, slot in model.edges():
-        node = model.nodes[head]
-        derivative = local_derivative(node.op, len(node.inputs), node.e, slot)
-        ev.true[(head, slot)] = ev._numeric(ej.to_data(derivative),
-                                            {f"a{k}": ev.local[a] for k, a in enumerate(node.inputs)})
-        label = node.labels[slot] if slot < len(node.labels) else None
-        why = label_problem(label, set(model.nodes) | set(model.variables)) if label is not None else "no label"
-        ev.labels[(head, slot)] = why or ev._numeric(label, labels_env)
-    return ev

@@ -277,3 +277,98 @@ def test_gradient_field_levels_do_not_crowd_into_the_valley():
     levels = np.asarray(fig.axes[0].collections[0].levels)   # the contour set
     assert len(levels) <= 20 and levels.min() >= levels.max() * 1e-3 * 0.99
     assert np.allclose(np.diff(np.log(levels)), np.log(levels[1] / levels[0]))   # evenly spaced in log
+
+
+
+# --------------------------------------------------------------------- the table of operations
+def one_node_graph(op: gr.Operation, arity: int, factor=1) -> gr.Graph:
+    """g = op(x1[, x2]) labelled with ``factor`` times the table's local derivatives; f = g + x2 if op takes
+    one input, so that both variables of task (b) are used."""
+    G = gr.Graph()
+    ins = [G.input("x1"), G.input("x2")]
+    e = 3 if op.exponent else None
+    d = [factor * gr.local_derivative(op.name, arity, e, k).xreplace(dict(zip(gr.SLOT_SYMBOLS, ins)))
+         for k in range(arity)]
+    g = G.op("g" if arity == 1 else "f", op.name, *ins[:arity], e=e, d=d)
+    if arity == 1:
+        G.op("f", "+", g, ins[1], d=[1, 1])
+    return G
+
+
+EVERY_ARITY = [(op, arity) for op in gr.OPERATIONS.values() for arity in op.arities]
+
+
+@pytest.mark.parametrize("op, arity", EVERY_ARITY, ids=[f"{op.name}/{k}" for op, k in EVERY_ARITY])
+def test_every_operation_of_the_table_is_read_evaluated_swept_drawn_and_graded(op, arity):
+    from matplotlib.mathtext import MathTextParser
+    from course_lib import check
+    from course_lib.tasks import b as task_b
+
+    G = one_node_graph(op, arity)
+    model = read(G)
+    assert model.problems == [] and model.output == "f"
+    point = {"x1": np.array([0.7, -1.3]), "x2": np.array([1.9, 0.4])}
+    ev = gr.evaluate_at(model, point)
+    head, e, args = "g" if arity == 1 else "f", 3 if op.exponent else None, [point["x1"], point["x2"]][:arity]
+    assert np.allclose(ev.values[head], op.apply(args, e))
+    for slot in range(arity):   # each local derivative against a central difference of the operation's value
+        up, down = list(args), list(args)
+        up[slot], down[slot] = args[slot] + 1e-6, args[slot] - 1e-6
+        assert np.allclose(ev.true[(head, slot)], (op.apply(up, e) - op.apply(down, e)) / 2e-6, rtol=1e-5)
+    own, true = gr.gradient(model, ev.label_sweep()), gr.gradient(model, ev.true_sweep())
+    assert all(np.allclose(own[v], true[v]) for v in VARS)
+    text = node_text(model.nodes[head])
+    MathTextParser("path").parse(text)   # the drawing's text is valid mathtext, written by the table
+    assert text.startswith(f"${head} = ") and "mathrm" not in text
+    value = gr.forward(model, {"x1": x1, "x2": x2}, constant=sp.Integer)[head]
+    assert task_b._max_degree(model) >= sp.Poly(value, x1, x2).total_degree()
+    assert check("b2", G).credit == pytest.approx(1.0)
+    assert check("b2", one_node_graph(op, arity, factor=2)).credit < 1.0
+
+
+def trace_operator(op: gr.Operation, method: str, operands: str):
+    """(traced graph, the same on numbers) for one Python operator of ``op``."""
+    if operands == "ab":
+        fn = lambda a, b: getattr(a, method)(b)   # noqa: E731
+        return gr.trace(fn), fn(1.7, -0.6)
+    fn = lambda a: getattr(a, method)(*{"ba": (2,), "a": (3,) if op.exponent else ()}[operands])   # noqa: E731
+    return gr.trace(fn), fn(1.7)
+
+
+OPERATORS = [(op, m, o) for op in gr.OPERATIONS.values() for m, o in op.python.items()]
+
+
+@pytest.mark.parametrize("op, method, operands", OPERATORS, ids=[m for _, m, _ in OPERATORS])
+def test_trace_turns_every_python_operator_of_the_table_into_its_operation(op, method, operands):
+    traced, on_numbers = trace_operator(op, method, operands)
+    f = traced.to_data()["nodes"][-1]
+    assert f["op"] == op.name and f["in"] == {"ab": ["a", "b"], "ba": ["c2", "a"], "a": ["a"]}[operands]
+    variables = ("a", "b") if operands == "ab" else ("a",)
+    ev = gr.evaluate_at(gr.read(traced.to_data(), variables), {"a": np.array([1.7]), "b": np.array([-0.6])})
+    assert ev.values["f"][0] == pytest.approx(on_numbers)   # the table computes what Python does
+
+
+def test_the_tracer_has_exactly_the_operators_the_table_names():
+    from course_lib.graph import _Traced
+    arithmetic = {f"__{r}{name}__" for r in ("", "r") for name in ("add", "sub", "mul", "pow", "matmul", "mod",
+                                                                   "floordiv")} | {"__neg__", "__pos__", "__abs__"}
+    assert arithmetic & set(vars(_Traced)) == {m for op in gr.OPERATIONS.values() for m in op.python}
+
+
+def test_an_operation_added_to_the_table_is_read_evaluated_drawn_and_graded(monkeypatch):
+    """Adding an operation is one entry: "cube" is read, swept, drawn and checked by task (b) with no other change."""
+    from course_lib import check
+    cube = gr.Operation("cube", (1,), lambda a, e: a[0] ** 3, lambda t, e: f"{t[0]}^{{3}}", lambda d, e: 3 * d[0], {})
+    monkeypatch.setitem(gr.OPERATIONS, "cube", cube)
+    G = one_node_graph(cube, 1)
+    model = read(G)
+    assert model.problems == []
+    ev = gr.evaluate_at(model, {"x1": np.array([1.5]), "x2": np.array([0.0])})
+    assert ev.values["f"][0] == pytest.approx(1.5 ** 3)
+    assert gr.gradient(model, ev.label_sweep())["x1"][0] == pytest.approx(3 * 1.5 ** 2)
+    assert node_text(model.nodes["g"]) == "$g = x_{1}^{3}$"
+    assert check("b2", G).credit == pytest.approx(1.0)
+    assert check("b2", one_node_graph(cube, 1, factor=2)).credit < 1.0
+    G = gr.Graph()
+    G.op("f", "cube", G.input("x1"), G.input("x2"), d=[1, 1])
+    assert ("f", "'cube' takes 1 input, f has 2") in read(G).problems

@@ -344,13 +344,13 @@ class Symbolic:
 
 
 def _max_degree(model: gr.Model) -> int:
-    """An upper bound on the polynomial degree of each node (pow multiplies, * adds)."""
+    """An upper bound on the polynomial degree of each node (each operation's rule in the table: pow multiplies,
+    * adds)."""
     degree: dict[str, int] = {}
     for name in model.order:
         node = model.nodes[name]
-        ins = [degree[a] for a in node.inputs]
         degree[name] = {"input": 1, "const": 0}.get(node.op) if node.op in gr.LEAVES else \
-            ins[0] * node.e if node.op == "pow" else sum(ins) if node.op == "*" else max(ins)
+            gr.OPERATIONS[node.op].degree([degree[a] for a in node.inputs], node.e)
     return max(degree.values(), default=0)
 
 
