@@ -39,6 +39,7 @@ import numpy as np
 import sympy as sp
 
 from . import expr_json as ej
+from .errors import GraphError, Unusable
 
 OPERATIONS = {"+": (2,), "-": (1, 2), "*": (2,), "pow": (1,)}   # operation -> allowed numbers of inputs
 LEAVES = ("input", "const")
@@ -55,10 +56,6 @@ REFUSED = {
                     "{op} is not one of the graph's operations"),
     **dict.fromkeys(("**", "^", "square", "sq", "power"), "write a power as the operation 'pow' with e=…"),
 }
-
-
-class GraphError(ValueError):
-    """The data is no graph at all (wrong type, too large); the message says why in one line."""
 
 
 # ====================================================================== operations
@@ -189,7 +186,7 @@ def _node_to_data(n: dict) -> dict:
 
 
 def _error(message: str) -> dict:
-    return {"error": message}
+    return Unusable(message)
 
 
 def _ref_to_data(ref):
