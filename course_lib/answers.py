@@ -7,16 +7,12 @@ the kernel says about correctness is believed, only the data.
 """
 from __future__ import annotations
 
-import base64
-import io
 import json
 import os
 
-import numpy as np
-
 from . import tasks
 from .graph import MAX_NODES, Graph
-from .tasks import AnswerError
+from .errors import AnswerError, Unusable, unusable
 
 MIME = "application/vnd.course-lib.answer+json"
 PAYLOAD_VERSION = 1
@@ -72,18 +68,18 @@ def blank(answer) -> bool:
 
 
 def encode(task: tasks.Task, answer, request: dict) -> dict:
-    """Task data for the answer, or {"error": message}; never raises, and is JSON-clean.
+    """Task data for the answer, or an Unusable saying why there is none; never raises, and is JSON-clean.
 
-    An answer not written yet gives {"error": "not answered yet…", "blank": True}."""
+    An answer not written yet gives Unusable("not answered yet…", blank=True)."""
     try:
         if blank(answer):
-            return {"error": f"{NOT_ANSWERED}: the answer cell is as handed out", "blank": True}
+            return Unusable(f"{NOT_ANSWERED}: the answer cell is as handed out", blank=True)
         data = task.encode(answer, request)
         return json.loads(json.dumps(data, allow_nan=False))
     except AnswerError as e:
-        return {"error": str(e)}
+        return Unusable(str(e))
     except Exception as e:  # a bug in the student's code must not stop the hand-in
-        return {"error": f"{type(e).__name__}: {str(e)[:200]}"}
+        return Unusable(f"{type(e).__name__}: {str(e)[:200]}")
 
 
 def hand_in(task_id: str, answer) -> None:
@@ -93,25 +89,7 @@ def hand_in(task_id: str, answer) -> None:
     task = tasks.get(task_id)
     data = encode(task, answer, request_for(task))
     payload = {"task": task_id, "version": PAYLOAD_VERSION, "data": data}
-    note = ("handed in for grading" if "error" not in data else data["error"] if data.get("blank")
-            else "could not be encoded: " + data["error"])
+    why = unusable(data)
+    note = "handed in for grading" if why is None else why if data.get("blank") else "could not be encoded: " + why
     display({MIME: payload, "text/plain": f"Answer {task_id} {note}."}, raw=True)
 
-
-# --- arrays as data -------------------------------------------------------------
-def array_to_data(a) -> dict:
-    """A numeric array as {"npy": base64 of the .npy bytes}; object arrays are refused."""
-    a = np.asarray(a)
-    if a.dtype.hasobject or a.dtype.kind not in "biuf":
-        raise AnswerError(f"expected a numeric array, got dtype {a.dtype}")
-    buf = io.BytesIO()
-    np.save(buf, a, allow_pickle=False)
-    return {"npy": base64.b64encode(buf.getvalue()).decode("ascii")}
-
-
-def array_from_data(d, max_bytes: int = 64 * 2**20) -> np.ndarray:
-    """Inverse of array_to_data, without pickles; raises ValueError on anything else."""
-    if not isinstance(d, dict) or not isinstance(d.get("npy"), str) or len(d["npy"]) > max_bytes * 4 // 3 + 8:
-        raise ValueError("not an array payload")
-    a = np.load(io.BytesIO(base64.b64decode(d["npy"], validate=True)), allow_pickle=False)
-    return a.astype(np.float64) if a.dtype.kind in "biu" else a

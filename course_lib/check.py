@@ -9,6 +9,7 @@ from __future__ import annotations
 from threadpoolctl import threadpool_limits
 
 from . import answers, tasks
+from .errors import unusable
 from .feedback import Feedback
 
 
@@ -26,8 +27,9 @@ def checked(task_id: str, answer) -> Feedback:
         return Feedback(str(task_id), 0.0, title=title).add("", "invalid", e.args[0])
     request = task.public_request()
     data = answers.encode(task, answer, request)
-    if "error" in data:
-        return Feedback(task_id, 0.0, title=title).add("", "blank" if data.get("blank") else "invalid", data["error"])
+    why = unusable(data)
+    if why is not None:
+        return Feedback(task_id, 0.0, title=title).add("", "blank" if data.get("blank") else "invalid", why)
     try:
         feedback = task.self_check(data, request)
     except Exception as e:  # the checker's own failure: say so in one line, not a traceback

@@ -29,6 +29,8 @@ import numpy as np
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
+from .errors import ExpressionError
+
 MAX_DIGITS = 60
 MAX_NODES = 20_000
 MAX_DEPTH = 400
@@ -55,10 +57,6 @@ RELATIONS = {"<": (sp.Lt, np.less), "<=": (sp.Le, np.less_equal), ">": (sp.Gt, n
              ">=": (sp.Ge, np.greater_equal), "==": (sp.Eq, np.equal), "!=": (sp.Ne, np.not_equal)}
 LOGIC = {"and": (sp.And, np.logical_and), "or": (sp.Or, np.logical_or)}
 CONSTANTS = {"E": (sp.E, math.e), "pi": (sp.pi, math.pi)}
-
-
-class ExpressionError(ValueError):
-    """The data is not an expression this course accepts; the message says why in one line."""
 
 
 # --------------------------------------------------------------------------- encode

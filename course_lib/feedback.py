@@ -1,8 +1,9 @@
 """What a check says: a list of findings and the credit they earn, as HTML or plain text.
 
 The same object is shown by a self-check in the student's notebook and, after
-grading, written into the graded cell by the grader; it travels as plain data
-(``to_data`` / ``from_data``).
+grading, written into the graded cell by the grader. From the process that judges
+a notebook's answers to the grading step it travels as one line of JSON
+(``to_data`` / ``from_data``, autograde/judge.py).
 """
 from __future__ import annotations
 

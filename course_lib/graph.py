@@ -41,6 +41,7 @@ import numbers
 import sympy as sp
 
 from . import expr_json as ej
+from .errors import Unusable
 from .graph_eval import contributions, evaluate_at, forward, gradient, label_problem, sweep
 from .graph_operations import LEAVES, OPERATIONS, REFUSED, SLOT_SYMBOLS, Operation, local_derivative
 from .graph_read import MAX_NODES, GraphError, Model, Node, read
@@ -155,7 +156,7 @@ def _node_to_data(n: dict) -> dict:
 
 
 def _error(message: str) -> dict:
-    return {"error": message}
+    return Unusable(message)
 
 
 def _ref_to_data(ref):

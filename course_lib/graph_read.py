@@ -30,16 +30,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import expr_json as ej
+from .errors import GraphError
 from .graph_operations import LEAVES, OPERATIONS, REFUSED
 
 MAX_NODES = 300            # a graph for f needs a few dozen; more is not graded
 MAX_EXPONENT = 64
 MAX_DATA_CHARS = 2_000_000
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,30}\Z")
-
-
-class GraphError(ValueError):
-    """The data is no graph at all (wrong type, too large); the message says why in one line."""
 
 
 @dataclass

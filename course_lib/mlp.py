@@ -16,7 +16,7 @@ import inspect
 import numpy as np
 
 from . import gradcheck
-from .answers import array_from_data, array_to_data
+from .arrays import array_from_data, array_to_data
 
 SIZES = (784, 256, 256, 10)
 PARAMETERS = ("W1", "b1", "W2", "b2", "W3", "b3")
@@ -66,10 +66,6 @@ class Forward:
 
     def size(self, node: str) -> int:
         return 1 if node == "L" else self.values[node].size
-
-    def call(self, fn):
-        """fn(**quantities) with exactly the quantities its parameters name, as fresh copies."""
-        return fn(**arguments_for(fn, self.values))
 
     # ------------------------------------------------------------- the steps, one node at a time
     def step(self, out: str, node: str, v: np.ndarray) -> np.ndarray:

@@ -10,13 +10,12 @@ cut off after a few seconds, then confirms what the numbers say.
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import signal
-import threading
 
 import numpy as np
 import sympy as sp
+
+from .bounded import call
 
 RTOL = 1e-7
 ATOL = 1e-12
@@ -45,52 +44,18 @@ def signed_uniform(rng: np.random.Generator, low: float, high: float, size) -> n
     return rng.uniform(low, high, size) * rng.choice([-1.0, 1.0], size)
 
 
-class _Timeout(BaseException):
-    """BaseException, so that SymPy's broad `except Exception` clauses cannot swallow it."""
-
-
-@contextlib.contextmanager
-def time_limit(seconds: float):
-    """Raise _Timeout inside the block after ``seconds`` (SIGALRM; main thread only).
-
-    Yields False when no limit can be set (another thread), so the caller can skip work.
-    """
-    if threading.current_thread() is not threading.main_thread() or seconds <= 0:
-        yield False
-        return
-
-    armed = True
-
-    def on_alarm(signum, frame):
-        if armed:
-            raise _Timeout
-
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    # Again every 0.1 s: a _Timeout raised inside a __del__ or a weakref callback is swallowed by Python.
-    signal.setitimer(signal.ITIMER_REAL, seconds, 0.1)
-    try:
-        yield True
-    finally:
-        armed = False
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def symbolically_equal(a: sp.Expr, b: sp.Expr, seconds: float = 2.0) -> bool | None:
     """True if SymPy proves a - b == 0 within ``seconds``; None if it cannot tell in time.
 
     Never returns False: failing to simplify to zero is no proof of a difference,
     which is why the numeric probes decide and this only confirms.
     """
-    try:
-        with time_limit(seconds) as limited:
-            if not limited:
-                return None
-            diff = a - b
-            # cancel settles the rational identities of exp the derivations are (10 ms) before simplify tries
-            # everything else (and imports sympy.physics on its first call, half a second)
-            if diff == 0 or sp.expand(diff) == 0 or sp.cancel(diff) == 0:
-                return True
-            return True if sp.simplify(diff) == 0 else None
-    except (_Timeout, RecursionError, MemoryError):
-        return None
+    def proves_zero():
+        diff = a - b
+        # cancel settles the rational identities of exp the derivations are (10 ms) before simplify tries
+        # everything else (and imports sympy.physics on its first call, half a second)
+        if diff == 0 or sp.expand(diff) == 0 or sp.cancel(diff) == 0:
+            return True
+        return True if sp.simplify(diff) == 0 else None
+
+    return call(proves_zero, seconds, memory=None, catch=(RecursionError, MemoryError), only_bounded=True).value

@@ -29,6 +29,7 @@ import sympy as sp
 from . import expr_json as ej
 from . import graph as gr
 from . import mlp
+from .errors import BatchError, GraphGradientError
 
 # ------------------------------------------------------------------ Rosenbrock descent
 START = (-1.2, 1.0)
@@ -40,10 +41,6 @@ DIVERGED = 1e6   # |w| beyond this counts as gone astray
 # (v0 = 0, β = 0.9; Adam's β1 = 0.9, β2 = 0.999) need at most from START with it (tests/test_task_d.py).
 ROSENBROCK_ETAS = {"gradient descent": 1.5e-3, "momentum": 1e-3, "vario eta": 1e-4, "adam": 0.03}
 ROSENBROCK_STEPS = {"gradient descent": 11_400, "momentum": 1_600, "vario eta": 6_500, "adam": 2_500}
-
-
-class GraphGradientError(ValueError):
-    """The graph gives no gradient: a label is missing or unusable, or the graph is no function of x1, x2."""
 
 
 def rosenbrock(w):
@@ -175,10 +172,6 @@ def _step(backward, params, states, cache, y, rule, eta) -> None:
 EPOCHS = 20
 BATCH_ETA = 0.1   # one step size for all three, small enough that pattern by pattern does not diverge
 MINIBATCH = 32
-
-
-class BatchError(ValueError):
-    """What a student's ``minibatches`` gives for an epoch is no sequence of index batches; the message says why."""
 
 
 def epoch(minibatches, n: int, batch_size: int, rng):

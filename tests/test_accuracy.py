@@ -11,7 +11,7 @@ import sympy as sp
 from course_lib import check, mlp
 from course_lib.diagnose import Branch, Outcome, always, diagnose, guarded, outcomes, render
 from course_lib.feedback import Feedback
-from course_lib.tasks import c
+from course_lib.tasks.c import bonus, c2
 from course_lib.tasks.c import n0, n1, n2, n3, u
 
 from grading import grade
@@ -20,7 +20,8 @@ from test_task_c import BONUS, ROW, TANH, SOFTMAX, grad_W1, one_line, with_facto
 
 # ====================================================================== every tree, every outcome
 def trees():
-    for module in ("course_lib.tasks.a", "course_lib.tasks.b", "course_lib.tasks.c"):
+    for module in ("course_lib.tasks.a", "course_lib.tasks.b", "course_lib.tasks.c.c2", "course_lib.tasks.c.c3",
+                   "course_lib.tasks.c.bonus"):
         m = importlib.import_module(module)
         for name, value in vars(m).items():
             candidates = value.values() if isinstance(value, dict) else [value]
@@ -65,9 +66,9 @@ def test_a_crash_in_one_check_costs_that_check_only():
 
 
 def test_a_bonus_check_that_fails_keeps_the_other_parts(monkeypatch):
-    monkeypatch.setattr(c, "judge_entries", lambda *a: 1 / 0)
+    monkeypatch.setattr(bonus, "judge_entries", lambda *a: 1 / 0)
     fb = check("c_bonus", BONUS)
-    assert fb.credit == pytest.approx(1 - c.WEIGHTS_BONUS["entries"]), fb.text()
+    assert fb.credit == pytest.approx(1 - bonus.WEIGHTS_BONUS["entries"]), fb.text()
     assert "could not be completed (ZeroDivisionError)" in fb.text()
 
 
@@ -82,7 +83,7 @@ def by_differences(out, node):
     return fn
 
 
-FD_ROW = {**ROW, "factors": {name: (dims, by_differences(*c.parse_factor(name)))
+FD_ROW = {**ROW, "factors": {name: (dims, by_differences(*c2.parse_factor(name)))
                              for name, (dims, _) in ROW["factors"].items()}}
 
 
@@ -91,7 +92,7 @@ def test_c2_factors_by_finite_differences_earn_no_value_points():
     fd = [f for f in fb.findings if "agrees only to finite-difference precision" in f.message]
     assert len(fd) >= 4 and all(f.status == "wrong" for f in fd), fb.text()
     assert "the task asks for the formula" in fd[0].message
-    assert fb.credit <= c.WEIGHTS_C2["chains"] + c.WEIGHTS_C2["shapes"] + c.WEIGHTS_C2["gradients"] + 0.4 / 5 + 1e-9
+    assert fb.credit <= c2.WEIGHTS_C2["chains"] + c2.WEIGHTS_C2["shapes"] + c2.WEIGHTS_C2["gradients"] + 0.4 / 5 + 1e-9
 
 
 def test_bonus_by_finite_differences_earns_no_gradient_points():
@@ -99,7 +100,7 @@ def test_bonus_by_finite_differences_earns_no_gradient_points():
         return np.outer(forward_of(**locals()).numeric_jacobian("L", "b1")[0], x)
     fb = grade("c_bonus", {**BONUS, "grad_W1": grad_by_differences})
     assert "agrees only to finite-difference precision" in fb.text(), fb.text()
-    assert fb.credit == pytest.approx(1 - c.WEIGHTS_BONUS["gradient"])
+    assert fb.credit == pytest.approx(1 - bonus.WEIGHTS_BONUS["gradient"])
 
 
 def test_the_formulas_agree_with_the_key_far_below_the_finite_difference_band():
@@ -120,14 +121,14 @@ def as_float32(answer):
 
 def test_c2_in_float32_keeps_almost_all_points_and_says_why():
     for fb in (grade("c2", as_float32(ROW)), check("c2", as_float32(ROW))):
-        assert fb.credit == pytest.approx(1 - c.WEIGHTS_C2["values"] * (1 - 0.9)), fb.text()
+        assert fb.credit == pytest.approx(1 - c2.WEIGHTS_C2["values"] * (1 - 0.9)), fb.text()
         assert "returned in float32" in fb.text() and "small deduction" in fb.text()
 
 
 def test_bonus_in_float32_keeps_almost_all_points():
     cast = {**BONUS, "grad_W1": lambda **q: grad_W1(**mlp.arguments_for(grad_W1, q)).astype(np.float32)}
     fb = grade("c_bonus", cast)
-    assert fb.credit == pytest.approx(1 - c.WEIGHTS_BONUS["gradient"] * 0.1), fb.text()
+    assert fb.credit == pytest.approx(1 - bonus.WEIGHTS_BONUS["gradient"] * 0.1), fb.text()
     assert "float32" in fb.text()
 
 
@@ -189,7 +190,7 @@ def test_bonus_gradient_slips_are_named_and_never_crash(variant, phrase):
     def fn(x, y, W2, W3, z1, z2, z3):
         return variant(x=x, y=y, W2=W2, W3=W3, z1=z1, z2=z2, z3=z3)
     for fb in (check("c_bonus", {**BONUS, "grad_W1": fn}), grade("c_bonus", {**BONUS, "grad_W1": fn})):
-        assert fb.credit == pytest.approx(1 - c.WEIGHTS_BONUS["gradient"]), fb.text()
+        assert fb.credit == pytest.approx(1 - bonus.WEIGHTS_BONUS["gradient"]), fb.text()
         assert one_line(fb) and "could not" not in fb.text()
         assert phrase in fb.text() or "not ∇_{W1}L" in fb.text(), fb.text()
     assert phrase in check("c_bonus", {**BONUS, "grad_W1": fn}).text()

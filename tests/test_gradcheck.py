@@ -109,7 +109,9 @@ def test_a_network_from_data_must_fit_together():
 
 def test_a_function_gets_the_forward_quantities_it_names():
     fwd = mlp.Forward(mlp.random_network((5, 4, 3, 2), np.random.default_rng(0)))
-    assert fwd.call(lambda W2, z1: W2 @ z1) == pytest.approx(fwd["o2"] - fwd["b2"])
+    def product(W2, z1):
+        return W2 @ z1
+    assert product(**mlp.arguments_for(product, fwd.values)) == pytest.approx(fwd["o2"] - fwd["b2"])
     assert set(mlp.arguments_for(lambda **everything: None, fwd.values)) == set(mlp.FORWARD_NAMES)
     with pytest.raises(ValueError, match="'W' is not a forward quantity"):
         mlp.arguments_for(lambda W, x: None, fwd.values)

@@ -1,10 +1,12 @@
-"""The time limit every symbolic confirmation runs under (course_lib.probe)."""
+"""The time limit every bounded call runs under (course_lib.bounded), and symbolic confirmation (course_lib.probe)."""
 import time
 
 import pytest
 import sympy as sp
 
-from course_lib.probe import _Timeout, symbolically_equal, time_limit
+from course_lib.bounded import time_limit
+from course_lib.errors import Timeout
+from course_lib.probe import symbolically_equal
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the swallowed one, on purpose
@@ -14,7 +16,7 @@ def test_a_time_limit_holds_when_python_swallows_the_first_alarm():
             time.sleep(0.3)  # the first alarm lands here, and Python ignores exceptions raised in __del__
 
     started = time.monotonic()
-    with pytest.raises(_Timeout):
+    with pytest.raises(Timeout):
         with time_limit(0.1):
             Finalizer()
             while time.monotonic() - started < 5:

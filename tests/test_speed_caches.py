@@ -13,64 +13,65 @@ import sympy as sp
 
 from course_lib import answers, graded_run, mlp, tasks
 from course_lib.tasks import c
+from course_lib.tasks.c import bonus, c2, c3, common
 
 
 def test_public_forwards_are_reused_and_only_for_the_public_request():
     request = tasks.get("c2").public_request()
     assert request is tasks.get("c2").public_request()
-    assert c.forwards(request) is c.forwards(request)
+    assert c2.forwards(request) is c2.forwards(request)
     equal = json.loads(json.dumps(request))           # the same networks, as a grader's request would come
-    fresh = c.forwards(equal)
-    assert fresh is not c.forwards(request) and fresh[0] is not c.forwards(request)[0]
+    fresh = c2.forwards(equal)
+    assert fresh is not c2.forwards(request) and fresh[0] is not c2.forwards(request)[0]
     other = copy.deepcopy(request)
     other["networks"] = other["networks"][1:]
-    assert len(c.forwards(other)) == 1
+    assert len(c2.forwards(other)) == 1
 
 
 def test_bonus_forwards_are_reused_and_only_for_the_public_request():
     request = tasks.get("c_bonus").public_request()
-    assert c.bonus_forwards(request) is c.bonus_forwards(request)
-    fresh = c.bonus_forwards(json.loads(json.dumps(request)))
-    assert fresh["entries"][1] is not c.bonus_forwards(request)["entries"][1]
-    assert [f.sizes for f in fresh["gradients"]] == [f.sizes for f in c.bonus_forwards(request)["gradients"]]
+    assert bonus.bonus_forwards(request) is bonus.bonus_forwards(request)
+    fresh = bonus.bonus_forwards(json.loads(json.dumps(request)))
+    assert fresh["entries"][1] is not bonus.bonus_forwards(request)["entries"][1]
+    assert [f.sizes for f in fresh["gradients"]] == [f.sizes for f in bonus.bonus_forwards(request)["gradients"]]
 
 
 def test_numeric_entries_from_one_row_equal_the_full_forward_pass():
     fwd = mlp.Forward(mlp.random_network((6, 4, 5, 3), np.random.default_rng(3)))
-    triples = c.all_triples(fwd)
+    triples = bonus.all_triples(fwd)
     full = np.array([gradcheck_entry(fwd, *t) for t in triples])
-    assert np.allclose(c.numeric_entries(fwd, triples), full, rtol=1e-7, atol=1e-10)
+    assert np.allclose(bonus.numeric_entries(fwd, triples), full, rtol=1e-7, atol=1e-10)
 
 
 def gradcheck_entry(fwd, i, k, l):
     h = 1e-6
-    return (c.with_weight(fwd, k, l, fwd["W1"][k, l] + h)["o1"][i]
-            - c.with_weight(fwd, k, l, fwd["W1"][k, l] - h)["o1"][i]) / (2 * h)
+    return (bonus.with_weight(fwd, k, l, fwd["W1"][k, l] + h)["o1"][i]
+            - bonus.with_weight(fwd, k, l, fwd["W1"][k, l] - h)["o1"][i]) / (2 * h)
 
 
 def test_reference_product_is_keyed_by_network_steps_and_reference():
-    fwd = c.forwards(tasks.get("c2").public_request())[1]
+    fwd = c2.forwards(tasks.get("c2").public_request())[1]
     steps = fwd.path("z1", "x")
-    numeric = c.reference_product(fwd, steps, [c.numeric_step(fwd, s) for s in steps], c.numeric_step)
-    assert numeric is c.reference_product(fwd, steps, [], c.numeric_step)      # computed once
+    numeric = c2.reference_product(fwd, steps, [c2.numeric_step(fwd, s) for s in steps], c2.numeric_step)
+    assert numeric is c2.reference_product(fwd, steps, [], c2.numeric_step)      # computed once
     assert not numeric.flags.writeable
 
     def doubled(f, s):
-        return 2 * c.numeric_step(f, s)
-    other = c.reference_product(fwd, steps, [doubled(fwd, s) for s in steps], doubled)
+        return 2 * c2.numeric_step(f, s)
+    other = c2.reference_product(fwd, steps, [doubled(fwd, s) for s in steps], doubled)
     assert np.allclose(other, 4 * numeric)
-    other_net = c.forwards(tasks.get("c2").public_request())[0]
-    assert c.reference_product(other_net, other_net.path("z1", "x"), [c.numeric_step(other_net, s) for s in
+    other_net = c2.forwards(tasks.get("c2").public_request())[0]
+    assert c2.reference_product(other_net, other_net.path("z1", "x"), [c2.numeric_step(other_net, s) for s in
                                                                        other_net.path("z1", "x")],
-                               c.numeric_step).shape != numeric.shape
+                               c2.numeric_step).shape != numeric.shape
 
 
 def test_dims_at_cache_tells_sizes_and_expressions_apart():
-    n0, n1 = c.SIZE_SYMBOLS["n0"], c.SIZE_SYMBOLS["n1"]
-    assert c.dims_at([n1, n0], (784, 256, 256, 10)) == (256, 784)
-    assert c.dims_at([n1, n0], (9, 7, 5, 4)) == (7, 9)
-    assert c.dims_at([n1 / 2, n0], (9, 7, 5, 4)) == (3.5, 9)
-    assert c.dims_at([sp.Integer(1) / (n1 - 7)], (9, 7, 5, 4))[0] != c.dims_at([n1], (9, 7, 5, 4))[0]
+    n0, n1 = common.SIZE_SYMBOLS["n0"], common.SIZE_SYMBOLS["n1"]
+    assert common.dims_at([n1, n0], (784, 256, 256, 10)) == (256, 784)
+    assert common.dims_at([n1, n0], (9, 7, 5, 4)) == (7, 9)
+    assert common.dims_at([n1 / 2, n0], (9, 7, 5, 4)) == (3.5, 9)
+    assert common.dims_at([sp.Integer(1) / (n1 - 7)], (9, 7, 5, 4))[0] != common.dims_at([n1], (9, 7, 5, 4))[0]
 
 
 def encoded_c3(steps_tanh):
@@ -82,24 +83,24 @@ def encoded_c3(steps_tanh):
 def test_a_proof_is_remembered_for_exactly_its_data():
     e, u = sp.exp, c.u
     right = [((e(u) + e(-u)) ** 2 - (e(u) - e(-u)) ** 2) / (e(u) + e(-u)) ** 2, 1 - sp.tanh(u) ** 2]
-    c.PROVED.clear()
+    c3.PROVED.clear()
     first = tasks.get("c3").self_check(encoded_c3(right), {}).text()
-    assert "confirmed symbolically" in first and len(c.PROVED) == 2
+    assert "confirmed symbolically" in first and len(c3.PROVED) == 2
     assert tasks.get("c3").self_check(encoded_c3(right), {}).text() == first
     # the same steps with one changed: not served from the cache, and judged afresh (the step is wrong)
     wrong = [right[0], 1 + sp.tanh(u) ** 2]
     assert "confirmed symbolically" not in tasks.get("c3").self_check(encoded_c3(wrong), {}).text().split("tanh")[1]
-    assert len(c.PROVED) == 2
+    assert len(c3.PROVED) == 2
 
 
 def test_a_failed_proof_is_not_remembered(monkeypatch):
     e, u = sp.exp, c.u
     right = [((e(u) + e(-u)) ** 2 - (e(u) - e(-u)) ** 2) / (e(u) + e(-u)) ** 2, 1 - sp.tanh(u) ** 2]
     data = encoded_c3(right)
-    c.PROVED.clear()
-    monkeypatch.setattr(c, "prove", lambda *a: False)   # e.g. the time budget ran out
-    assert not c._confirmed("tanh", data["tanh"], c.DERIVATIONS["tanh"], 1.0)
-    assert not c.PROVED
+    c3.PROVED.clear()
+    monkeypatch.setattr(c3, "prove", lambda *a: False)   # e.g. the time budget ran out
+    assert not c3._confirmed("tanh", data["tanh"], c3.DERIVATIONS["tanh"], 1.0)
+    assert not c3.PROVED
 
 
 def test_graded_run_shows_figures_as_a_line_saying_why(monkeypatch):

@@ -18,7 +18,9 @@ from autograde.samples import reference_answers
 from autograde.steps import SaveExtraCredit
 from course_lib import bounded, check, mlp, tasks
 from course_lib.graph import Graph
-from course_lib.tasks import c
+from course_lib.tasks.c.bonus import SAMPLED_ENTRIES, all_triples, numeric_delta1, numeric_entries
+from course_lib.tasks.c.c2 import forwards
+from course_lib.tasks.c.c3 import derived, probes
 from course_lib.tasks.c import J, S, delta, n0, n1, n2, n3, o_i, o_j, s_i, s_j, u
 
 from conftest import ROOT
@@ -185,8 +187,8 @@ def test_c2_credit_adds_up_by_parts():
 
 def test_c2_answers_fitted_to_the_public_networks_fail_the_hidden_ones():
     request = tasks.get("c2").public_request()
-    fwds = c.forwards(request)
-    memo = {name: [fwd.call(fn) for fwd in fwds] for name, (_, fn) in ROW["factors"].items()}
+    fwds = forwards(request)
+    memo = {name: [fn(**mlp.arguments_for(fn, fwd.values)) for fwd in fwds] for name, (_, fn) in ROW["factors"].items()}
     counter = {}
 
     def replay(name):
@@ -202,7 +204,7 @@ def test_c2_answers_fitted_to_the_public_networks_fail_the_hidden_ones():
 
 
 def test_c2_key_agrees_with_central_differences():
-    fwd = c.forwards(tasks.get("c2").public_request())[1]
+    fwd = forwards(tasks.get("c2").public_request())[1]
     for out, node in [("L", "z3"), ("z3", "o3"), ("z1", "o1"), ("o1", "b1"), ("o2", "z1")]:
         assert np.allclose(step_jacobian(fwd, (out, node)), fwd.numeric_jacobian(out, node), atol=1e-7)
 
@@ -360,8 +362,8 @@ def test_crafted_data_with_huge_powers_is_refused_quickly(task, data):
 def test_c3_key_agrees_with_sympys_derivative_of_the_definitions():
     rng = np.random.default_rng(3)
     for kind in C3_REFERENCE:
-        p = c.probes(kind, rng)
-        assert np.allclose(all_keys()["c3"].reference(kind, p), c.derived(kind, p), rtol=1e-12)
+        p = probes(kind, rng)
+        assert np.allclose(all_keys()["c3"].reference(kind, p), derived(kind, p), rtol=1e-12)
 
 
 # ====================================================================== c1
@@ -516,15 +518,15 @@ def test_bonus_entry_that_loops_is_cut_once(monkeypatch):
 
 def test_bonus_key_agrees_with_central_differences():
     fwd = mlp.Forward(mlp.random_network((7, 5, 4, 3), np.random.default_rng(2)))
-    triples = c.all_triples(fwd)
-    assert np.allclose(all_keys()["c_bonus"].reference.entries(fwd, triples), c.numeric_entries(fwd, triples))
-    assert np.allclose(exact_delta1(fwd), c.numeric_delta1(fwd), rtol=1e-7)
+    triples = all_triples(fwd)
+    assert np.allclose(all_keys()["c_bonus"].reference.entries(fwd, triples), numeric_entries(fwd, triples))
+    assert np.allclose(exact_delta1(fwd), numeric_delta1(fwd), rtol=1e-7)
 
 
 def test_bonus_requests_never_ask_for_the_full_tensor():
     request = all_keys()["c_bonus"].request(np.random.default_rng(5))
     full = [case for case in request["entries"] if mlp.network_from_data(case["network"])["x"].size == 784]
-    assert len(full) == 1 and len(full[0]["triples"]) == c.SAMPLED_ENTRIES
+    assert len(full) == 1 and len(full[0]["triples"]) == SAMPLED_ENTRIES
     assert all(mlp.network_from_data(n)["W1"].size < 2000 for n in request["gradients"])
 
 

@@ -27,13 +27,8 @@ REGISTRY = {
 }
 
 
-class AnswerError(ValueError):
-    """The answer has the wrong kind or form; the message says what was expected, in one line."""
-
-
 class Task:
     id: str = ""
-    title: str = ""
 
     def public_request(self) -> dict:
         """What a self-check asks of the answer (cases, inputs): fixed, published with the notebook."""

@@ -20,17 +20,18 @@ from __future__ import annotations
 
 import functools
 import math
-import time
 from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
 
+from .. import bounded
 from .. import expr_json as ej
 from ..diagnose import Branch, Outcome, always, diagnose, guarded
+from ..errors import AnswerError, Unusable, unusable
 from ..feedback import Feedback
-from ..probe import all_close, rng_for, signed_uniform, symbolically_equal, time_limit, _Timeout
-from . import AnswerError, Task
+from ..probe import all_close, rng_for, signed_uniform, symbolically_equal
+from . import Task
 
 N_MAX = 10
 
@@ -303,7 +304,6 @@ class A1Context:
 
 class A1(Task):
     id = "a1"
-    title = "a1: ∂h_n/∂w_i"
     PUBLIC_CASES = [(1, 1), (2, 1), (2, 2), (3, 1), (3, 2), (3, 3), (4, 2)]
 
     def public_request(self):
@@ -318,7 +318,7 @@ class A1(Task):
         for n_, i_ in request["cases"]:
             result = _call_encoded(answer, n_, i_)
             out.append([n_, i_, result])
-            if isinstance(result, dict) and "did not return" in result["error"]:
+            if bounded.hung(result):
                 break  # one hang is enough: the other cases would hang as well
         return {"cases": out}
 
@@ -329,23 +329,15 @@ class A1(Task):
         return judge_a1(data, request, key, rng, symbolic_seconds=2.0)
 
 
-def _call_encoded(fn, n_, i_, seconds: float = 3.0):
-    """Call the student's function for one case, bounded in time; the result as data or {"error"}.
+CALL_SECONDS = 3.0
+
+
+def _call_encoded(fn, n_, i_):
+    """The student's function for one case, bounded; its expression as data, or an Unusable.
 
     Messages leave out n and i so that a mistake repeated over all cases is reported once.
     """
-    try:
-        with time_limit(seconds):
-            result = fn(n_, i_)
-        return ej.to_data(result)
-    except _Timeout:
-        return {"error": f"dh_dw did not return within {seconds:g} s (an endless loop or recursion?)"}
-    except NotImplementedError:
-        return {"error": "not answered yet: dh_dw raises NotImplementedError"}
-    except ej.ExpressionError as e:
-        return {"error": f"dh_dw returned an unusable value: {e}"}
-    except Exception as e:
-        return {"error": f"dh_dw raised {type(e).__name__}: {str(e)[:160]}"}
+    return bounded.call(lambda: ej.to_data(fn(n_, i_)), CALL_SECONDS).or_unusable("dh_dw")
 
 
 def judge_a1(data, request, reference, rng, symbolic_seconds: float) -> Feedback:
@@ -363,7 +355,7 @@ def judge_a1(data, request, reference, rng, symbolic_seconds: float) -> Feedback
     cases = [tuple(c) for c in request["cases"]]
     outcomes: dict[str, list] = {}
     correct = confirmed = 0
-    deadline = time.monotonic() + symbolic_seconds * 3
+    budget = bounded.Budget(symbolic_seconds * 3, per_call=symbolic_seconds)
     for n_, i_ in cases:
         label = f"n={n_}, i={i_}"
         answer = given.get((n_, i_))
@@ -371,7 +363,7 @@ def judge_a1(data, request, reference, rng, symbolic_seconds: float) -> Feedback
             outcomes.setdefault(("invalid", "no answer handed in for this case"), []).append(label)
             continue
         if isinstance(answer, dict):
-            outcomes.setdefault(("invalid", str(answer.get("error", "malformed answer"))[:240]), []).append(label)
+            outcomes.setdefault(("invalid", (unusable(answer) or "malformed answer")[:240]), []).append(label)
             continue
         try:
             ej.validate(answer, set(symbols_for(n_)), set(FUNCTIONS))
@@ -390,9 +382,8 @@ def judge_a1(data, request, reference, rng, symbolic_seconds: float) -> Feedback
         if diag.outcome.credit >= 1:
             correct += 1
             if ref is not None:
-                budget = min(symbolic_seconds, deadline - time.monotonic())
                 student = ej.from_data(answer, symbols_for(n_), FUNCTIONS)
-                confirmed += bool(symbolically_equal(student, ref, budget))
+                confirmed += bool(symbolically_equal(student, ref, budget.left()))
         else:
             outcomes.setdefault((diag.outcome.status, diag.message), []).append(label)
     for (status, message), labels in outcomes.items():
@@ -521,7 +512,6 @@ def _field_points(kind: str, rng) -> dict:
 
 class A2(Task):
     id = "a2"
-    title = "a2: the largest slope, sigmoid and ReLU"
 
     def encode(self, answer, request):
         if not isinstance(answer, dict):
@@ -529,15 +519,15 @@ class A2(Task):
         out = {}
         for name, (kind, _) in A2_FIELDS.items():
             if name not in answer:
-                out[name] = {"error": "missing"}
+                out[name] = Unusable("missing")
             elif kind == "bool":
                 v = answer[name]
-                out[name] = bool(v) if isinstance(v, (bool, np.bool_)) else {"error": "must be True or False"}
+                out[name] = bool(v) if isinstance(v, (bool, np.bool_)) else Unusable("must be True or False")
             else:
                 try:
                     out[name] = ej.to_data(answer[name])
                 except ej.ExpressionError as e:
-                    out[name] = {"error": str(e)}
+                    out[name] = Unusable(str(e))
         unknown = sorted(set(answer) - set(A2_FIELDS), key=str)
         if unknown:
             out["_unknown"] = [str(k)[:40] for k in unknown[:5]]
@@ -584,7 +574,7 @@ def _right_max_slope(value, expected) -> str:
 def _judge_field(name, kind, value, expected, rng, self_check: bool, max_slope: str = "") -> tuple[str, str, float]:
     """(status, message, share of the field's weight) for one field of a2."""
     if isinstance(value, dict) or value is None:
-        return "invalid", str((value or {}).get("error", "missing"))[:240], 0.0
+        return "invalid", (unusable(value) or "missing")[:240], 0.0
     if kind == "bool":
         if not isinstance(value, bool):
             return "invalid", "must be True or False", 0.0

@@ -22,18 +22,19 @@ from __future__ import annotations
 
 import functools
 import itertools
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
 import sympy as sp
 
+from .. import bounded
 from .. import expr_json as ej
 from .. import graph as gr
 from ..diagnose import Branch, Outcome, always, diagnose
+from ..errors import AnswerError, Unusable, unusable
 from ..feedback import Feedback
-from ..probe import _Timeout, all_close, rng_for, signed_uniform, symbolically_equal, time_limit
-from . import AnswerError, Task
+from ..probe import all_close, rng_for, signed_uniform, symbolically_equal
+from . import Task
 
 VARIABLES = ("x1", "x2")
 x1, x2 = sp.symbols(VARIABLES)
@@ -269,8 +270,8 @@ def judge_b1(data, reference, rng, seconds: float) -> Feedback:
 
 def _read_or_report(data, fb: Feedback) -> gr.Model | None:
     graph = data.get("graph") if isinstance(data, dict) else None
-    if isinstance(graph, dict) and "error" in graph:
-        fb.add("graph", "invalid", str(graph["error"])[:240])
+    if (why := unusable(graph)) is not None:
+        fb.add("graph", "invalid", why[:240])
         return None
     try:
         return gr.read(graph, VARIABLES)
@@ -285,22 +286,15 @@ class Symbolic:
 
     def __init__(self, model: gr.Model, seconds: float):
         self.model = model
-        self.deadline = time.monotonic() + seconds
-        self.per_item = seconds / 4   # so that one expression that hangs SymPy does not starve the others
-
-    def _left(self) -> float:
-        return min(self.per_item, self.deadline - time.monotonic())
+        # a quarter per item, so that one expression that hangs SymPy does not starve the others
+        self.budget = bounded.Budget(seconds, per_call=seconds / 4)
 
     def _bounded(self, fn):
         """fn() within the time left; None when out of time or SymPy fails."""
-        left = self._left()
+        left = self.budget.left()
         if left <= 0.01:
             return None
-        try:
-            with time_limit(left) as limited:
-                return fn() if limited else None
-        except (_Timeout, Exception):
-            return None
+        return bounded.call(fn, left, memory=None, only_bounded=True).value
 
     @functools.cached_property
     def values(self) -> dict | None:
@@ -338,7 +332,7 @@ class Symbolic:
         if pair is None or any(p is None for p in pair):
             return False
         try:
-            return bool(symbolically_equal(pair[0], pair[1], self._left()))
+            return bool(symbolically_equal(pair[0], pair[1], self.budget.left()))
         except Exception:  # SymPy failing on an odd expression proves nothing either way
             return False
 
@@ -633,7 +627,7 @@ def _named_entries(entries) -> dict:
 
 def _grad_entries(grad):
     if isinstance(grad, dict):
-        return str(grad.get("error", "malformed"))[:240]
+        return (unusable(grad) or "malformed")[:240]
     if not isinstance(grad, list) or len(grad) != len(VARIABLES):
         return f"∇f has {len(VARIABLES)} components, ∂f/∂x1 and ∂f/∂x2"
     return grad
@@ -665,7 +659,7 @@ def _backward_data(answer) -> dict:
         "graph": _graph_data(answer["graph"], "b3"),
         "adjoints": [[_key_name(k), gr.encode_expr(v)] for k, v in adjoints.items()],
         "grad": [gr.encode_expr(g) for g in grad] if isinstance(grad, (list, tuple)) and len(grad) <= 10
-        else {"error": f"grad must be a list [∂f/∂x1, ∂f/∂x2], got a {type(grad).__name__}"},
+        else Unusable(f"grad must be a list [∂f/∂x1, ∂f/∂x2], got a {type(grad).__name__}"),
     }
 
 
@@ -677,11 +671,12 @@ class _GraphTask(Task):
     judge_fn = None
 
     def encode(self, answer, request):
-        try:
-            with time_limit(ENCODE_SECONDS):
-                return self._encode(answer)
-        except _Timeout:
-            raise AnswerError(f"reading the answer took longer than {ENCODE_SECONDS:g} s") from None
+        result = bounded.call(lambda: self._encode(answer), ENCODE_SECONDS)
+        if result.timed_out:
+            raise AnswerError(f"reading the answer took longer than {ENCODE_SECONDS:g} s")
+        if result.failure:
+            raise result.failure  # answers.encode says what it was
+        return result.value
 
     def _encode(self, answer) -> dict:
         return {"graph": _graph_data(answer, self.id)}
@@ -695,19 +690,16 @@ class _GraphTask(Task):
 
 class B1(_GraphTask):
     id = "b1"
-    title = "b1: the graph of f"
     judge_fn = judge_b1
 
 
 class B2(_GraphTask):
     id = "b2"
-    title = "b2: the local derivatives on the edges"
     judge_fn = judge_b2
 
 
 class B3(_GraphTask):
     id = "b3"
-    title = "b3: adjoints and ∇f"
     judge_fn = judge_b3
 
     def _encode(self, answer):

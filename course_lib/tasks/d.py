@@ -34,13 +34,15 @@ import functools
 
 import numpy as np
 
-from .. import gradcheck, mlp, training
-from ..answers import array_from_data
-from ..bounded import bounded
+from .. import bounded, gradcheck, mlp, training
+from ..arrays import array_from_data
+from ..errors import AnswerError, Unusable, unusable
 from ..feedback import Feedback
 from ..probe import rng_for
-from . import AnswerError, Task, get
-from .c import C2, CHAIN_TARGETS, array_answer, check_chain
+from . import Task, get
+from .c import C2
+from .c.c2 import CHAIN_TARGETS, check_chain
+from .c.common import array_answer
 
 
 class _Practice(Task):
@@ -52,16 +54,15 @@ def _called(what: str, fn, *args):
     """fn(*args) bounded; AnswerError with the reason (not answered yet, a time-out, an exception)."""
     if not callable(fn):
         raise AnswerError(f"{what} should be a function")
-    result, error = bounded(what, lambda: fn(*args))
-    if error:
-        raise AnswerError(error)
-    return result
+    result = bounded.call(lambda: fn(*args))
+    if result.failure:
+        raise AnswerError(result.unusable(what).why)
+    return result.value
 
 
 # ================================================================== d1: the graph's gradient
 class D1(_Practice):
     id = "d1"
-    title = "d1: ∇f from your graph's labels"
 
     def encode(self, answer, request):
         graph = _called("my_graph()", answer) if callable(answer) else answer
@@ -130,7 +131,6 @@ def public_gradients() -> np.ndarray:
 
 class D2(_Practice):
     id = "d2"
-    title = "d2: the learning rules"
 
     def encode(self, answer, request):
         if not isinstance(answer, dict) or set(RULES) - set(answer):
@@ -146,17 +146,17 @@ class D2(_Practice):
                     steps.append(np.asarray(step, dtype=np.float64))
                 out[name] = array_answer(f"the rule {name!r}", np.array(steps), 10_000)
             except AnswerError as e:
-                out[name] = {"error": str(e)}
+                out[name] = Unusable(str(e))
             except (TypeError, ValueError) as e:
-                out[name] = {"error": f"the rule {name!r} returned steps of the wrong shape ({e})"}
+                out[name] = Unusable(f"the rule {name!r} returned steps of the wrong shape ({e})")
         return out
 
     def self_check(self, data, request):
         fb = Feedback(self.id)
         right = 0
         for name in RULES:
-            if "error" in data[name]:
-                fb.add(name, "invalid", data[name]["error"])
+            if (why := unusable(data[name])) is not None:
+                fb.add(name, "invalid", why)
                 continue
             steps = array_from_data(data[name])
             g = public_gradients()
@@ -228,7 +228,6 @@ def numeric_gradient(name: str, params: dict, X, y) -> np.ndarray:
 
 class D3(_Practice):
     id = "d3"
-    title = "d3: forward, backward and the initialisation"
 
     def encode(self, answer, request):
         keys = ("init", "forward", "backward")
@@ -243,14 +242,14 @@ class D3(_Practice):
             if not isinstance(grads, dict):
                 raise AnswerError("backward should return a dict from parameter names (W1 … b3) to gradients")
             out["grads"] = {k: array_answer(f"the gradient of {k}", grads[k], 10_000) if k in grads
-                            else {"error": f"backward's result has no entry {k}"} for k in params}
+                            else Unusable(f"backward's result has no entry {k}") for k in params}
         except (AnswerError, TypeError, ValueError) as e:
             out["backprop_error"] = str(e)
         try:
             drawn = _called("init_params", answer["init"], INIT_SIZES, np.random.default_rng(0))
             out["init"] = {k: array_answer(k, drawn[k], 10**6) for k in params}
         except (AnswerError, TypeError, KeyError) as e:
-            out["init"] = {"error": str(e) if not isinstance(e, KeyError) else f"init_params gave no {e}"}
+            out["init"] = Unusable(str(e) if not isinstance(e, KeyError) else f"init_params gave no {e}")
         return out
 
     def self_check(self, data, request):
@@ -273,8 +272,8 @@ class D3(_Practice):
         fb.add("forward", "ok", "the loss is the mean cross-entropy of the batch")
         verdicts = {}
         for name, given in data["grads"].items():
-            if "error" in given:
-                verdicts[name] = ("invalid", given["error"])
+            if (why := unusable(given)) is not None:
+                verdicts[name] = ("invalid", why)
                 continue
             got, want = array_from_data(given), numeric_gradient(name, params, X, y)
             verdicts[name] = (("wrong", f"has the shape {gradcheck.shape_text(got.shape)}, not "
@@ -285,11 +284,11 @@ class D3(_Practice):
             fb.add(name, status, message)
 
     def _init(self, fb, drawn):
-        if "error" in drawn:
-            return fb.add("init_params", "invalid", drawn["error"])
+        if (why := unusable(drawn)) is not None:
+            return fb.add("init_params", "invalid", why)
         for k, d in drawn.items():
-            if "error" in d:
-                return fb.add("init_params", "invalid", d["error"])
+            if (why := unusable(d)) is not None:
+                return fb.add("init_params", "invalid", why)
         n = INIT_SIZES
         for layer in (1, 2, 3):
             W, b = array_from_data(drawn[f"W{layer}"]), array_from_data(drawn[f"b{layer}"])
@@ -340,7 +339,6 @@ def public_network() -> dict:
 
 class D4(_Practice):
     id = "d4"
-    title = "d4: your chain of Jacobians against autodiff"
 
     def encode(self, answer, request):
         chains = _called("my_chains()", answer) if callable(answer) else answer
@@ -375,8 +373,8 @@ def chain_product(data: dict, grad: str) -> np.ndarray:
     arrays = []
     for name in names:
         entry = data["cases"][0][name]
-        if "error" in entry:
-            raise AnswerError(entry["error"])
+        if (why := unusable(entry)) is not None:
+            raise AnswerError(why)
         arrays.append(array_from_data(entry))
     problem = gradcheck.product_shape_problem(names, [a.shape for a in arrays])
     if problem:
@@ -417,7 +415,6 @@ def read_epochs(minibatches, n: int, batch_size: int, seed: int) -> list:
 
 class D5(_Practice):
     id = "d5"
-    title = "d5: the batches of an epoch"
 
     def encode(self, answer, request):
         if not callable(answer):
@@ -426,10 +423,10 @@ class D5(_Practice):
         for seed, (n, size) in enumerate(BATCH_CASES):
             runs = []
             for _ in range(2):   # the same seed twice: the order must come from rng alone
-                epochs, error = bounded(f"minibatches({n}, {size}, rng)", lambda: read_epochs(answer, n, size, seed))
-                if error:
-                    raise AnswerError(error)
-                runs.append(epochs)
+                epochs = bounded.call(lambda: read_epochs(answer, n, size, seed))
+                if epochs.failure:
+                    raise AnswerError(epochs.unusable(f"minibatches({n}, {size}, rng)").why)
+                runs.append(epochs.value)
             cases.append({"n": n, "batch_size": size, "runs": runs})
         return {"cases": cases}
 
