@@ -1,6 +1,7 @@
 """nbgrader configuration of the course: run every nbgrader command from this folder.
 
-Layout: source notebooks in solutions/<assignment>/, the release in exercises/<assignment>/,
+Layout: source notebooks in solutions/<assignment>/, the release in exercises/<assignment>/
+(English; the German twins in solutions-de/ and exercises-de/, see autograde/languages.py),
 submissions in autograde/submitted/<student>/<assignment>/, and everything grading
 produces (autograded notebooks, feedback, the SQLite gradebook) under autograde/.
 
