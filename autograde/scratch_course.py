@@ -3,9 +3,9 @@
 It holds copies of nbgrader_config.py, solutions/, solutions-de/ and the instructor
 code, so every nbgrader command runs exactly as a TA would run it, but never touches
 the repository's own exercises/, autograde/ folders or gradebook. ``Course(path, "de")``
-is the German sheet's course: its solutions/ are the German sources (solutions-de/),
-so generate_assignment makes the German release; the course itself grades with the
-English gradebook, as the repository's does.
+is there to make the German release: its solutions/ are the German sources
+(solutions-de/). Grade in an English course: its gradebook holds the English sources,
+as the term's does, and German submissions are graded against it.
 """
 from __future__ import annotations
 
