@@ -1,6 +1,7 @@
 """`make student-bundle`: what a student gets, as a folder and a zip.
 
-    sheet03/*.ipynb                      the release notebooks (exercises/sheet03)
+    sheet03-de/*.ipynb                   the German release notebooks (exercises-de/sheet03), the course's
+    sheet03-en/*.ipynb                   the English release notebooks (exercises/sheet03), the same names
     course_lib-<version>-py3-none-any.whl the self-check library (no keys, no solutions)
     INSTALL.txt                          how to install it into a virtual environment
     README.md                            the students' README (also the wheel's description)
@@ -13,6 +14,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from .languages import FOLDERS
+
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT = "sheet03"
 INSTALL = """\
@@ -23,13 +26,18 @@ Linux and macOS
     python3 -m venv .venv
     . .venv/bin/activate
     pip install '{wheel}[lab]'
-    jupyter lab {assignment}/
+    jupyter lab {assignment}-de/
 
 Windows (PowerShell or cmd)
     py -m venv .venv
     .venv\\Scripts\\activate
     pip install "{wheel}[lab]"
-    jupyter lab {assignment}
+    jupyter lab {assignment}-de
+
+{assignment}-de/ holds the notebooks in German, {assignment}-en/ the same notebooks in English
+(write `{assignment}-en` instead in the last line). Work in one of them and hand in its notebooks.
+Die Notebooks auf Deutsch liegen in {assignment}-de/, auf Englisch in {assignment}-en/: Arbeiten Sie
+in einem der beiden Ordner und geben Sie dessen Notebooks ab.
 
 Next time, activate the environment again (the second line) and start JupyterLab (the last).
 
@@ -43,9 +51,11 @@ def build(out: Path) -> Path:
     """Write the bundle folder ``out`` and ``out``.zip; return the zip's path."""
     out = out.resolve()  # pip wheel runs in a temporary folder: a relative -w would land there
     shutil.rmtree(out, ignore_errors=True)
-    (out / ASSIGNMENT).mkdir(parents=True)
-    for nb in sorted((ROOT / "exercises" / ASSIGNMENT).glob("*.ipynb")):
-        shutil.copy(nb, out / ASSIGNMENT / nb.name)
+    for language, (_sources, release) in FOLDERS.items():
+        folder = out / f"{ASSIGNMENT}-{language}"
+        folder.mkdir(parents=True)
+        for nb in sorted((ROOT / release / ASSIGNMENT).glob("*.ipynb")):
+            shutil.copy(nb, folder / nb.name)
     with tempfile.TemporaryDirectory() as tmp:  # build outside the tree: no build/ or egg-info left behind
         subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(out), str(ROOT)],
                        check=True, cwd=tmp)

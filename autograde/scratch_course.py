@@ -1,8 +1,11 @@
 """A throw-away nbgrader course made from this repository, for end-to-end tests and benchmarks.
 
-It holds copies of nbgrader_config.py, solutions/ and the instructor code, so every
-nbgrader command runs exactly as a TA would run it, but never touches the
-repository's own exercises/, autograde/ folders or gradebook.
+It holds copies of nbgrader_config.py, solutions/, solutions-de/ and the instructor
+code, so every nbgrader command runs exactly as a TA would run it, but never touches
+the repository's own exercises/, autograde/ folders or gradebook. ``Course(path, "de")``
+is there to make the German release: its solutions/ are the German sources
+(solutions-de/). Grade in an English course: its gradebook holds the English sources,
+as the term's does, and German submissions are graded against it.
 """
 from __future__ import annotations
 
@@ -12,6 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from .languages import FOLDERS
+
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT = "sheet03"
 _RUNTIME = shutil.ignore_patterns("submitted", "autograded", "feedback", "exchange", "gradebook.db", "secret.key",
@@ -19,10 +24,11 @@ _RUNTIME = shutil.ignore_patterns("submitted", "autograded", "feedback", "exchan
 
 
 class Course:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, language: str = "en"):
         self.path = path
         shutil.copy(ROOT / "nbgrader_config.py", path)
-        shutil.copytree(ROOT / "solutions", path / "solutions")
+        shutil.copytree(ROOT / FOLDERS[language][0], path / "solutions")
+        shutil.copytree(ROOT / FOLDERS["de"][0], path / FOLDERS["de"][0])  # what grading a German notebook reads
         shutil.copytree(ROOT / "autograde", path / "autograde", ignore=_RUNTIME)
 
     @property

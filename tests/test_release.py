@@ -1,4 +1,4 @@
-"""The committed release matches the sources, runs as handed out, and what students get leaks nothing."""
+"""The committed releases (English and German) match their sources, run as handed out, and what students get leaks nothing."""
 import os
 import re
 import shlex
@@ -11,26 +11,33 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from autograde.languages import FOLDERS
 from course import ASSIGNMENT, ROOT, Course
 
+SOURCES = [ROOT / sources / ASSIGNMENT for sources, _release in FOLDERS.values()]
+RELEASES = {language: ROOT / release / ASSIGNMENT for language, (_sources, release) in FOLDERS.items()}
 
-@pytest.fixture(scope="module")
-def fresh_release(tmp_path_factory):
-    return Course(tmp_path_factory.mktemp("course")).release()
+
+@pytest.fixture(scope="module", params=sorted(FOLDERS))
+def fresh_release(request, tmp_path_factory):
+    return request.param, Course(tmp_path_factory.mktemp("course"), request.param).release()
 
 
 def test_committed_release_is_what_generate_assignment_makes(fresh_release):
-    committed = ROOT / "exercises" / ASSIGNMENT
+    language, fresh = fresh_release
+    committed = RELEASES[language]
     names = sorted(p.name for p in committed.iterdir())
-    assert names == sorted(p.name for p in fresh_release.iterdir()), "run `make release` and commit exercises/"
+    where = committed.relative_to(ROOT)
+    assert names == sorted(p.name for p in fresh.iterdir()), f"run `make release` and commit {where}/"
     for name in names:
-        assert (committed / name).read_bytes() == (fresh_release / name).read_bytes(), \
-            f"exercises/{ASSIGNMENT}/{name} is out of date: run `make release` and commit it"
+        assert (committed / name).read_bytes() == (fresh / name).read_bytes(), \
+            f"{where}/{name} is out of date: run `make release` and commit it"
 
 
-def test_solutions_folder_holds_only_notebooks():
+@pytest.mark.parametrize("sources", SOURCES, ids=lambda path: path.parent.name)
+def test_solutions_folder_holds_only_notebooks(sources):
     # generate_assignment copies every other file into the release, and autograde next to submissions
-    others = [p for p in (ROOT / "solutions" / ASSIGNMENT).rglob("*") if p.is_file() and p.suffix != ".ipynb"]
+    others = [p for p in sources.rglob("*") if p.is_file() and p.suffix != ".ipynb"]
     assert others == []
 
 
@@ -50,7 +57,7 @@ SOLUTION_REGION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
 
 def _solution_texts():
     """What the release replaces: code between the solution markers, and whole markdown answers."""
-    for path in (ROOT / "solutions" / ASSIGNMENT).glob("*.ipynb"):
+    for path in (path for sources in SOURCES for path in sources.glob("*.ipynb")):
         for cell in nbformat.read(path, as_version=4).cells:
             if cell.metadata.get("nbgrader", {}).get("solution"):
                 yield from (SOLUTION_REGION.findall(cell.source) if cell.cell_type == "code" else [cell.source])
@@ -85,7 +92,10 @@ def test_student_bundle_holds_no_answer_hidden_test_or_instructor_data(tmp_path)
     unpacked = tmp_path / "unpacked"
     zipfile.ZipFile(archive).extractall(unpacked)
     texts = dict(_texts(unpacked))
-    assert any(name.endswith(".ipynb") for name in texts) and any(".whl/course_lib/" in n for n in texts)
+    assert any(".whl/course_lib/" in n for n in texts)
+    german, english = ([n.removeprefix(f"{ASSIGNMENT}-{lang}/") for n in texts if n.startswith(f"{ASSIGNMENT}-{lang}/")]
+                       for lang in ("de", "en"))
+    assert german and german == english and all(n.endswith(".ipynb") for n in german)   # one folder per language
     assert not [n for n in texts if "autograde" in n or "secret" in n or "solutions" in n]
     markers = re.compile(r"BEGIN SOLUTION|END SOLUTION|BEGIN HIDDEN TESTS|END HIDDEN TESTS|hand_in\(")
     secret_lines = _secret_lines()
@@ -98,6 +108,7 @@ def test_student_bundle_holds_no_answer_hidden_test_or_instructor_data(tmp_path)
         leaked = [line for line in secret_lines if line in text]
         assert not leaked, f"{name} holds instructor lines: {leaked[:3]}"
     install = texts["INSTALL.txt"]
+    assert f"jupyter lab {ASSIGNMENT}-de/" in install and f"{ASSIGNMENT}-en/" in install
     assert "python3 -m venv" in install and "py -m venv" in install and "pip install" in install
     metadata = next(text for name, text in texts.items() if name.endswith(".dist-info/METADATA"))
     assert "self-checks for exercise sheet 3" in metadata and "README.md" in texts
@@ -127,9 +138,10 @@ ANSWER_FORMULAS = {
 
 
 def _release_cells():
-    for path in sorted((ROOT / "exercises" / ASSIGNMENT).glob("*.ipynb")):
-        for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
-            yield f"{path.name} cell {index}", cell.source
+    for release in RELEASES.values():
+        for path in sorted(release.glob("*.ipynb")):
+            for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
+                yield f"{path.relative_to(ROOT)} cell {index}", cell.source
 
 
 def test_no_release_cell_states_an_answer_formula():
@@ -169,17 +181,19 @@ def _checked_task(source: str) -> str | None:
     return found[1] if found else None
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "exercises" / ASSIGNMENT).glob("*.ipynb")))
-def test_blank_release_notebook_runs_top_to_bottom_and_every_self_check_says_not_answered(name, tmp_path):
-    nb = _run_blank(ROOT / "exercises" / ASSIGNMENT / name, tmp_path)
+@pytest.mark.parametrize("language, name", [(language, p.name) for language, release in RELEASES.items()
+                                            for p in sorted(release.glob("*.ipynb"))])
+def test_blank_release_notebook_runs_top_to_bottom_and_every_self_check_says_not_answered(language, name, tmp_path):
+    nb = _run_blank(RELEASES[language] / name, tmp_path)
     graded = {cell.metadata.get("nbgrader", {}).get("grade_id") for cell in nb.cells
               if cell.metadata.get("nbgrader", {}).get("grade")}
     checks = [cell for cell in nb.cells if cell.cell_type == "code" and _checked_task(cell.source) in graded]
     assert checks or not graded
     for cell in checks:  # the self-checks of graded parts (a practice notebook's may word it its own way)
         shown = "".join(o.get("data", {}).get("text/plain", "") for o in cell.outputs)
-        assert re.search(r"Self-check \w+: not answered yet", shown), (cell.source, shown)
-        assert "Traceback" not in shown and "Error" not in shown, shown
-    if name.startswith("c_"):  # the loss graph is empty: the drawing says so instead of an empty figure
+        assert shown.strip() and "Traceback" not in shown and "Error" not in shown, shown
+        if language == "en":  # the German wording is the message catalogue's
+            assert re.search(r"Self-check \w+: not answered yet", shown), (cell.source, shown)
+    if name.startswith("c_") and language == "en":  # the loss graph is empty: the drawing says so, not an empty figure
         printed = "".join(o.get("text", "") for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs)
         assert "(nothing to draw yet: the graph has no edges)" in printed

@@ -1,12 +1,13 @@
 """nbgrader preprocessors that nbgrader_config.py wires into `nbgrader autograde`, one step per file.
 
-Sanitizing: (nbgrader's ClearOutput) -> RestoreLayout -> (nbgrader's own) ... OverwriteCells.
+Sanitizing: (nbgrader's ClearOutput) -> RestoreLayout -> (nbgrader's own) ... OverwriteCells -> KeepNotebookLanguage.
 Order inside autograde: WriteGraderRequests -> ExecuteInSandbox (an ExecuteKeepingAnswers) -> JudgeAnswers
 -> (nbgrader's own) ... SaveAutoGrades -> SaveExtraCredit.
 Release: ClearSolutionsToStubsThatRun (nbgrader's ClearSolutions, stubs that keep a cell runnable).
 Feedback: GetGradesMarkingWaiting (nbgrader's GetGrades, and which cells wait for a tutor).
 """
 from .restore_layout import RestoreLayout
+from .keep_notebook_language import KeepNotebookLanguage
 from .write_requests import WriteGraderRequests
 from .execute_keeping_answers import ExecuteKeepingAnswers
 from .execute_in_sandbox import ExecuteInSandbox
@@ -15,5 +16,5 @@ from .save_extra_credit import SaveExtraCredit
 from .get_grades_marking_waiting import GetGradesMarkingWaiting
 from .clear_solutions_to_stubs_that_run import ClearSolutionsToStubsThatRun
 
-__all__ = ["RestoreLayout", "WriteGraderRequests", "ExecuteKeepingAnswers", "ExecuteInSandbox", "JudgeAnswers",
-           "SaveExtraCredit", "GetGradesMarkingWaiting", "ClearSolutionsToStubsThatRun"]
+__all__ = ["RestoreLayout", "KeepNotebookLanguage", "WriteGraderRequests", "ExecuteKeepingAnswers", "ExecuteInSandbox",
+           "JudgeAnswers", "SaveExtraCredit", "GetGradesMarkingWaiting", "ClearSolutionsToStubsThatRun"]

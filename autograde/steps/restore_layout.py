@@ -13,7 +13,8 @@ answer). This step, first in ``Autograde.sanitize_preprocessors``:
   DeduplicateIds does) and strips the metadata of an unknown grade id, so those run
   as ordinary cells;
 * writes a grading note for each of these and for every edit OverwriteCells will
-  undo (an edited test or locked cell, changed points, a changed cell type).
+  undo (an edited test or locked cell, changed points, a changed cell type); locked
+  text as handed out in either language (solutions-de/ for German) is not an edit.
 
 The layout comes from the gradebook (the source cells in notebook order), so the
 step needs nothing but what nbgrader already stored at generate_assignment.
@@ -24,6 +25,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 
+from ..languages import FOLDERS, SOURCE, locked_texts
 from ..notes import add_note, cell_label, literal
 
 
@@ -50,7 +52,9 @@ class RestoreLayout(NbGraderPreprocessor):
             layout = {"cells": {c.name: c for c in stored.source_cells}, "order": [c.name for c in stored.source_cells],
                       "grade": {c.name: c.max_score for c in stored.grade_cells},
                       "solution": {c.name for c in stored.solution_cells},
-                      "task": {c.name for c in stored.task_cells}}
+                      "task": {c.name for c in stored.task_cells},
+                      "translated": [locked_texts(language, meta["assignment"], meta["notebook"])
+                                     for language in FOLDERS if language != SOURCE]}
             notes = self._keep_known_cells(nb, layout) + self._restore_order(nb, layout)
             notes += self._edits_to_undo(nb, layout)
         for note in notes:
@@ -125,7 +129,9 @@ class RestoreLayout(NbGraderPreprocessor):
             stored, kind = layout["cells"][name], _kind(name, layout)
             if cell.cell_type != stored.cell_type:
                 notes.append(f"{kind} `{name}` was turned into a {cell.cell_type} cell; it is {stored.cell_type} again")
-            if stored.locked and cell.source.strip() != _as_handed_out(stored).strip():
+            handed_out = {_as_handed_out(stored).strip()} | {texts[name].strip() for texts in layout["translated"]
+                                                             if name in texts}
+            if stored.locked and cell.source.strip() not in handed_out:
                 notes.append(f"{kind} `{name}` restored: it had been edited")
             if name in layout["grade"] and meta.get("points") != layout["grade"][name]:
                 notes.append(f"the points of `{name}` were changed to {literal(meta.get('points'))}; "
