@@ -26,7 +26,7 @@ from autograde.platform.grades_out import TaskTableExport  # noqa: E402
 from autograde.practice import skip_practice_notebooks  # noqa: E402
 from autograde.steps import (  # noqa: E402
     ClearSolutionsToStubsThatRun, ExecuteInSandbox, GetGradesMarkingWaiting, JudgeAnswers, RestoreLayout,
-    SaveExtraCredit, WriteGraderRequests)
+    SaveExtraCredit, SpeakTheNotebooksLanguage, WriteGraderRequests)
 
 c = get_config()  # noqa: F821  (provided by nbgrader's config loader)
 
@@ -79,8 +79,16 @@ c.Judge.memory_bytes = 2 * 2**30        # the judge's memory beyond the grader's
 # make grade: wall time for one whole submission; past it the job is killed and reported as failed
 c.Batch.job_seconds = 2400
 
+# The feedback speaks the submitted notebook's language (metadata["course_lib"]["language"], "de" or "en");
+# a notebook naming none of them gets the default. `fixed` would put every feedback in one language.
+c.Language.default = "de"
+c.Language.fixed = ""
+
+# nbgrader clears the notebook's metadata after judging; the feedback still needs to know its language.
+c.ClearMetadataPreprocessor.preserve_nb_metadata_mask = {("language_info", "name"), ("course_lib", "language")}
+
 c.Autograde.sanitize_preprocessors = [
-    ClearOutput, RestoreLayout, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata]
+    SpeakTheNotebooksLanguage, ClearOutput, RestoreLayout, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata]
 # Practice notebooks (d_…) have no graded cells: autograde leaves them out instead of running them.
 c.Autograde.pre_convert_hook = skip_practice_notebooks
 c.Autograde.autograde_preprocessors = [

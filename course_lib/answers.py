@@ -16,6 +16,7 @@ import numpy as np
 
 from . import tasks
 from .graph import MAX_NODES, Graph
+from .i18n import _
 from .tasks import AnswerError
 
 MIME = "application/vnd.course-lib.answer+json"
@@ -35,9 +36,6 @@ def request_for(task: tasks.Task) -> dict:
         except (OSError, ValueError):
             pass
     return task.public_request()
-
-
-NOT_ANSWERED = "not answered yet"
 
 
 def _empty_body(): pass
@@ -77,7 +75,7 @@ def encode(task: tasks.Task, answer, request: dict) -> dict:
     An answer not written yet gives {"error": "not answered yet…", "blank": True}."""
     try:
         if blank(answer):
-            return {"error": f"{NOT_ANSWERED}: the answer cell is as handed out", "blank": True}
+            return {"error": _("not answered yet: the answer cell is as handed out"), "blank": True}
         data = task.encode(answer, request)
         return json.loads(json.dumps(data, allow_nan=False))
     except AnswerError as e:
@@ -93,9 +91,9 @@ def hand_in(task_id: str, answer) -> None:
     task = tasks.get(task_id)
     data = encode(task, answer, request_for(task))
     payload = {"task": task_id, "version": PAYLOAD_VERSION, "data": data}
-    note = ("handed in for grading" if "error" not in data else data["error"] if data.get("blank")
-            else "could not be encoded: " + data["error"])
-    display({MIME: payload, "text/plain": f"Answer {task_id} {note}."}, raw=True)
+    said = (_("Answer {task} handed in for grading.") if "error" not in data
+            else _("Answer {task} {error}.") if data.get("blank") else _("Answer {task} could not be encoded: {error}."))
+    display({MIME: payload, "text/plain": said.format(task=task_id, error=data.get("error"))}, raw=True)
 
 
 # --- arrays as data -------------------------------------------------------------
@@ -103,7 +101,7 @@ def array_to_data(a) -> dict:
     """A numeric array as {"npy": base64 of the .npy bytes}; object arrays are refused."""
     a = np.asarray(a)
     if a.dtype.hasobject or a.dtype.kind not in "biuf":
-        raise AnswerError(f"expected a numeric array, got dtype {a.dtype}")
+        raise AnswerError(_("expected a numeric array, got dtype {dtype}").format(dtype=a.dtype))
     buf = io.BytesIO()
     np.save(buf, a, allow_pickle=False)
     return {"npy": base64.b64encode(buf.getvalue()).decode("ascii")}

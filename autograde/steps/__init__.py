@@ -1,11 +1,12 @@
 """nbgrader preprocessors that nbgrader_config.py wires into `nbgrader autograde`, one step per file.
 
-Sanitizing: (nbgrader's ClearOutput) -> RestoreLayout -> (nbgrader's own) ... OverwriteCells.
+Sanitizing: SpeakTheNotebooksLanguage -> (nbgrader's ClearOutput) -> RestoreLayout -> (nbgrader's own) ... OverwriteCells.
 Order inside autograde: WriteGraderRequests -> ExecuteInSandbox (an ExecuteKeepingAnswers) -> JudgeAnswers
 -> (nbgrader's own) ... SaveAutoGrades -> SaveExtraCredit.
 Release: ClearSolutionsToStubsThatRun (nbgrader's ClearSolutions, stubs that keep a cell runnable).
 Feedback: GetGradesMarkingWaiting (nbgrader's GetGrades, and which cells wait for a tutor).
 """
+from .speak_the_notebooks_language import SpeakTheNotebooksLanguage
 from .restore_layout import RestoreLayout
 from .write_requests import WriteGraderRequests
 from .execute_keeping_answers import ExecuteKeepingAnswers
@@ -15,5 +16,5 @@ from .save_extra_credit import SaveExtraCredit
 from .get_grades_marking_waiting import GetGradesMarkingWaiting
 from .clear_solutions_to_stubs_that_run import ClearSolutionsToStubsThatRun
 
-__all__ = ["RestoreLayout", "WriteGraderRequests", "ExecuteKeepingAnswers", "ExecuteInSandbox", "JudgeAnswers",
+__all__ = ["SpeakTheNotebooksLanguage", "RestoreLayout", "WriteGraderRequests", "ExecuteKeepingAnswers", "ExecuteInSandbox", "JudgeAnswers",
            "SaveExtraCredit", "GetGradesMarkingWaiting", "ClearSolutionsToStubsThatRun"]
