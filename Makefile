@@ -6,8 +6,8 @@ STAMP  := $(VENV)/.installed
 # nbgrader calls its helpers (alembic) by name, so the venv's bin must be on PATH.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: all venv test chromium demo grade doctor release student-bundle formgrader clean intake report grades feedback-archive \
-	messages messages-extract messages-update messages-compile
+.PHONY: all venv test chromium demo grade doctor release student-bundle formgrader clean intake report grades \
+	feedback-archive messages messages-extract messages-update messages-compile
 
 all: test
 

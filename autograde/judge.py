@@ -65,8 +65,8 @@ class Judge(Configurable):
                     if why == "exited":
                         status = os.waitpid(pid, 0)[1]
                         why = _exit_reason(status)
-                    verdicts.append(_unjudged(task, why or _("this answer could not be judged within {seconds} s").format(
-                        seconds=f"{self.seconds:g}")))
+                    late = _("this answer could not be judged within {seconds} s").format(seconds=f"{self.seconds:g}")
+                    verdicts.append(_unjudged(task, why or late))
                     break
                 verdicts.append(_verdict(task, line))
         finally:
@@ -111,7 +111,7 @@ def _next_line(fd: int, buffer: bytes, deadline: float):
         buffer += chunk
         if len(buffer) > MAX_LINE:
             return None, b"", "the verdict was too large to report"
-    line, _, rest = buffer.partition(b"\n")
+    line, _newline, rest = buffer.partition(b"\n")
     return line, rest, None
 
 

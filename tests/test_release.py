@@ -87,6 +87,8 @@ def test_student_bundle_holds_no_answer_hidden_test_or_instructor_data(tmp_path)
     texts = dict(_texts(unpacked))
     assert any(name.endswith(".ipynb") for name in texts) and any(".whl/course_lib/" in n for n in texts)
     assert not [n for n in texts if "autograde" in n or "secret" in n or "solutions" in n]
+    in_wheel = {name.split(".whl/", 1)[-1] for name in texts}
+    assert {f"course_lib/locale/{language}/LC_MESSAGES/course_lib.mo" for language in ("de", "en")} <= in_wheel
     markers = re.compile(r"BEGIN SOLUTION|END SOLUTION|BEGIN HIDDEN TESTS|END HIDDEN TESTS|hand_in\(")
     secret_lines = _secret_lines()
     assert len(secret_lines) > 10

@@ -1,6 +1,7 @@
 """nbgrader preprocessors that nbgrader_config.py wires into `nbgrader autograde`, one step per file.
 
-Sanitizing: SpeakTheNotebooksLanguage -> (nbgrader's ClearOutput) -> RestoreLayout -> (nbgrader's own) ... OverwriteCells.
+Sanitizing: SpeakTheNotebooksLanguage -> (nbgrader's ClearOutput) -> RestoreLayout -> (nbgrader's own) ...
+OverwriteCells.
 Order inside autograde: WriteGraderRequests -> ExecuteInSandbox (an ExecuteKeepingAnswers) -> JudgeAnswers
 -> (nbgrader's own) ... SaveAutoGrades -> SaveExtraCredit.
 Release: ClearSolutionsToStubsThatRun (nbgrader's ClearSolutions, stubs that keep a cell runnable).
