@@ -14,11 +14,15 @@ Which language speaks, first that applies:
    writes there the language it grades the notebook in, so the graded run's self-checks speak it too;
 3. ``COURSE_LIB_LANGUAGE`` in the environment (a student's shell, a JupyterHub's settings);
 4. the metadata of the notebook the kernel runs for, ``metadata["course_lib"]["language"]``: Jupyter's
-   server (jupyter_server ≥ 2.?) tells every kernel it starts its notebook's path in ``JPY_SESSION_NAME``;
-   the file is read again only when it changes;
+   server (jupyter_server, which JupyterLab and Notebook 7 run on) tells every kernel it starts for a
+   notebook that notebook's path in ``JPY_SESSION_NAME``;
 5. the course's default, German.
 
-Anything but "de" or "en" at any of these places is passed over, as if it were not there.
+A kernel has no other reliable way to its notebook (nothing of the notebook reaches it but code),
+hence the path from the server; a graded kernel, started by nbclient without one, gets the language
+from the grader instead, and it comes before the environment so that a variable left in the
+grader's shell cannot change it. Each file is read again only when it changes. Anything but "de" or
+"en" at any of these places is passed over, as if it were not there: the notebook is the student's.
 """
 from __future__ import annotations
 
@@ -34,10 +38,10 @@ DOMAIN = "course_lib"
 LOCALE = Path(__file__).resolve().parent / "locale"
 ENV = "COURSE_LIB_LANGUAGE"
 REQUEST_KEY = "language"        # the grader's request file: {"language": "de", "<task>": request, …}
-NOTEBOOK_BYTES = 64 * 2**20     # a notebook larger than this is not read for its language
+FILE_BYTES = 64 * 2**20         # a notebook (or request file) larger than this is not read for its language
 
 _chosen: str | None = None
-_seen_notebook: tuple = (None, None)   # ((path, mtime_ns, size), language) of the notebook read last
+_seen: dict[str, tuple] = {}    # path -> ((mtime_ns, size), the language found there)
 
 
 def supported(language) -> str | None:
@@ -66,33 +70,35 @@ def language() -> str:
 
 def _requested() -> str | None:
     from .answers import REQUEST_FILE  # answers imports the tasks, which import this module
-    try:
-        with open(REQUEST_FILE, encoding="utf-8") as f:
-            requests = json.load(f)
-    except (OSError, ValueError):
-        return None
-    return supported(requests.get(REQUEST_KEY)) if isinstance(requests, dict) else None
+    return _language_in(REQUEST_FILE, lambda requests: supported(requests.get(REQUEST_KEY)))
 
 
 def _session_notebook() -> str | None:
-    global _seen_notebook
     path = os.environ.get("JPY_SESSION_NAME")
     if not path or not path.endswith(".ipynb"):
         return None
     if not os.path.isabs(path) and not os.path.exists(path):
         path = os.path.basename(path)  # a path from the server's root; the kernel runs in the notebook's folder
+    return _language_in(path, lambda nb: notebook_language(nb.get("metadata")))
+
+
+def _language_in(path: str, pick) -> str | None:
+    """pick(the JSON in ``path``), read again only when the file changes; None if it cannot be read."""
     try:
         stat = os.stat(path)
-        seen = (path, stat.st_mtime_ns, stat.st_size)
-        if seen != _seen_notebook[0]:
-            found = None
-            if stat.st_size <= NOTEBOOK_BYTES:
-                with open(path, encoding="utf-8") as f:
-                    found = notebook_language(json.load(f).get("metadata"))
-            _seen_notebook = (seen, found)
-    except (OSError, ValueError, AttributeError):
+    except OSError:
         return None
-    return _seen_notebook[1]
+    key, seen = (stat.st_mtime_ns, stat.st_size), _seen.get(os.path.abspath(path))
+    if seen is None or seen[0] != key:
+        found = None
+        if stat.st_size <= FILE_BYTES:
+            try:
+                with open(path, encoding="utf-8") as f:
+                    found = pick(json.load(f))
+            except (OSError, ValueError, AttributeError):  # unreadable, not JSON, not a dict
+                pass
+        seen = _seen[os.path.abspath(path)] = (key, found)
+    return seen[1]
 
 
 class Messages:
