@@ -88,7 +88,8 @@ c.Language.fixed = ""
 c.ClearMetadataPreprocessor.preserve_nb_metadata_mask = {("language_info", "name"), ("course_lib", "language")}
 
 c.Autograde.sanitize_preprocessors = [
-    SpeakTheNotebooksLanguage, ClearOutput, RestoreLayout, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata]
+    SpeakTheNotebooksLanguage, ClearOutput, RestoreLayout, DeduplicateIds, OverwriteKernelspec, OverwriteCells,
+    CheckCellMetadata]
 # Practice notebooks (d_…) have no graded cells: autograde leaves them out instead of running them.
 c.Autograde.pre_convert_hook = skip_practice_notebooks
 c.Autograde.autograde_preprocessors = [

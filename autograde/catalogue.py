@@ -13,7 +13,8 @@ extract|update|compile|check`` (make messages-extract, messages-update, messages
   an old text is close), removed ones kept as obsolete (``#~``), English filled in;
 * compile — the .mo files the library reads with the stdlib's gettext (committed, checked current);
 * check   — every problem the tests look for: an id missing from a catalogue or stale in it, an
-  untranslated or fuzzy text, placeholders that differ between languages, a .mo not current.
+  untranslated or fuzzy text, placeholders that differ between languages, a stray brace where the
+  id is a format string, a .mo not current.
 """
 from __future__ import annotations
 
@@ -115,6 +116,15 @@ def placeholders(text: str) -> list[str]:
     return sorted(PLACEHOLDER.findall(text))
 
 
+def formats(text: str) -> bool:
+    """Whether str.format takes ``text`` with its {name} fields (a stray brace would raise where it is shown)."""
+    try:
+        text.format(**{field[1:-1]: "" for field in placeholders(text) if field.startswith("{")})
+    except (ValueError, KeyError, IndexError):
+        return False
+    return True
+
+
 def problems(domain: str, language: str) -> list[str]:
     """What is wrong with one catalogue, one line each; empty when it is complete and current."""
     found = []
@@ -128,6 +138,8 @@ def problems(domain: str, language: str) -> list[str]:
             found.append(f"{'fuzzy' if message.fuzzy else 'untranslated'}: {key!r}")
         elif any(placeholders(text) != placeholders(key) for text in texts(message)):
             found.append(f"placeholders differ: {key!r}")
+        elif formats(key) and not all(map(formats, texts(message))):
+            found.append(f"not a format string like its id: {key!r}")
     if not mo_path(domain, language).exists() or mo_path(domain, language).read_bytes() != compiled(domain, language):
         found.append(f"{mo_path(domain, language).relative_to(ROOT)} is not compiled from its .po")
     return found

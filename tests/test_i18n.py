@@ -44,17 +44,19 @@ def test_the_catalogue_check_finds_a_missing_and_a_stale_entry(monkeypatch):
     assert "stale: 'right magnitude, wrong sign'" in found
 
 
-def test_the_catalogue_check_finds_placeholders_that_differ_and_a_fuzzy_text(monkeypatch):
+def test_the_catalogue_check_finds_placeholders_that_differ_a_fuzzy_text_and_a_stray_brace(monkeypatch):
     real = catalogue.read
     def read(domain, language):
         catalog = real(domain, language)
         catalog["the graph computes {factor} times f"].string = "der Graph berechnet das {faktor}-Fache von f"
         catalog["the label {slip}"].flags.add("fuzzy")
+        catalog["Self-check {task}"].string = "Selbsttest {task} }"
         return catalog
     monkeypatch.setattr(catalogue, "read", read)
     found = catalogue.problems("course_lib", "de")
     assert "placeholders differ: 'the graph computes {factor} times f'" in found
     assert "fuzzy: 'the label {slip}'" in found
+    assert "not a format string like its id: 'Self-check {task}'" in found
 
 
 def test_placeholders_are_the_render_fields_and_percent_formats():
