@@ -6,7 +6,8 @@ STAMP  := $(VENV)/.installed
 # nbgrader calls its helpers (alembic) by name, so the venv's bin must be on PATH.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: all venv test chromium demo grade doctor release student-bundle formgrader clean intake report grades feedback-archive
+.PHONY: all venv test chromium demo grade doctor release student-bundle formgrader clean intake report grades \
+	feedback-archive messages messages-extract messages-update messages-compile
 
 all: test
 
@@ -70,6 +71,15 @@ doctor: $(STAMP)
 ## make release — regenerate exercises/ from solutions/ after editing a source notebook
 release: $(STAMP)
 	$(BIN)/python -m autograde.release
+
+## make messages-update — after changing a message in the sources: every .po (German, English) gets the new ids
+## make messages-compile — after translating: the .mo files the library reads (committed)
+## make messages — what the tests check: every id in both languages, placeholders alike, .mo current
+## make messages-extract — the template <locale>/<domain>.pot, for a translation tool
+messages-extract messages-update messages-compile: $(STAMP)
+	$(BIN)/python -m autograde.catalogue $(@:messages-%=%)
+messages: $(STAMP)
+	$(BIN)/python -m autograde.catalogue check
 
 ## make student-bundle — what students get: release notebooks + course_lib wheel + install note
 student-bundle: $(STAMP)

@@ -1,7 +1,7 @@
 """nbgrader configuration of the course: run every nbgrader command from this folder.
 
 Layout: source notebooks in solutions/<assignment>/, the release in exercises/<assignment>/
-(English; the German twins in solutions-de/ and exercises-de/, see autograde/languages.py),
+(English; the German twins in solutions-de/ and exercises-de/, see autograde/language.py),
 submissions in autograde/submitted/<student>/<assignment>/, and everything grading
 produces (autograded notebooks, feedback, the SQLite gradebook) under autograde/.
 
@@ -27,7 +27,7 @@ from autograde.platform.grades_out import TaskTableExport  # noqa: E402
 from autograde.practice import skip_practice_notebooks  # noqa: E402
 from autograde.steps import (  # noqa: E402
     ClearSolutionsToStubsThatRun, ExecuteInSandbox, GetGradesMarkingWaiting, JudgeAnswers, KeepNotebookLanguage,
-    RestoreLayout, SaveExtraCredit, WriteGraderRequests)
+    RestoreLayout, SaveExtraCredit, SpeakTheNotebooksLanguage, WriteGraderRequests)
 
 c = get_config()  # noqa: F821  (provided by nbgrader's config loader)
 
@@ -80,10 +80,19 @@ c.Judge.memory_bytes = 2 * 2**30        # the judge's memory beyond the grader's
 # make grade: wall time for one whole submission; past it the job is killed and reported as failed
 c.Batch.job_seconds = 2400
 
+# The feedback speaks the submitted notebook's language (metadata["course_lib"]["language"], "de" or "en");
+# a notebook naming none of them gets the default. `fixed` would put every feedback in one language.
+c.Language.default = "de"
+c.Language.fixed = ""
+
+# nbgrader clears the notebook's metadata after judging; the feedback still needs to know its language.
+c.ClearMetadataPreprocessor.preserve_nb_metadata_mask = {("language_info", "name"), ("course_lib", "language")}
+
 # A student hands in the German (exercises-de/) or the English release (exercises/) under the same names; the
-# gradebook holds the English sources, so a German notebook's locked text is put back in German (languages.py).
+# gradebook holds the English sources, so a German notebook's locked text is put back in German (language.py).
 c.Autograde.sanitize_preprocessors = [
-    ClearOutput, RestoreLayout, DeduplicateIds, OverwriteKernelspec, OverwriteCells, KeepNotebookLanguage,
+    SpeakTheNotebooksLanguage, ClearOutput, RestoreLayout, DeduplicateIds, OverwriteKernelspec, OverwriteCells,
+    KeepNotebookLanguage,
     CheckCellMetadata]
 # Practice notebooks (d_…) have no graded cells: autograde leaves them out instead of running them.
 c.Autograde.pre_convert_hook = skip_practice_notebooks

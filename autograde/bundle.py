@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .languages import FOLDERS
+from .language import FOLDERS
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT = "sheet03"

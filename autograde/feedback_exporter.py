@@ -39,6 +39,10 @@ from jinja2 import FileSystemBytecodeCache, pass_context
 from nbconvert.exporters import HTMLExporter
 from traitlets import default
 
+from course_lib.i18n import set_language
+
+from .language import Language, _
+
 TAGS = {"a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "del", "details", "div", "dl", "dt", "em",
         "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "kbd", "li", "ol", "p", "pre",
         "s", "samp", "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead",
@@ -80,6 +84,7 @@ class FeedbackExporter(HTMLExporter):
         return True
 
     def from_notebook_node(self, nb, resources=None, **kw):
+        set_language(Language(parent=self).of(nb))  # the headings it adds speak the notebook's language
         nb = copy.deepcopy(nb)
         for cell in nb.cells:
             for output in cell.get("outputs", []):
@@ -118,13 +123,14 @@ def label_waiting_cells(html: str, waiting: dict[str, float]) -> str:
     """The feedback HTML with "waiting for a tutor" where the template printed 0 for those cells."""
     for grade_id, points in waiting.items():
         shown = f"{round(points, 2)}"  # as the template's `| float | round(2)` prints it
-        note = f"waiting for a tutor ({shown} points)"
+        note = _("waiting for a tutor ({points} points)").format(points=shown)
         gid = re.escape(grade_id)
         html = re.sub(rf'(<a href="#{gid}">[^<]*</a>) \(Score: [^)]*\)', rf"\1 ({note})", html)
         html = re.sub(rf'(<a name="{gid}"></a><div class="panel-heading">.*?)Score: [\d.]+ / [\d.]+',
                       lambda m: m.group(1) + note[0].upper() + note[1:], html, count=1, flags=re.S)
     if waiting:
         total = f"{round(sum(waiting.values()), 2)}"
-        html = re.sub(r"(<h4>[^<]*\(Score: [\d.]+ / [\d.]+)\)</h4>", rf"\1; {total} waiting for a tutor)</h4>",
+        waits = _("{points} waiting for a tutor").format(points=total)
+        html = re.sub(r"(<h4>[^<]*\(Score: [\d.]+ / [\d.]+)\)</h4>", lambda m: f"{m.group(1)}; {waits})</h4>",
                       html, count=1)
     return html

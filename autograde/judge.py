@@ -28,6 +28,7 @@ from traitlets.config import Configurable
 
 from course_lib.feedback import Feedback
 
+from .language import _
 from .lifetime import die_with_parent
 from .verdict import judge_cell
 
@@ -64,7 +65,8 @@ class Judge(Configurable):
                     if why == "exited":
                         status = os.waitpid(pid, 0)[1]
                         why = _exit_reason(status)
-                    verdicts.append(_unjudged(task, why or f"this answer could not be judged within {self.seconds:g} s"))
+                    late = _("this answer could not be judged within {seconds} s").format(seconds=f"{self.seconds:g}")
+                    verdicts.append(_unjudged(task, why or late))
                     break
                 verdicts.append(_verdict(task, line))
         finally:
@@ -109,7 +111,7 @@ def _next_line(fd: int, buffer: bytes, deadline: float):
         buffer += chunk
         if len(buffer) > MAX_LINE:
             return None, b"", "the verdict was too large to report"
-    line, _, rest = buffer.partition(b"\n")
+    line, _newline, rest = buffer.partition(b"\n")
     return line, rest, None
 
 
@@ -120,14 +122,14 @@ def _verdict(task: str, line: bytes) -> Feedback:
         feedback.credit = min(max(feedback.credit, 0.0), 1.0) if math.isfinite(feedback.credit) else 0.0
         return feedback
     except (ValueError, TypeError, KeyError, AttributeError):
-        return _unjudged(task, "this answer could not be judged: judging it failed")
+        return _unjudged(task, _("this answer could not be judged: judging it failed"))
 
 
 def _exit_reason(status: int) -> str:
     if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL:
-        return "this answer could not be judged: judging it ran out of memory"
-    return "this answer could not be judged: judging it failed"
+        return _("this answer could not be judged: judging it ran out of memory")
+    return _("this answer could not be judged: judging it failed")
 
 
 def _unjudged(task: str, why: str) -> Feedback:
-    return Feedback(task, 0.0, title=f"Graded: {task}").add("", "invalid", why)
+    return Feedback(task, 0.0, title=_("Graded: {task}").format(task=task)).add("", "invalid", why)

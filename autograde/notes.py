@@ -12,8 +12,10 @@ import re
 
 from nbformat.v4 import new_markdown_cell
 
+from .language import N_, _
+
 MARK = "course_lib_grading_notes"
-TITLE = "**Grading notes**"
+TITLE = N_("Grading notes")
 
 
 def literal(text, limit: int = 80) -> str:
@@ -34,7 +36,7 @@ def _notes_cell(nb):
 def add_note(nb, text: str) -> None:
     cell = _notes_cell(nb)
     if cell is None:
-        cell = new_markdown_cell(TITLE + "\n", metadata={MARK: True})
+        cell = new_markdown_cell(f"**{_(TITLE)}**\n", metadata={MARK: True})
         nb.cells.insert(0, cell)
     cell.source += f"\n- {text[:1].upper()}{text[1:]}"
 
@@ -51,4 +53,5 @@ def cell_label(nb, index: int) -> str:
     with the cell's grade id where it has one: "cell 9 (`a1`)"."""
     number = index + 1 - (_notes_cell(nb) is not None)
     grade_id = nb.cells[index].metadata.get("nbgrader", {}).get("grade_id")
-    return f"cell {number}" + (f" ({literal(grade_id)})" if grade_id else "")
+    return (_("cell {number} ({grade_id})") if grade_id else _("cell {number}")).format(
+        number=number, grade_id=literal(grade_id) if grade_id else "")

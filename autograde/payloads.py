@@ -12,6 +12,8 @@ import math
 
 from course_lib.answers import MIME, PAYLOAD_VERSION
 
+from .language import _
+
 MAX_PAYLOAD_BYTES = 32 * 2**20
 MAX_NESTING = 500
 
@@ -27,24 +29,24 @@ def read_payload(outputs: list, task_id: str) -> dict:
     if not found:
         raise PayloadError(_why_missing(outputs))
     if len(found) > 1:
-        raise PayloadError("more than one answer payload in this cell; only one is allowed")
+        raise PayloadError(_("more than one answer payload in this cell; only one is allowed"))
     payload = found[0]["data"][MIME]
     if isinstance(payload, str):  # some writers keep JSON MIME data as text
         try:
             payload = json.loads(payload)
         except ValueError:
-            raise PayloadError("the answer payload is not valid JSON") from None
+            raise PayloadError(_("the answer payload is not valid JSON")) from None
     try:
         size = len(json.dumps(payload, allow_nan=False))
     except (TypeError, ValueError):
-        raise PayloadError("the answer payload holds values that are not plain finite JSON") from None
+        raise PayloadError(_("the answer payload holds values that are not plain finite JSON")) from None
     if size > MAX_PAYLOAD_BYTES:
-        raise PayloadError(f"the answer payload is too large ({size / 2**20:.0f} MB)")
+        raise PayloadError(_("the answer payload is too large ({size} MB)").format(size=f"{size / 2**20:.0f}"))
     if not isinstance(payload, dict) or payload.get("task") != task_id or payload.get("version") != PAYLOAD_VERSION:
-        raise PayloadError("the answer payload is not addressed to this task")
+        raise PayloadError(_("the answer payload is not addressed to this task"))
     _check_finite(payload.get("data"), 0)
     if not isinstance(payload.get("data"), dict):
-        raise PayloadError("the answer payload has no data")
+        raise PayloadError(_("the answer payload has no data"))
     return payload["data"]
 
 
@@ -53,15 +55,17 @@ def _why_missing(outputs: list) -> str:
         if o.get("output_type") == "error":
             ename = str(o.get("ename", "an error"))[:60]
             evalue = str(o.get("evalue", ""))[:160]
-            return f"no answer was handed in: the cell stopped with {ename}" + (f": {evalue}" if evalue else "")
-    return "no answer was handed in: the graded cell did not run to the end"
+            said = (_("no answer was handed in: the cell stopped with {error}: {value}") if evalue
+                    else _("no answer was handed in: the cell stopped with {error}"))
+            return said.format(error=ename, value=evalue)
+    return _("no answer was handed in: the graded cell did not run to the end")
 
 
 def _check_finite(value, depth: int) -> None:
     if depth > MAX_NESTING:
-        raise PayloadError("the answer payload is nested too deeply")
+        raise PayloadError(_("the answer payload is nested too deeply"))
     if isinstance(value, float) and not math.isfinite(value):
-        raise PayloadError("the answer payload holds NaN or infinity")
+        raise PayloadError(_("the answer payload holds NaN or infinity"))
     if isinstance(value, dict):
         for v in value.values():
             _check_finite(v, depth + 1)

@@ -1,7 +1,7 @@
 """`make release`: regenerate each language's release from its sources with `nbgrader generate_assignment`.
 
 solutions/sheet03 makes exercises/sheet03 (English), solutions-de/sheet03 makes
-exercises-de/sheet03 (German); see languages.py. Each runs in a scratch course, so the
+exercises-de/sheet03 (German); see language.py. Each runs in a scratch course, so the
 gradebook of the term (which refuses a changed assignment once submissions exist) is
 not touched; the drift test compares the committed releases with exactly this output.
 """
@@ -11,7 +11,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from .languages import FOLDERS
+from .language import FOLDERS
 from .scratch_course import ASSIGNMENT, ROOT, Course
 
 

@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .languages import FOLDERS
+from .language import FOLDERS
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT = "sheet03"

@@ -14,6 +14,7 @@ from course_lib.feedback import Feedback
 
 from .answer_notes import notes_for
 from .keys import all_keys
+from .language import _
 from .payloads import PayloadError, read_payload
 from .secret import probe_rng
 
@@ -37,10 +38,10 @@ def judge_cell(task_id: str, outputs: list, secret: str, student: str, notebook:
 
 
 def _judge(task_id: str, outputs: list, secret: str, student: str, notebook: str, stopped: str) -> Feedback:
-    title = f"Graded: {task_id}"
+    title = _("Graded: {task}").format(task=task_id)
     keys = all_keys()
     if task_id not in keys:
-        return Feedback(task_id, 0.0, title=title).add("", "invalid", "this graded cell has no key; ask the course staff")
+        return Feedback(task_id, 0.0, title=title).add("", "invalid", _("this graded cell has no key; ask the course staff"))
     try:
         data = read_payload(outputs, task_id)
         if "error" in data:
@@ -50,14 +51,14 @@ def _judge(task_id: str, outputs: list, secret: str, student: str, notebook: str
         rng = probe_rng(secret, student, notebook, task_id, "probes")
         feedback = tasks.get(task_id).judge(data, request, keys[task_id].reference, rng)
     except PayloadError as e:
-        why = f"no answer was handed in: {stopped}" if stopped and not outputs else str(e)
+        why = _("no answer was handed in: {why}").format(why=stopped) if stopped and not outputs else str(e)
         return Feedback(task_id, 0.0, title=title).add("", "invalid", why)
     except MemoryError:
-        return Feedback(task_id, 0.0, title=title).add("", "invalid", "this answer could not be judged within "
-                                                                      "the judge's memory budget")
+        return Feedback(task_id, 0.0, title=title).add("", "invalid", _("this answer could not be judged within "
+                                                                        "the judge's memory budget"))
     except Exception:  # a malformed answer must cost its points, never the run
         log.exception("judging %s for %s failed", task_id, student)
-        return Feedback(task_id, 0.0, title=title).add("", "invalid", "the answer could not be judged (malformed data)")
+        return Feedback(task_id, 0.0, title=title).add("", "invalid", _("the answer could not be judged (malformed data)"))
     feedback.credit = min(max(float(feedback.credit), 0.0), 1.0)
     feedback.title = title
     return feedback

@@ -13,6 +13,7 @@ import os
 from . import tasks
 from .graph import MAX_NODES, Graph
 from .errors import AnswerError, Unusable, unusable
+from .i18n import _
 
 MIME = "application/vnd.course-lib.answer+json"
 PAYLOAD_VERSION = 1
@@ -31,9 +32,6 @@ def request_for(task: tasks.Task) -> dict:
         except (OSError, ValueError):
             pass
     return task.public_request()
-
-
-NOT_ANSWERED = "not answered yet"
 
 
 def _empty_body(): pass
@@ -73,7 +71,7 @@ def encode(task: tasks.Task, answer, request: dict) -> dict:
     An answer not written yet gives Unusable("not answered yet…", blank=True)."""
     try:
         if blank(answer):
-            return Unusable(f"{NOT_ANSWERED}: the answer cell is as handed out", blank=True)
+            return Unusable(_("not answered yet: the answer cell is as handed out"), blank=True)
         data = task.encode(answer, request)
         return json.loads(json.dumps(data, allow_nan=False))
     except AnswerError as e:
@@ -90,6 +88,7 @@ def hand_in(task_id: str, answer) -> None:
     data = encode(task, answer, request_for(task))
     payload = {"task": task_id, "version": PAYLOAD_VERSION, "data": data}
     why = unusable(data)
-    note = "handed in for grading" if why is None else why if data.get("blank") else "could not be encoded: " + why
-    display({MIME: payload, "text/plain": f"Answer {task_id} {note}."}, raw=True)
+    said = (_("Answer {task} handed in for grading.") if why is None
+            else _("Answer {task} {error}.") if data.get("blank") else _("Answer {task} could not be encoded: {error}."))
+    display({MIME: payload, "text/plain": said.format(task=task_id, error=why)}, raw=True)
 

@@ -13,7 +13,7 @@ def array_to_data(a) -> dict:
     """A numeric array as {"npy": base64 of the .npy bytes}; object arrays are refused."""
     a = np.asarray(a)
     if a.dtype.hasobject or a.dtype.kind not in "biuf":
-        raise AnswerError(f"expected a numeric array, got dtype {a.dtype}")
+        raise AnswerError(_("expected a numeric array, got dtype {dtype}").format(dtype=a.dtype))
     buf = io.BytesIO()
     np.save(buf, a, allow_pickle=False)
     return {"npy": base64.b64encode(buf.getvalue()).decode("ascii")}

@@ -11,6 +11,7 @@ from threadpoolctl import threadpool_limits
 from . import answers, tasks
 from .errors import unusable
 from .feedback import Feedback
+from .i18n import _
 
 
 def check(task_id: str, answer) -> Feedback:
@@ -20,7 +21,7 @@ def check(task_id: str, answer) -> Feedback:
 
 
 def checked(task_id: str, answer) -> Feedback:
-    title = f"Self-check {task_id}"
+    title = _("Self-check {task}").format(task=task_id)
     try:
         task = tasks.get(task_id)
     except KeyError as e:
@@ -34,6 +35,7 @@ def checked(task_id: str, answer) -> Feedback:
         feedback = task.self_check(data, request)
     except Exception as e:  # the checker's own failure: say so in one line, not a traceback
         return Feedback(task_id, 0.0, title=title).add(
-            "", "invalid", f"the check could not run on this answer ({type(e).__name__}: {str(e)[:120]})")
+            "", "invalid", _("the check could not run on this answer ({error})").format(
+                error=f"{type(e).__name__}: {str(e)[:120]}"))
     feedback.title = title
     return feedback

@@ -17,6 +17,10 @@ of the dict a test returns (a test returns False/None for "no", True or a dict f
 "yes"); any other brace, such as the one in ``∇_{W1}L``, stays as written. A test
 that raises counts as "no" for its branch, so one broken check cannot take the
 verdict of the whole part with it.
+
+A message is written in English and translated when it is rendered (course_lib/i18n.py): its
+English text, placeholders and all, is the id in the catalogue, which Babel collects from the
+trees' sources (``Outcome:2`` is one of its keywords), so a tree needs no markup.
 """
 from __future__ import annotations
 
@@ -26,13 +30,15 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Union
 
+from .i18n import _
+
 PLACEHOLDER = re.compile(r"\{([A-Za-z_]\w*)\}")
 
 
 @dataclass(frozen=True)
 class Outcome:
     credit: float          # fraction of the part's points, 0..1
-    message: str           # may hold {placeholders}
+    message: str           # English, may hold {placeholders}; translated when rendered
     status: str = ""       # "ok" | "wrong" | "invalid"; derived from credit when empty
 
     def __post_init__(self):
@@ -55,7 +61,7 @@ def always(_ctx) -> bool:
 class Diagnosis:
     path: tuple[str, ...]  # names of the branches taken, e.g. ("wrong", "sign")
     outcome: Outcome
-    message: str           # the outcome's message with its placeholders filled
+    message: str           # the outcome's message, translated, with its placeholders filled
     failed: tuple[str, ...] = field(default=())   # branches whose test raised (treated as "no")
 
 
@@ -63,7 +69,9 @@ UNEXPLAINED = Outcome(0, "not correct (no more detail could be worked out for th
 
 
 def render(message: str, fields: dict) -> str:
-    """The message with each {name} that ``fields`` holds replaced by str(value); nothing else changes."""
+    """The message with each {name} that ``fields`` holds replaced by str(value); nothing else changes.
+
+    ``message`` is rendered as given: diagnose translates an outcome's message before."""
     def fill(m):
         return str(fields[m.group(1)]) if m.group(1) in fields else m.group(0)
     return PLACEHOLDER.sub(fill, message)
@@ -88,13 +96,13 @@ def diagnose(tree: list, ctx) -> Diagnosis:
                     fields.update(result)
                 if isinstance(branch.then, Outcome):
                     return _recorded(tree, Diagnosis(
-                        tuple(path), branch.then, render(branch.then.message, fields), tuple(failed)))
+                        tuple(path), branch.then, render(_(branch.then.message), fields), tuple(failed)))
                 branches = branch.then
                 break
         else:
             if failed:  # the catch-all itself failed: a plain verdict without the detail it would add
                 return _recorded(tree, Diagnosis(
-                    tuple(path) + ("unexplained",), UNEXPLAINED, UNEXPLAINED.message, tuple(failed)))
+                    tuple(path) + ("unexplained",), UNEXPLAINED, _(UNEXPLAINED.message), tuple(failed)))
             raise ValueError(f"diagnosis tree has no branch for this case (after {path}); end it with `always`")
 
 
@@ -138,5 +146,6 @@ def guarded(fb, part: str, default, check: Callable, *args):
     try:
         return check(*args)
     except Exception as e:  # noqa: BLE001
-        fb.add(part, "invalid", f"this check could not be completed ({type(e).__name__}); it earns nothing")
+        fb.add(part, "invalid", _("this check could not be completed ({error}); it earns nothing").format(
+            error=type(e).__name__))
         return default

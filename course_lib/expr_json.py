@@ -30,6 +30,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from .errors import ExpressionError
+from .i18n import _
 
 MAX_DIGITS = 60
 MAX_NODES = 20_000
@@ -63,19 +64,19 @@ CONSTANTS = {"E": (sp.E, math.e), "pi": (sp.pi, math.pi)}
 def to_data(expr) -> list:
     """Encode a SymPy expression (or a plain int/float) as JSON-able nested lists."""
     if isinstance(expr, bool) or isinstance(expr, np.bool_):
-        raise ExpressionError("got True/False where an expression is expected")
+        raise ExpressionError(_("got True/False where an expression is expected"))
     if isinstance(expr, numbers.Integral):
         expr = sp.Integer(int(expr))
     elif isinstance(expr, numbers.Real):
         if not math.isfinite(float(expr)):
-            raise ExpressionError(f"got {float(expr)}; an answer must be finite")
+            raise ExpressionError(_("got {value}; an answer must be finite").format(value=float(expr)))
         expr = sp.Float(float(expr))
     elif isinstance(expr, str):
-        raise ExpressionError("got a string; write a SymPy expression (e.g. sp.Rational(1, 4)), not text")
+        raise ExpressionError(_("got a string; write a SymPy expression (e.g. sp.Rational(1, 4)), not text"))
     elif callable(expr) and not isinstance(expr, sp.Basic):
-        raise ExpressionError("got a function; give the expression it returns, not the function itself")
+        raise ExpressionError(_("got a function; give the expression it returns, not the function itself"))
     elif not isinstance(expr, sp.Basic):
-        raise ExpressionError(f"got a {type(expr).__name__}; a SymPy expression is expected")
+        raise ExpressionError(_("got a {kind}; a SymPy expression is expected").format(kind=type(expr).__name__))
     counter = [0]
     return _encode(expr, counter, 0)
 
@@ -83,9 +84,9 @@ def to_data(expr) -> list:
 def _encode(e: sp.Basic, counter: list, depth: int) -> list:
     counter[0] += 1
     if counter[0] > MAX_NODES or depth > MAX_DEPTH:
-        raise ExpressionError("the expression is too large to grade; simplify it")
+        raise ExpressionError(_("the expression is too large to grade; simplify it"))
     if e is sp.nan or e.has(sp.nan):
-        raise ExpressionError("the expression contains NaN")
+        raise ExpressionError(_("the expression contains NaN"))
     if e.is_Integer:
         return ["int", str(int(e))]
     if e.is_Rational:
@@ -93,8 +94,8 @@ def _encode(e: sp.Basic, counter: list, depth: int) -> list:
     if e.is_Float:
         return ["float", repr(float(e))]
     if e in (sp.oo, -sp.oo, sp.zoo):
-        raise ExpressionError("the expression is infinite (division by zero?)")
-    for name, (const, _) in CONSTANTS.items():
+        raise ExpressionError(_("the expression is infinite (division by zero?)"))
+    for name, (const, _value) in CONSTANTS.items():
         if e == const:
             return ["const", name]
     if e.is_Symbol:
@@ -107,7 +108,7 @@ def _encode(e: sp.Basic, counter: list, depth: int) -> list:
         return ["pow", _encode(e.base, counter, depth + 1), _encode(e.exp, counter, depth + 1)]
     if isinstance(e, AppliedUndef) or type(e).__name__ in KNOWN_FUNCTIONS:
         if len(e.args) != 1:
-            raise ExpressionError(f"{type(e).__name__} must take exactly one argument")
+            raise ExpressionError(_("{function} must take exactly one argument").format(function=type(e).__name__))
         return ["call", type(e).__name__, _encode(e.args[0], counter, depth + 1)]
     if isinstance(e, (sp.Max, sp.Min)):
         return ["max" if isinstance(e, sp.Max) else "min", *(_encode(a, counter, depth + 1) for a in e.args)]
@@ -115,14 +116,14 @@ def _encode(e: sp.Basic, counter: list, depth: int) -> list:
         return ["piecewise", *([_encode(v, counter, depth + 1), _encode_condition(c, counter, depth + 1)]
                                for v, c in e.args)]
     if isinstance(e, sp.Derivative) or isinstance(e, sp.Subs):
-        raise ExpressionError("the expression contains an unevaluated derivative; write σ' as dsigma(...)")
-    raise ExpressionError(f"the operation {type(e).__name__} is not allowed in this answer")
+        raise ExpressionError(_("the expression contains an unevaluated derivative; write σ' as dsigma(...)"))
+    raise ExpressionError(_("the operation {operation} is not allowed in this answer").format(operation=type(e).__name__))
 
 
 def _encode_condition(c, counter: list, depth: int) -> list:
     counter[0] += 1
     if counter[0] > MAX_NODES or depth > MAX_DEPTH:
-        raise ExpressionError("the expression is too large to grade; simplify it")
+        raise ExpressionError(_("the expression is too large to grade; simplify it"))
     if c is sp.true:
         return ["true"]
     if isinstance(c, sp.core.relational.Relational) and c.rel_op in RELATIONS:
@@ -131,7 +132,7 @@ def _encode_condition(c, counter: list, depth: int) -> list:
         return ["and" if isinstance(c, sp.And) else "or", *(_encode_condition(a, counter, depth + 1) for a in c.args)]
     if isinstance(c, sp.Not):
         return ["not", _encode_condition(c.args[0], counter, depth + 1)]
-    raise ExpressionError(f"the condition {type(c).__name__} is not allowed in a Piecewise here")
+    raise ExpressionError(_("the condition {condition} is not allowed in a Piecewise here").format(condition=type(c).__name__))
 
 
 # --------------------------------------------------------------------------- validate
@@ -150,53 +151,55 @@ def validate(data, symbols: set[str], functions: set[str]) -> None:
         node, depth, power = stack.pop()
         count += 1
         if count > MAX_NODES or depth > MAX_DEPTH:
-            raise ExpressionError("the expression is too large to grade")
+            raise ExpressionError(_("the expression is too large to grade"))
         if power > MAX_POWER:
-            raise ExpressionError(f"the expression is too large to grade: it raises to powers whose product is "
-                                  f"more than {MAX_POWER}; simplify it")
+            raise ExpressionError(_("the expression is too large to grade: it raises to powers whose product is "
+                                    "more than {limit}; simplify it").format(limit=MAX_POWER))
         if not isinstance(node, list) or not node or not isinstance(node[0], str):
-            raise ExpressionError("malformed expression data")
+            raise ExpressionError(_("malformed expression data"))
         kind, args = node[0], node[1:]
         if kind in ("int", "rat", "float", "const", "sym"):
             if not all(isinstance(a, str) and len(a) <= MAX_DIGITS + 2 for a in args):
-                raise ExpressionError("malformed number or name")
+                raise ExpressionError(_("malformed number or name"))
             if kind == "int" and (len(args) != 1 or not _is_int(args[0])):
-                raise ExpressionError("malformed integer")
+                raise ExpressionError(_("malformed integer"))
             if kind == "rat" and (len(args) != 2 or not all(map(_is_int, args)) or int(args[1]) == 0):
-                raise ExpressionError("malformed rational")
+                raise ExpressionError(_("malformed rational"))
             if kind == "float" and (len(args) != 1 or not _is_finite_float(args[0])):
-                raise ExpressionError("a number in the expression is NaN or infinite")
+                raise ExpressionError(_("a number in the expression is NaN or infinite"))
             if kind == "const" and (len(args) != 1 or args[0] not in CONSTANTS):
-                raise ExpressionError("unknown constant")
+                raise ExpressionError(_("unknown constant"))
             if kind == "sym" and len(args) != 1:
-                raise ExpressionError("malformed name")
+                raise ExpressionError(_("malformed name"))
             if kind == "sym" and args[0] not in symbols:
-                allowed = ", ".join(sorted(symbols, key=_natural)) or "none"
-                raise ExpressionError(f"unknown symbol {str(args[0])[:20]!r}; allowed here: {allowed}")
+                allowed = ", ".join(sorted(symbols, key=_natural)) or _("none")
+                raise ExpressionError(_("unknown symbol {symbol}; allowed here: {allowed}").format(
+                    symbol=repr(str(args[0])[:20]), allowed=allowed))
         elif kind in ("add", "mul", "max", "min"):
             if len(args) < 2:
-                raise ExpressionError("malformed sum, product, Max or Min")
+                raise ExpressionError(_("malformed sum, product, Max or Min"))
             stack.extend((a, depth + 1, power) for a in args)
         elif kind == "piecewise":
             if not args or not all(isinstance(a, list) and len(a) == 2 for a in args):
-                raise ExpressionError("malformed Piecewise")
+                raise ExpressionError(_("malformed Piecewise"))
             for value, condition in args:
                 stack.append((value, depth + 1, power))
                 stack.extend((c, d, power) for c, d in _condition_operands(condition, depth + 1))
         elif kind == "pow":
             if len(args) != 2:
-                raise ExpressionError("malformed power")
+                raise ExpressionError(_("malformed power"))
             stack.append((args[1], depth + 1, power))
             stack.append((args[0], depth + 1, power * _exponent_size(args[1])))
         elif kind == "call":
             if len(args) != 2 or not isinstance(args[0], str):
-                raise ExpressionError("malformed function call")
+                raise ExpressionError(_("malformed function call"))
             if args[0] not in functions and args[0] not in KNOWN_FUNCTIONS:
                 allowed = ", ".join(sorted(set(functions) | set(KNOWN_FUNCTIONS)))
-                raise ExpressionError(f"the function {args[0][:20]!r} is not allowed here; allowed: {allowed}")
+                raise ExpressionError(_("the function {function} is not allowed here; allowed: {allowed}").format(
+                    function=repr(args[0][:20]), allowed=allowed))
             stack.append((args[1], depth + 1, power))
         else:
-            raise ExpressionError(f"unknown node kind {kind[:20]!r}")
+            raise ExpressionError(_("unknown node kind {kind}").format(kind=repr(kind[:20])))
 
 
 def _condition_operands(c, depth: int) -> list:
@@ -206,9 +209,9 @@ def _condition_operands(c, depth: int) -> list:
         node, d = stack.pop()
         seen += 1
         if seen > MAX_NODES:
-            raise ExpressionError("the expression is too large to grade")
+            raise ExpressionError(_("the expression is too large to grade"))
         if d > MAX_DEPTH or not isinstance(node, list) or not node:
-            raise ExpressionError("malformed condition")
+            raise ExpressionError(_("malformed condition"))
         if node == ["true"]:
             continue
         if node[0] == "rel" and len(node) == 4 and node[1] in RELATIONS:
@@ -218,7 +221,7 @@ def _condition_operands(c, depth: int) -> list:
         elif node[0] == "not" and len(node) == 2:
             stack.append((node[1], d + 1))
         else:
-            raise ExpressionError("malformed condition")
+            raise ExpressionError(_("malformed condition"))
     return out
 
 
@@ -248,8 +251,8 @@ def _exponent_size(node) -> int:
         if n[0] == "pow" and not (len(n) == 3 and n[2] in (["int", "1"], ["int", "-1"]) or
                                   len(n) == 3 and isinstance(n[2], list) and n[2][:1] == ["rat"]
                                   and n[2][1:2] in (["1"], ["-1"])):
-            raise ExpressionError("exponents must be numbers or expressions without powers (1/… and roots "
-                                  "aside); simplify it")
+            raise ExpressionError(_("exponents must be numbers or expressions without powers (1/… and roots "
+                                    "aside); simplify it"))
         inner.extend(a for a in n[1:] if isinstance(a, list))
     return 1
 

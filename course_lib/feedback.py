@@ -3,13 +3,16 @@
 The same object is shown by a self-check in the student's notebook and, after
 grading, written into the graded cell by the grader. From the process that judges
 a notebook's answers to the grading step it travels as one line of JSON
-(``to_data`` / ``from_data``, autograde/judge.py).
+(``to_data`` / ``from_data``, autograde/judge.py). Findings hold messages already in the reader's
+language; the headline is worded when it is shown, in the language then spoken (course_lib/i18n.py).
 """
 from __future__ import annotations
 
 import html
 import typing
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
+
+from .i18n import _, ngettext
 
 ICONS = {"ok": "✔", "wrong": "✘", "invalid": "⚠", "info": "ℹ", "blank": "○"}
 COLOURS = {"ok": "#1a7f37", "wrong": "#b42318", "invalid": "#9a6700", "info": "#445", "blank": "#667"}
@@ -71,12 +74,15 @@ class Feedback:
         return bool(self.findings) and all(f.status == "blank" for f in self.findings)
 
     def headline(self) -> str:
-        if self.blank:
-            return f"{self.title or self.task}: not answered yet"
+        title = self.title or self.task
         wrong = sum(f.status in ("wrong", "invalid") for f in self.findings)
-        if wrong:
-            return f"{self.title or self.task}: {wrong} problem{'s' if wrong != 1 else ''} found"
-        return f"{self.title or self.task}: {'all checks passed' if self.passed else 'no problems found'}"
+        if self.blank:
+            said = _("not answered yet")
+        elif wrong:
+            said = ngettext("{count} problem found", "{count} problems found", wrong).format(count=wrong)
+        else:
+            said = _("all checks passed") if self.passed else _("no problems found")
+        return f"{title}: {said}"
 
     def text(self) -> str:
         lines = [self.headline()]

@@ -13,7 +13,9 @@ from __future__ import annotations
 import os
 import sys
 
-NOT_RENDERED = "[figure not rendered when grading: it appears when you run the notebook yourself]"
+from .i18n import N_, _
+
+NOT_RENDERED = N_("[figure not rendered when grading: it appears when you run the notebook yourself]")
 
 
 def graded() -> bool:
@@ -28,7 +30,7 @@ def skip_figures(shell) -> None:
     from matplotlib_inline.config import InlineBackend
 
     InlineBackend.instance(parent=shell).figure_formats = set()
-    Figure._repr_mimebundle_ = lambda fig, include=None, exclude=None: {"text/plain": NOT_RENDERED}
+    Figure._repr_mimebundle_ = lambda fig, include=None, exclude=None: {"text/plain": _(NOT_RENDERED)}
 
 
 def unrendered(ax=None):
@@ -41,7 +43,7 @@ def unrendered(ax=None):
         return ax.figure
     figure = Figure()
     # shown as NOT_RENDERED even where skip_figures never ran (a warm kernel imported course_lib before its shell)
-    figure._repr_mimebundle_ = lambda include=None, exclude=None: {"text/plain": NOT_RENDERED}
+    figure._repr_mimebundle_ = lambda include=None, exclude=None: {"text/plain": _(NOT_RENDERED)}
     return figure
 
 

@@ -5,9 +5,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the instructor package autograde/ is not installed, only course_lib is
 os.environ.setdefault("COURSE_GRADER_SECRET", "tests-secret")
+# The tests read English messages unless they ask for German (test_i18n.py); kernels they start
+# directly (not graded: no request file names a language) have no notebook path to read it from.
+os.environ["COURSE_LIB_LANGUAGE"] = "en"
 
 
 import pytest  # noqa: E402
+
+from course_lib import i18n  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Each test starts in English: a grading step run in the test's process chose the notebook's language."""
+    i18n.set_language(None)
+    yield
+    i18n.set_language(None)
 
 
 @pytest.fixture(scope="session")

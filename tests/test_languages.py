@@ -12,7 +12,7 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from autograde.languages import DEFAULT, FOLDERS, language_of, locked_texts
+from autograde.language import DEFAULT, FOLDERS, language_of, locked_texts
 from autograde.samples import expected_extra_credit, expected_points, write_submission
 from course import ASSIGNMENT, ROOT, Course
 

@@ -11,7 +11,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from autograde.languages import FOLDERS
+from autograde.language import FOLDERS
 from course import ASSIGNMENT, ROOT, Course
 
 SOURCES = [ROOT / sources / ASSIGNMENT for sources, _release in FOLDERS.values()]
@@ -97,6 +97,8 @@ def test_student_bundle_holds_no_answer_hidden_test_or_instructor_data(tmp_path)
                        for lang in ("de", "en"))
     assert german and german == english and all(n.endswith(".ipynb") for n in german)   # one folder per language
     assert not [n for n in texts if "autograde" in n or "secret" in n or "solutions" in n]
+    in_wheel = {name.split(".whl/", 1)[-1] for name in texts}
+    assert {f"course_lib/locale/{language}/LC_MESSAGES/course_lib.mo" for language in ("de", "en")} <= in_wheel
     markers = re.compile(r"BEGIN SOLUTION|END SOLUTION|BEGIN HIDDEN TESTS|END HIDDEN TESTS|hand_in\(")
     secret_lines = _secret_lines()
     assert len(secret_lines) > 10

@@ -1,11 +1,13 @@
 """nbgrader preprocessors that nbgrader_config.py wires into `nbgrader autograde`, one step per file.
 
-Sanitizing: (nbgrader's ClearOutput) -> RestoreLayout -> (nbgrader's own) ... OverwriteCells -> KeepNotebookLanguage.
+Sanitizing: SpeakTheNotebooksLanguage -> (nbgrader's ClearOutput) -> RestoreLayout -> (nbgrader's own) ...
+OverwriteCells -> KeepNotebookLanguage.
 Order inside autograde: WriteGraderRequests -> ExecuteInSandbox (an ExecuteKeepingAnswers) -> JudgeAnswers
 -> (nbgrader's own) ... SaveAutoGrades -> SaveExtraCredit.
 Release: ClearSolutionsToStubsThatRun (nbgrader's ClearSolutions, stubs that keep a cell runnable).
 Feedback: GetGradesMarkingWaiting (nbgrader's GetGrades, and which cells wait for a tutor).
 """
+from .speak_the_notebooks_language import SpeakTheNotebooksLanguage
 from .restore_layout import RestoreLayout
 from .keep_notebook_language import KeepNotebookLanguage
 from .write_requests import WriteGraderRequests
@@ -16,5 +18,6 @@ from .save_extra_credit import SaveExtraCredit
 from .get_grades_marking_waiting import GetGradesMarkingWaiting
 from .clear_solutions_to_stubs_that_run import ClearSolutionsToStubsThatRun
 
-__all__ = ["RestoreLayout", "KeepNotebookLanguage", "WriteGraderRequests", "ExecuteKeepingAnswers", "ExecuteInSandbox",
-           "JudgeAnswers", "SaveExtraCredit", "GetGradesMarkingWaiting", "ClearSolutionsToStubsThatRun"]
+__all__ = ["SpeakTheNotebooksLanguage", "RestoreLayout", "KeepNotebookLanguage", "WriteGraderRequests",
+           "ExecuteKeepingAnswers", "ExecuteInSandbox", "JudgeAnswers", "SaveExtraCredit", "GetGradesMarkingWaiting",
+           "ClearSolutionsToStubsThatRun"]

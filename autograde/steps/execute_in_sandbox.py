@@ -30,6 +30,7 @@ from traitlets import default
 
 from .. import messages
 from ..messages import size
+from ..language import _
 from ..notes import add_note, cell_label
 from ..sandbox import Sandbox, warm
 from ..sandbox.box import Box, sweep
@@ -71,11 +72,11 @@ class ExecuteInSandbox(ExecuteKeepingAnswers):
             nb, resources = super().preprocess(nb, resources, km=km)
             refused = self.box.groups.refused_processes()
             if refused:
-                add_note(nb, f"The notebook tried to run more than {self.sandbox.processes} processes at once; "
-                             f"{refused} were refused")
+                add_note(nb, _("The notebook tried to run more than {limit} processes at once; {refused} were "
+                               "refused").format(limit=self.sandbox.processes, refused=refused))
             if self.box.groups.out_of_memory() and "stopped" not in resources.get("course_lib", {}):
-                add_note(nb, f"A process of the notebook ran out of memory ({size(self.sandbox.memory_bytes)}) "
-                             "and was ended")
+                add_note(nb, _("A process of the notebook ran out of memory ({size}) and was ended").format(
+                    size=size(self.sandbox.memory_bytes)))
             if weaker_limits(self.box.spec()):
                 add_note(nb, weaker_limits(self.box.spec()))
             return nb, resources
@@ -115,7 +116,7 @@ class ExecuteInSandbox(ExecuteKeepingAnswers):
         if stopped:
             return stopped
         if self.box.groups.out_of_memory():
-            return f"the kernel ran out of memory ({size(self.sandbox.memory_bytes)})"
+            return _("the kernel ran out of memory ({size})").format(size=size(self.sandbox.memory_bytes))
         return super().stop_cause()
 
     def handle_comm_msg(self, outs, msg, cell_index):

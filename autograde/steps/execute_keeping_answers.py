@@ -18,6 +18,7 @@ from nbgrader.preprocessors import Execute
 
 from course_lib.answers import REQUEST_FILE
 
+from ..language import _
 from ..notes import add_note, cell_label
 
 IOPUB_TIMEOUT = "Timeout waiting for IOPub output"  # nbclient's words when a cell's output stops short of idle
@@ -29,7 +30,8 @@ class ExecuteKeepingAnswers(Execute):
         cell, resources = super().preprocess_cell(cell, resources, index)
         timeout = self.error_on_timeout.get("ename")
         if any(o.output_type == "error" and o.get("ename") == timeout for o in cell.get("outputs", [])):
-            self.notes.append(f"{cell_label(self.nb, index)} exceeded the {self.timeout} s limit and was interrupted")
+            self.notes.append(_("{cell} exceeded the {seconds} s limit and was interrupted").format(
+                cell=cell_label(self.nb, index), seconds=self.timeout))
         return cell, resources
 
     async def _async_handle_timeout(self, timeout, cell=None):
@@ -38,7 +40,7 @@ class ExecuteKeepingAnswers(Execute):
 
     def stop_cause(self) -> str:
         """Why the kernel died, as the start of a sentence (ExecuteInSandbox knows more)."""
-        return "the kernel died"
+        return _("the kernel died")
 
     def preprocess(self, nb, resources, km=None):
         self._running, self._timed_out = None, False
@@ -46,18 +48,19 @@ class ExecuteKeepingAnswers(Execute):
         try:
             return super().preprocess(nb, resources, km=km)
         except (DeadKernelError, CellTimeoutError) as e:
-            label = "starting the kernel" if self._running is None else cell_label(nb, self._running)
+            label = _("starting the kernel") if self._running is None else cell_label(nb, self._running)
             if isinstance(e, CellTimeoutError) and IOPUB_TIMEOUT in str(e) and not self._timed_out:
                 ename = "IOPubTimeout"
-                cause = (f"{label} finished, but its output did not arrive within the {self.iopub_timeout} s "
-                         "IOPub timeout")
+                cause = _("{cell} finished, but its output did not arrive within the {seconds} s IOPub timeout").format(
+                    cell=label, seconds=self.iopub_timeout)
             elif isinstance(e, CellTimeoutError):
                 ename = "CellTimeoutError"
-                cause = f"{label} exceeded the {self.timeout} s limit and could not be interrupted"
+                cause = _("{cell} exceeded the {seconds} s limit and could not be interrupted").format(
+                    cell=label, seconds=self.timeout)
             else:
-                where = "before the first cell" if self._running is None else f"in {label}"
-                ename, cause = "KernelDied", f"{self.stop_cause()} {where}"
-            stopped = f"{cause}, so the cells after it did not run"
+                where = (_("{cause} before the first cell") if self._running is None else _("{cause} in {cell}"))
+                ename, cause = "KernelDied", where.format(cause=self.stop_cause(), cell=label)
+            stopped = _("{cause}, so the cells after it did not run").format(cause=cause)
             self.log.warning("%s: %s", resources["nbgrader"]["student"], stopped)
             resources.setdefault("course_lib", {})["stopped"] = stopped
             self.notes.append(stopped)

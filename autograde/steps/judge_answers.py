@@ -14,6 +14,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 
 from ..answer_notes import store
 from ..judge import Judge
+from ..language import _
 from ..keys import all_keys
 from ..secret import load_secret
 from .common import judged_cells, who
@@ -35,8 +36,9 @@ class JudgeAnswers(NbGraderPreprocessor):
             points = float(cell.metadata["nbgrader"]["points"])
             score = round(points * feedback.credit, 2)
             bonus = keys[task].extra_credit if task in keys else 0
-            feedback.title = (f"{task}: {round(bonus * feedback.credit, 2):g} of {bonus:g} bonus points" if bonus
-                              else f"{task}: {score:g} of {points:g} points")
+            feedback.title = (_("{task}: {score} of {points} bonus points") if bonus else
+                              _("{task}: {score} of {points} points")).format(
+                task=task, score=f"{round(bonus * feedback.credit, 2) if bonus else score:g}", points=f"{bonus or points:g}")
             cell.outputs = [
                 new_output("display_data", data={"text/html": feedback.html(), "text/plain": feedback.text()}),
                 new_output("execute_result", data={"text/plain": repr(score)}, execution_count=cell.get("execution_count")),

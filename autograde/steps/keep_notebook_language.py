@@ -13,7 +13,7 @@ from __future__ import annotations
 from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from ..languages import SOURCE, language_of, locked_texts
+from ..language import SOURCE, language_of, locked_texts
 
 
 class KeepNotebookLanguage(NbGraderPreprocessor):

@@ -25,7 +25,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 
-from ..languages import FOLDERS, SOURCE, locked_texts
+from ..language import FOLDERS, SOURCE, locked_texts
 from ..notes import add_note, cell_label, literal
 
 
