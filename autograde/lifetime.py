@@ -5,12 +5,11 @@ that did not get through, SIGKILL, the OOM killer), they must go too, and with
 them the kernels they run. The kernel delivers the signal; no cleanup code has to
 survive for it.
 """
-import ctypes
 import signal
 
-PR_SET_PDEATHSIG = 1
+from .sandbox import libc
 
 
 def die_with_parent() -> None:
     """SIGKILL this process when its parent (the thread that forked it) dies."""
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    libc.prctl(libc.PR_SET_PDEATHSIG, signal.SIGKILL)

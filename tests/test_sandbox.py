@@ -108,6 +108,43 @@ print(json.dumps({{
     assert not Path("/tmp/private").exists() and not Path(os.sys.prefix, "pwned").exists()
 
 
+VIEW = r"""import json, os, re, resource, socket, course_lib  # (course_lib's imports set variables in both kinds)
+box = re.compile(r"course-sandbox-[0-9]+-[^/]+")
+def listing(folder):
+    try:
+        return {box.sub("<box>", name): [oct(os.lstat(os.path.join(folder, name)).st_mode),
+                                         os.access(os.path.join(folder, name), os.W_OK)] for name in os.listdir(folder)}
+    except OSError as e:
+        return e.strerror
+mounts = []
+for line in open("/proc/self/mountinfo"):
+    fields, _, tail = line.partition(" - ")
+    mounts.append([box.sub("<box>", fields.split()[4]), tail.split()[0], fields.split()[5]])
+print(json.dumps({
+    "mounts": sorted(mounts),
+    "folders": {folder: listing(folder) for folder in ("/", "/dev", "/dev/shm", "/etc", "/home", "/home/student",
+                                                      "/run", "/tmp", "/proc/self/fd")},
+    "env": dict(os.environ), "ids": [os.getresuid(), os.getresgid(), os.getgroups()], "cwd": os.getcwd(),
+    "umask": os.umask(0o22), "interfaces": socket.if_nameindex(), "hostname": socket.gethostname(),
+    "limits": {name: resource.getrlimit(getattr(resource, name)) for name in dir(resource)
+               if name.startswith("RLIMIT_")},
+    "status": [line for line in open("/proc/self/status") if line.startswith(("Cap", "NoNewPrivs", "Seccomp"))],
+    "new namespaces": sorted(name for name, ours in %r.items() if os.readlink(f"/proc/self/ns/{name}") != ours),
+}))
+"""
+
+
+def test_both_kinds_of_kernel_see_the_same(tmp_path):
+    """The one description of view.py, made by bwrap (cold) and by the warm kernel server: the same from inside."""
+    ours = {name: os.readlink(f"/proc/self/ns/{name}") for name in os.listdir("/proc/self/ns")}
+    seen = {warm: json.loads(printed(run(tmp_path, VIEW % ours, warm=warm)[0])) for warm in (True, False)}
+    for part in seen[False]:
+        assert seen[True][part] == seen[False][part], part
+    assert {"mnt", "pid", "net", "ipc", "uts", "cgroup", "user"} <= set(seen[True]["new namespaces"])
+    assert [name for _, name in seen[True]["interfaces"]] == ["lo"]
+    assert seen[True]["folders"]["/run"] == {} and "<box>" in seen[True]["folders"]["/tmp"]
+
+
 def test_without_a_warm_kernel_server_kernels_start_cold(tmp_path, monkeypatch):
     monkeypatch.delenv(warm_kernels.ENV, raising=False)
     monkeypatch.setattr(warm_kernels, "_shared", None)

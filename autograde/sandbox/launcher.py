@@ -15,8 +15,8 @@ namespace; a warm kernel's namespace dies when the launcher's connection to it
 closes. The launcher itself dies with the grader (PR_SET_PDEATHSIG). Limits that
 no cgroup gives are per-process limits set with prlimit just before Python starts.
 
-Both kinds see the same (view.py), so neither the grader's secret nor its files
-are in reach; ZeroMQ runs over unix sockets in ipc/. Neither can create user
+Both kinds see the same, made from one description (view.kernel_view), so neither
+the grader's secret nor its files are in reach; ZeroMQ runs over unix sockets in ipc/. Neither can create user
 namespaces: bwrap's --disable-userns, or the warm kernel server's equivalent.
 """
 from __future__ import annotations
@@ -34,7 +34,7 @@ from pathlib import Path
 from ..lifetime import die_with_parent
 from . import warm
 from .box import Box
-from .view import HOME, NAMESPACES, bwrap_argv, font_cache, kernel_env, launcher_env, tools
+from .view import bwrap_argv, font_cache, kernel_view, launcher_env, tools
 
 STDERR_BYTES = 64 * 2**10          # of the kernel's own stderr passed on to the grader's log
 
@@ -52,18 +52,15 @@ def prlimit_argv(rlimits: dict[str, int]) -> list[str]:
 def sandbox_argv(box: Box, spec: dict, kernel_args: list[str]) -> list[str]:
     """The cold kernel: bwrap builds the view, the kernel's user and user namespace, a fresh Python starts ipykernel."""
     bwrap, setpriv = tools()
-    uid, work = spec["uid"], f"{HOME}/work"
-    mounts = [("--perms", "1777", "--tmpfs", "/tmp"), ("--bind", str(box.home), HOME),
-              ("--bind", str(box.ipc), str(box.ipc))]
+    uid, view = spec["uid"], kernel_view(str(box.home), str(box.ipc))
     python = [*prlimit_argv(spec["rlimits"]), sys.executable, "-m", "ipykernel_launcher",
               "-f", str(box.ipc / "connection.json"), *kernel_args]
     if os.geteuid() != 0:
-        options = ("--unshare-user", "--disable-userns", "--unshare-pid", *NAMESPACES, "--chdir", work)
-        return bwrap_argv(options, mounts, kernel_env(), privileged=False) + python
+        return bwrap_argv(view, ("--unshare-user", "--disable-userns"), privileged=False) + python
     if spec["user_namespaces"]:  # (where unprivileged users cannot make them, the kernel cannot either)
         python = [bwrap, "--unshare-user", "--disable-userns", "--uid", str(uid), "--gid", str(uid),
-                  "--dev-bind", "/", "/", "--chdir", work, "--die-with-parent", "--", *python]
-    argv = bwrap_argv(("--unshare-pid", *NAMESPACES, "--chdir", work), mounts, kernel_env())
+                  "--dev-bind", "/", "/", "--chdir", view.workdir, "--die-with-parent", "--", *python]
+    argv = bwrap_argv(view)
     return argv + [setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs",
                    "--inh-caps=-all", "--bounding-set=-all", "--", *python]
 

@@ -1,13 +1,28 @@
-"""What a sandbox shows: the bwrap command line of its namespaces, mounts and environment.
+"""What a kernel sees, described once: mounts, namespaces, environment, working folder.
 
 Both kinds of kernel see the same: the system and the Python runtime read-only,
-their own home (a copy of the notebook's folder), a private /tmp, their own /proc
-and /dev, no network and an environment without the grader's variables. A cold
-kernel gets this view from bwrap directly (launcher.py); the warm kernel server
-gets it from bwrap once and builds each kernel's home and /tmp itself (zygote.py).
+their own home (a copy of the notebook's folder) and ipc/ folder, a private /tmp,
+/dev/shm and /run, their own /proc and /dev, a network of their own with only the
+loopback, up (no network), an environment without the grader's variables, and
+user namespaces of their own in which no further one can be made. ``kernel_view``
+is that description; a cold kernel gets it from bwrap, whose command line
+``bwrap_argv`` derives from it (launcher.py). The warm kernel server gets
+``system_mounts`` from bwrap once (warm.py) and, for each kernel, puts the kernel's
+own part, ``kernel_mounts``, in place itself (zygote.py). tests/test_sandbox.py
+reads the view from inside both kinds and asserts it is the same.
+
+    kind      bwrap                 warm kernel (zygote.py, through libc.py)
+    RO_BIND   --ro-bind src target  (from the server's view)
+    SYMLINK   --symlink src target  (from the server's view)
+    DEV       --dev target          (from the server's view)
+    BIND      --bind src target     bind src aside, then move it onto target
+    TMPFS     --perms m --tmpfs t   a new tmpfs mode=m on t, after the server's is unmounted
+    PROC      --proc target         mounted by pid 1 of the new PID namespace
+    DIR       --perms m --dir t     (the server's own folders only)
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import os
 import shutil
@@ -15,13 +30,44 @@ import subprocess
 import sys
 from pathlib import Path
 
+from . import libc
+
 SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc/ld.so.cache", "/etc/localtime")
 PASSED_ENV = ("LANG", "LC_ALL", "TZ", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "NBGRADER_EXECUTION")
 HOME = "/home/student"
-NAMESPACES = ("--unshare-ipc", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try")
+WORK = f"{HOME}/work"
 ZYGOTE_ENV = "COURSE_SANDBOX_ZYGOTE"  # the warm kernel server's socket (warm.py)
 # What the launcher needs besides PASSED_ENV; LC_CTYPE, which Python itself sets in a C locale (PEP 538).
 LAUNCHER_ENV = ("PATH", "HOME", "TMPDIR", "LC_CTYPE", ZYGOTE_ENV)
+
+RO_BIND, BIND, SYMLINK, TMPFS, PROC, DEV, DIR = "ro-bind", "bind", "symlink", "tmpfs", "proc", "dev", "dir"
+# namespace -> (bwrap's option, unshare's flag); every bwrap sandbox has a mount namespace of its own
+NAMESPACES = {"mount": ((), libc.CLONE_NEWNS), "pid": (("--unshare-pid",), libc.CLONE_NEWPID),
+              "net": (("--unshare-net",), libc.CLONE_NEWNET), "ipc": (("--unshare-ipc",), libc.CLONE_NEWIPC),
+              "uts": (("--unshare-uts",), libc.CLONE_NEWUTS),
+              "cgroup": (("--unshare-cgroup-try",), libc.CLONE_NEWCGROUP)}
+KERNEL_NAMESPACES = ("mount", "pid", "net", "ipc", "uts", "cgroup")
+LOOPBACK = "lo"  # the one interface of a new network namespace, brought up by bwrap (and by zygote.py)
+# Parts of /proc that bwrap's --proc binds read-only over themselves where root may write them. (It does
+# /proc/sys too; a warm kernel writes one sysctl of its own user namespace there, so neither kind covers it
+# on hosts where bwrap does not, and there, as everywhere, the kernel's user cannot write it.)
+PROC_COVERED = ("sysrq-trigger", "irq", "bus")
+
+
+@dataclasses.dataclass(frozen=True)
+class Mount:
+    kind: str                  # RO_BIND, BIND, SYMLINK, TMPFS, PROC, DEV or DIR
+    target: str
+    source: str | None = None  # the bound folder, or the symlink's text
+    mode: str | None = None    # of a TMPFS or DIR
+
+
+@dataclasses.dataclass(frozen=True)
+class View:
+    mounts: list[Mount]
+    namespaces: tuple[str, ...]
+    env: dict[str, str]
+    workdir: str | None = None
 
 
 def tools() -> tuple[str, str]:
@@ -47,6 +93,11 @@ def runtime_paths() -> list[str]:
     return sorted(paths)
 
 
+def outermost(paths: list[str]) -> list[str]:
+    """The mount points among ``paths`` that no other one contains (moving those moves the rest along)."""
+    return [p for p in paths if not any(q != p and os.path.commonpath([p, q]) == q for q in paths)]
+
+
 def passed_env() -> dict[str, str]:
     """The few variables of the grader's environment a kernel gets (locale, BLAS hints, NBGRADER_EXECUTION)."""
     return {k: os.environ[k] for k in PASSED_ENV if k in os.environ}
@@ -58,33 +109,58 @@ def launcher_env() -> dict[str, str]:
 
 
 def kernel_env() -> dict[str, str]:
-    return {"HOME": HOME, "USER": "student", "LOGNAME": "student", "TMPDIR": "/tmp",
+    return {"HOME": HOME, "USER": "student", "LOGNAME": "student", "TMPDIR": "/tmp", "PWD": WORK,
             "PATH": f"{os.path.dirname(sys.executable)}:/usr/local/bin:/usr/bin:/bin",
             "MPLCONFIGDIR": f"{HOME}/.matplotlib", "IPYTHONDIR": f"{HOME}/.ipython",
             "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", **passed_env()}
 
 
-def bwrap_argv(options: tuple[str, ...], mounts: list[tuple[str, ...]], env: dict[str, str],
-               privileged: bool = True) -> list[str]:
-    """bwrap's command line up to its ``--``: ``mounts`` are bwrap options whose last word is the target.
+def system_mounts() -> list[Mount]:
+    """What every sandbox, the warm kernel server's included, shows: the system and the runtime read-only, /dev."""
+    system = [Mount(SYMLINK, p, os.readlink(p)) if os.path.islink(p) else Mount(RO_BIND, p, p)
+              for p in SYSTEM if os.path.lexists(p)]
+    return system + [Mount(RO_BIND, p, p) for p in runtime_paths()] + [Mount(DEV, "/dev")]
+
+
+def kernel_mounts(home: str, ipc: str) -> list[Mount]:
+    """What each kernel has of its own: /proc, private tmpfs, its home and its ipc/ folder (box.py).
+
+    The temp folder the graders make the sandbox folders in is a private tmpfs too (where it is not /tmp),
+    so that no kernel sees another's folder.
+    """
+    temp = os.path.dirname(os.path.dirname(ipc))
+    private = [Mount(TMPFS, path, mode="1777") for path in dict.fromkeys(["/dev/shm", "/tmp", temp])]
+    return [Mount(PROC, "/proc"), *private, Mount(TMPFS, "/run", mode="0755"), Mount(BIND, HOME, home),
+            Mount(BIND, ipc, ipc)]
+
+
+def kernel_view(home: str, ipc: str, env: dict[str, str] | None = None) -> View:
+    """The kernel's view, for the home and ipc/ folders of its box; ``env`` defaults to ``kernel_env()``."""
+    return View(system_mounts() + kernel_mounts(home, ipc), KERNEL_NAMESPACES,
+                kernel_env() if env is None else env, WORK)
+
+
+def bwrap_argv(view: View, options: tuple[str, ...] = (), privileged: bool = True) -> list[str]:
+    """bwrap's command line for ``view``, up to its ``--``; ``options`` are bwrap's, for the user namespace.
 
     ``privileged``: as root, the sandbox keeps root's capabilities, dropped inside by setpriv or by the
     warm kernel server; without root, bwrap's user namespace gives the kernel none.
     """
     bwrap, _ = tools()
-    argv = [bwrap, *options, "--die-with-parent", "--new-session", *(("--cap-add", "ALL") if privileged else ()),
-            "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/dev/shm", "--clearenv"]
-    mounts = [("--symlink", os.readlink(p), p) if os.path.islink(p) else ("--ro-bind", p, p)
-              for p in SYSTEM if os.path.lexists(p)] + [("--ro-bind", p, p) for p in runtime_paths()] + mounts
-    made = {"/", "/dev", "/dev/shm"}
-    for mount in sorted(mounts, key=lambda m: m[-1].count("/")):
-        for parent in reversed(Path(mount[-1]).parents):  # bwrap would make missing parents 0700 (root only)
+    argv = [bwrap, *options, *(o for name in view.namespaces for o in NAMESPACES[name][0]), "--die-with-parent",
+            "--new-session", *(("--cap-add", "ALL") if privileged else ()), "--clearenv"]
+    if view.workdir:
+        argv += ["--chdir", view.workdir]
+    made = {"/"}
+    for mount in sorted(view.mounts, key=lambda m: m.target.count("/")):
+        for parent in reversed(Path(mount.target).parents):  # bwrap would make missing parents 0700 (root only)
             if str(parent) not in made:
                 argv += ["--perms", "0755", "--dir", str(parent)]
                 made.add(str(parent))
-        argv += mount
-        made.add(mount[-1])
-    for key, value in env.items():
+        argv += [*(("--perms", mount.mode) if mount.mode else ()), f"--{mount.kind}",
+                 *((mount.source,) if mount.source is not None else ()), mount.target]
+        made.add(mount.target)
+    for key, value in view.env.items():
         argv += ["--setenv", key, value]
     return argv + ["--"]
 

@@ -1,21 +1,21 @@
 """Warm kernels: the grader's side of the warm kernel server (zygote.py).
 
-``Zygote`` starts the server in a bwrap sandbox of its own: the kernels' view
-(view.py) without a home of its own, plus the temp folder where the graders make
-the kernels' sandbox folders, a staging point for a kernel's ipc/, and its socket.
+``Zygote`` starts the server in a bwrap sandbox of its own: the system part of the
+kernels' view (view.system_mounts), plus the temp folder where the graders make the
+kernels' sandbox folders (and its socket), a staging point, and its own code.
 It runs as root there (it needs to create namespaces and mounts for each kernel)
 but no student code ever runs in it, and it dies with the process that started it.
 
 ``WarmKernel`` is the launcher's client: it asks the server for a kernel over the
-socket named in $COURSE_SANDBOX_ZYGOTE, puts the process that will become the
-kernel into the kernel's cgroups before it starts, and waits for its exit code.
+socket named in $COURSE_SANDBOX_ZYGOTE (the messages are protocol.py's table), puts
+the process that will become the kernel into the kernel's cgroups before it starts,
+and waits for its exit code.
 A launcher with no server to ask starts a cold kernel instead, so grading never
 depends on the server being there.
 """
 from __future__ import annotations
 
 import atexit
-import json
 import os
 import select
 import shutil
@@ -27,15 +27,30 @@ import warnings
 from pathlib import Path
 
 from ..lifetime import die_with_parent
+from . import protocol
 from .box import SERVER_PREFIX, Box
-from .view import (HOME, NAMESPACES, ZYGOTE_ENV, bwrap_argv, font_cache, kernel_env, launcher_env, passed_env,
-                   runtime_paths)
-from .zygote import PARKING, STAGING
+from .view import (BIND, DIR, HOME, PROC, RO_BIND, TMPFS, ZYGOTE_ENV, Mount, View, bwrap_argv, font_cache,
+                   kernel_env, launcher_env, system_mounts)
+from .zygote import SERVER_ROOT, STAGING
 
 ENV = ZYGOTE_ENV
-SERVER = Path(__file__).with_name("zygote.py")
-SERVER_INSIDE = "/run/course-zygote.py"
+SERVER = Path(__file__).parent  # autograde/sandbox/: the server runs zygote.py from it, and nothing else of ours
+SERVER_NAMESPACES = ("mount", "net", "ipc", "uts", "cgroup")  # not pid: C's pid is the launcher's too (cgroups)
 STARTUP_SECONDS = 120
+
+
+def server_view(folder: Path) -> View:
+    """The server's sandbox: the system part of the kernels' view; the temp folder that holds the kernels'
+    sandbox folders and its own ``folder`` (socket, font list); a home and STAGING for C (zygote.py); its code."""
+    temp, code = str(folder.parent), f"{SERVER_ROOT}/autograde"
+    mounts = [Mount(PROC, "/proc"), Mount(TMPFS, "/dev/shm", mode="1777"), Mount(BIND, temp, temp),
+              Mount(DIR, HOME, mode="0755"), Mount(BIND, f"{HOME}/.matplotlib", str(folder / "matplotlib")),
+              Mount(DIR, STAGING, mode="0700"), Mount(RO_BIND, f"{code}/sandbox", str(SERVER)),
+              Mount(RO_BIND, f"{code}/__init__.py", str(SERVER.parent / "__init__.py"))]
+    if temp != "/tmp":
+        mounts.append(Mount(TMPFS, "/tmp", mode="1777"))
+    env = {**kernel_env(), "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+    return View(system_mounts() + mounts, SERVER_NAMESPACES, env, SERVER_ROOT)
 
 
 class Zygote:
@@ -44,17 +59,9 @@ class Zygote:
     def __init__(self):
         self.folder = Path(tempfile.mkdtemp(prefix=f"{SERVER_PREFIX}{os.getpid()}-"))
         self.socket = self.folder / "socket"
-        temp = os.path.dirname(self.folder)
-        matplotlib = self.folder / "matplotlib"  # its own writable copy of the font list (launcher.prepare)
-        shutil.copytree(font_cache(), matplotlib)
-        mounts = [("--bind", temp, temp), ("--perms", "0755", "--dir", HOME), ("--perms", "0700", "--dir", PARKING),
-                  ("--bind", str(matplotlib), f"{HOME}/.matplotlib"), ("--perms", "0700", "--dir", STAGING),
-                  ("--ro-bind", str(SERVER), SERVER_INSIDE)]
-        if temp != "/tmp":
-            mounts.append(("--perms", "1777", "--tmpfs", "/tmp"))
-        env = {**kernel_env(), "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
-        argv = bwrap_argv(NAMESPACES, mounts, env) + [sys.executable, SERVER_INSIDE, str(self.socket),
-                                                      *outermost(runtime_paths())]
+        shutil.copytree(font_cache(), self.folder / "matplotlib")  # its own writable copy (launcher.prepare)
+        server = [sys.executable, "-m", "autograde.sandbox.zygote", str(self.socket)]
+        argv = bwrap_argv(server_view(self.folder)) + server
         self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, env=launcher_env(),
                                         preexec_fn=die_with_parent)
         started = select.select([self.process.stdout], [], [], STARTUP_SECONDS)[0]
@@ -69,11 +76,6 @@ class Zygote:
         self.process.kill()
         self.process.wait()
         shutil.rmtree(self.folder, ignore_errors=True)
-
-
-def outermost(paths: list[str]) -> list[str]:
-    """The mount points among ``paths`` that no other one contains (moving those moves the rest along)."""
-    return [p for p in paths if not any(q != p and os.path.commonpath([p, q]) == q for q in paths)]
 
 
 _shared: Zygote | None = None
@@ -112,8 +114,8 @@ def ensure_server() -> None:
 
 
 class WarmKernel:
-    def __init__(self, connection: socket.socket, stderr, stream):
-        self.connection, self.stderr, self.stream = connection, stderr, stream
+    def __init__(self, channel: protocol.Channel, stderr):
+        self.channel, self.stderr = channel, stderr
 
     @classmethod
     def start(cls, box: Box, spec: dict, kernel_args: list[str]) -> "WarmKernel | None":
@@ -122,37 +124,33 @@ class WarmKernel:
         if not path or os.path.dirname(os.path.dirname(path)) != str(box.path.parent):
             return None  # no server, or one that cannot see this sandbox folder
         connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        channel = protocol.Channel(connection)
         read, write = os.pipe()
         try:
             connection.connect(path)
-            socket.send_fds(connection, [b"K"], [write])
-            stream = connection.makefile("rwb", buffering=0)
-            request = {"box": str(box.path), "env": passed_env(), "args": kernel_args,
-                       **{k: spec[k] for k in ("uid", "rlimits", "user_namespaces")}}
-            stream.write(json.dumps(request).encode() + b"\n")
-            pid = stream.readline()
-            if not pid.strip():
-                raise OSError("the warm kernel server hung up")
-            box.groups.add(int(pid))
-            stream.write(b"go\n")
-        except OSError:
+            channel.send_stderr(write)
+            channel.send(protocol.REQUEST, protocol.Request(
+                box=str(box.path), env=kernel_env(), args=kernel_args,
+                **{k: spec[k] for k in ("uid", "rlimits", "user_namespaces")}))
+            box.groups.add(channel.receive(protocol.PID))
+            channel.send(protocol.GO)
+        except OSError:  # (HungUp included)
             os.close(read)
             connection.close()
             return None
         finally:
             os.close(write)
-        return cls(connection, os.fdopen(read, "rb"), stream)
+        return cls(channel, os.fdopen(read, "rb"))
 
     def wait(self, timeout: float | None) -> int | None:
         """The kernel's exit code, or None if it still runs after ``timeout`` seconds."""
-        if not select.select([self.connection], [], [], timeout)[0]:
+        if not select.select([self.channel.socket], [], [], timeout)[0]:
             return None
-        code = self.stream.readline()
-        return int(code) if code.strip() else -9
+        try:
+            return self.channel.receive(protocol.EXIT)
+        except protocol.HungUp:
+            return protocol.KILLED
 
     def kill(self) -> None:
         """End the kernel: the server's process kills its namespace when the connection closes for writing."""
-        try:
-            self.connection.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
+        self.channel.hang_up()

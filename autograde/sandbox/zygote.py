@@ -11,85 +11,44 @@ for, forks three processes:
                          ->  init (root, pid 1 of the new PID namespace; reaps)
                                ->  kernel (the kernel's own user, no privileges; runs ipykernel)
 
-C gives the new processes namespaces of their own (mount, PID, network with the
-loopback up, as bwrap leaves it, IPC, UTS) and a filesystem view like the cold
-sandbox's: the runtime read-only, the kernel's home, its ipc/ folder and a private
-/tmp; every other sandbox folder and this server's socket are unmounted before the
-kernel starts. The kernel sets the per-process limits it was given, drops to its
-user, enters a user namespace of its own in which no further one can be made (what
-bwrap's --disable-userns does for a cold kernel), and keeps no capabilities and
-``no_new_privs``. When the launcher goes (the grader ended the kernel, or died), C
-kills init, and with it the namespace.
+C asks for the kernel's view (view.kernel_view, the description a cold kernel's
+bwrap command line is made from), enters its namespaces and swaps the server's own
+mounts for the kernel's (``replace_mounts``): its home, its ipc/ folder, private
+tmpfs; every other sandbox folder, this server's code and its socket are unmounted
+before the kernel starts. init mounts the kernel's /proc. The kernel sets the
+per-process limits it was given, drops to its user, enters a user namespace of its
+own in which no further one can be made (what bwrap's --disable-userns does for a
+cold kernel), and keeps no capabilities and ``no_new_privs``. When the launcher
+goes (the grader ended the kernel, or died), C kills init, and with it the namespace.
 
-This file runs inside the sandbox, where the autograde package is not mounted, so
-it imports only the standard library and what it preloads.
-
-Protocol on the unix socket, one connection per kernel: the launcher sends one
-byte with the write end of a pipe for the kernel's stderr, then a JSON line
-{box, env, args, uid, rlimits, user_namespaces}; C answers its pid; the launcher
-puts that pid into the kernel's cgroups and sends "go"; C answers the kernel's exit
-code when it ends.
+This runs inside the sandbox, where of the autograde package only autograde/sandbox/
+is mounted (under SERVER_ROOT; no keys, no secret), so it imports only that, the
+standard library and what it preloads. What it says on its socket is protocol.py's table.
 """
 from __future__ import annotations
 
-import ctypes
-import fcntl
+import functools
 import gc
 import io
-import json
+import operator
 import os
 import random
 import resource
 import select
 import signal
 import socket
-import struct
 import sys
 import traceback
 
-STAGING = "/run/course-ipc"  # where C holds the kernel's ipc/ while it replaces the temp folder
-PARKING = "/run/course-parking"  # where C holds parts of the runtime that live in a temp folder meanwhile
-RUNTIME: list[str] = []  # the read-only runtime's outermost mount points, as warm.py passes them
+from . import libc, protocol, view
+from .box import Box
+
+SERVER_ROOT = "/run/course-zygote"  # the server's code: autograde/__init__.py and autograde/sandbox/ (warm.py)
+STAGING = "/run/course-staging"  # where C holds what it moves while it swaps the mounts: a tmpfs of each kernel's
 PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "numpy", "sympy", "matplotlib.pyplot",
            "matplotlib_inline.backend_inline", "networkx")
-
-CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
-CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
-SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 1
-CAPABILITY_VERSION_3 = 0x20080522
-MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 2, 4, 8, 4096, 8192, 16384, 1 << 18
-MNT_DETACH = 2
-PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NAME, PR_SET_NO_NEW_PRIVS = 1, 4, 24, 15, 38
-LAST_CAP = 63  # PR_CAPBSET_DROP fails with EINVAL past the kernel's last capability: stop there
-
-libc = ctypes.CDLL(None, use_errno=True)
-libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
-libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
-libc.unshare.argtypes = [ctypes.c_int]
-libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
-libc.capset.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
-
-
-def _call(what: str, result: int) -> None:
-    if result != 0:
-        errno = ctypes.get_errno()
-        raise OSError(errno, f"{what}: {os.strerror(errno)}")
-
-
-def _b(text: str | None) -> bytes | None:
-    return None if text is None else text.encode()
-
-
-def mount(source: str | None, target: str, fstype: str | None = None, flags: int = 0, data: str | None = None):
-    _call(f"mount {target}", libc.mount(_b(source), _b(target), _b(fstype), flags, _b(data)))
-
-
-def unmount(target: str) -> None:
-    _call(f"umount {target}", libc.umount2(_b(target), MNT_DETACH))
-
-
-def prctl(option: int, value: int = 0) -> int:
-    return libc.prctl(option, value, 0, 0, 0)
+FROM_SERVER = (view.RO_BIND, view.SYMLINK, view.DEV)  # the kinds of mount a warm kernel keeps from the server's view
+PRELOADED_ENV: dict[str, str] = {}  # what the preloaded imports set in os.environ, as they do in a cold kernel
 
 
 def preload() -> None:
@@ -142,93 +101,118 @@ def _exit_with(work, *args) -> None:
         os._exit(code)
 
 
-def _run_kernel(conn: socket.socket) -> int:
+def _run_kernel(connection: socket.socket) -> int:
     """C: receive the request, wait to be put into the kernel's cgroups, build the namespaces, watch the kernel."""
-    _, fds, _, _ = socket.recv_fds(conn, 1, 1)
-    stream = conn.makefile("rwb", buffering=0)
-    request = json.loads(stream.readline())
-    stream.write(f"{os.getpid()}\n".encode())
-    if stream.readline().strip() != b"go":
-        return 1
-    _call("unshare", libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS))
-    _loopback_up()
-    _build_view(request["box"], RUNTIME)
+    channel = protocol.Channel(connection)
+    try:
+        stderr = channel.receive_stderr()
+        request = channel.receive(protocol.REQUEST)
+        channel.send(protocol.PID, os.getpid())
+        channel.receive(protocol.GO)
+    except protocol.HungUp:
+        return 1  # the launcher gave up before the kernel started
+    box = Box(request.box)
+    kernel = view.kernel_view(str(box.home), str(box.ipc), request.env)
+    libc.unshare(functools.reduce(operator.or_, (view.NAMESPACES[name][1] for name in kernel.namespaces)))
+    libc.interface_up(view.LOOPBACK)
+    own = [mount for mount in kernel.mounts if mount.kind not in FROM_SERVER]
+    replace_mounts([mount for mount in own if mount.kind != view.PROC])
     init = os.fork()
     if init == 0:
-        _exit_with(_init, request, fds[0])
-    os.close(fds[0])
+        _exit_with(_init, request, kernel, stderr)
+    os.close(stderr)
     # (no threads after unshare(CLONE_NEWPID): the kernel allows none, so one select for both events)
-    if conn in select.select([conn, os.pidfd_open(init)], [], [])[0]:
+    if connection in select.select([connection, os.pidfd_open(init)], [], [])[0]:
         os.kill(init, signal.SIGKILL)  # the launcher hung up (it ended the kernel, or died): end the namespace
     _, status = os.waitpid(init, 0)
     try:
-        stream.write(f"{os.waitstatus_to_exitcode(status)}\n".encode())
+        channel.send(protocol.EXIT, os.waitstatus_to_exitcode(status))
     except OSError:
         pass  # nobody is listening any more
     return 0
 
 
-def _loopback_up() -> None:
-    """Bring up the new network namespace's loopback interface (SIOCSIFFLAGS), as bwrap does for a cold kernel."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        request = struct.pack("16sH14x", b"lo", 0)
-        flags = struct.unpack("16sH14x", fcntl.ioctl(s, SIOCGIFFLAGS, request))[1]
-        fcntl.ioctl(s, SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", flags | IFF_UP))
+def mount_points() -> list[str]:
+    """This mount namespace's mount points, in the order they were made (/proc/self/mountinfo's fifth field)."""
+    with open("/proc/self/mountinfo") as f:
+        return [line.split()[4].replace("\\040", " ") for line in f]
 
 
-def _build_view(box: str, runtime: list[str]) -> None:
-    """In the new mount namespace: the kernel's home and ipc/ in place, the shared temp folder replaced.
+def replace_mounts(own: list[view.Mount]) -> None:
+    """In C's new mount namespace: unmount what is the server's alone, mount ``own`` (BIND and TMPFS) instead.
 
-    Parts of the read-only ``runtime`` that live in the temp folder or /tmp (a checkout under
-    /tmp, say) are moved aside while those are replaced, and back onto the private ones.
+    The server's are every mount but "/", /proc and the system's (view.system_mounts), and those where
+    the kernel gets a new tmpfs. The binds' sources (in the graders' temp folder, which is the server's)
+    and the parts of the read-only runtime under an unmounted folder (a checkout under /tmp, say) are
+    moved aside into STAGING first, then onto their targets. /run, which holds STAGING, comes last.
     """
-    temp = os.path.dirname(box)
-    mount(None, "/", None, MS_REC | MS_PRIVATE)
-    mount(f"{box}/home", os.environ["HOME"], None, MS_BIND | MS_REC)
-    mount(f"{box}/ipc", STAGING, None, MS_BIND)
-    covered = [path for path in runtime if _under(path, temp) or _under(path, "/tmp")]
-    mount("tmpfs", PARKING, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700")
+    system = [mount.target for mount in view.system_mounts()]
+    fresh = [mount for mount in own if mount.kind == view.TMPFS]
+    binds = [mount for mount in own if mount.kind == view.BIND]
+    libc.mount(None, "/", None, libc.MS_REC | libc.MS_PRIVATE)
+    servers = [target for target in mount_points() if target != "/" and not _under(target, "/proc") and
+               (target in {m.target for m in fresh} or not any(_under(target, s) for s in system))]
+    libc.mount("tmpfs", STAGING, "tmpfs", libc.MS_NOSUID | libc.MS_NODEV, "mode=0700")
+    for n, mount in enumerate(binds):
+        os.mkdir(f"{STAGING}/bind-{n}")
+        libc.mount(mount.source, f"{STAGING}/bind-{n}", None, libc.MS_BIND | libc.MS_REC)
+    covered = [path for path in view.outermost(system) if any(_under(path, s) and path != s for s in servers)]
     for n, path in enumerate(covered):
-        os.mkdir(f"{PARKING}/{n}")
-        mount(path, f"{PARKING}/{n}", None, MS_MOVE)
-    unmount(temp)  # every other kernel's folder, and this server's socket
-    unmount(__file__)
-    for private in dict.fromkeys([temp, "/tmp", "/dev/shm"]):
-        mount("tmpfs", private, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
+        os.mkdir(f"{STAGING}/runtime-{n}")
+        libc.mount(path, f"{STAGING}/runtime-{n}", None, libc.MS_MOVE)
+    for target in reversed(servers):
+        if os.path.ismount(target):  # (not if it went with one above it)
+            libc.unmount(target)
+    last = [mount for mount in fresh if _under(STAGING, mount.target)]
+    for mount in [mount for mount in fresh if mount not in last]:
+        _tmpfs(mount)
     for n, path in enumerate(covered):
-        os.makedirs(path, mode=0o755)
-        mount(f"{PARKING}/{n}", path, None, MS_MOVE)
-    unmount(PARKING)
-    os.makedirs(f"{box}/ipc", mode=0o755)
-    mount(STAGING, f"{box}/ipc", None, MS_BIND)
-    unmount(STAGING)
+        os.makedirs(path, mode=0o755, exist_ok=True)
+        libc.mount(f"{STAGING}/runtime-{n}", path, None, libc.MS_MOVE)
+    for n, mount in enumerate(binds):
+        os.makedirs(mount.target, mode=0o755, exist_ok=True)
+        libc.mount(f"{STAGING}/bind-{n}", mount.target, None, libc.MS_MOVE)
+    libc.unmount(STAGING)
+    for mount in last:
+        _tmpfs(mount)
+
+
+def _tmpfs(mount: view.Mount) -> None:
+    os.makedirs(mount.target, mode=0o755, exist_ok=True)
+    libc.mount("tmpfs", mount.target, "tmpfs", libc.MS_NOSUID | libc.MS_NODEV, f"mode={mount.mode}")
 
 
 def _under(path: str, folder: str) -> bool:
     return os.path.commonpath([path, folder]) == folder
 
 
-def _init(request: dict, stderr: int) -> int:
+def _mount_proc(target: str) -> None:
+    """The PID namespace's own /proc, with the parts bwrap covers read-only covered the same way."""
+    libc.unmount(target)
+    locked = libc.MS_NOSUID | libc.MS_NODEV | libc.MS_NOEXEC
+    libc.mount("proc", target, "proc", locked)
+    for name in view.PROC_COVERED:
+        path = f"{target}/{name}"
+        if os.access(path, os.W_OK):
+            libc.mount(path, path, None, libc.MS_BIND | libc.MS_REC)
+            libc.mount(None, path, None, libc.MS_BIND | libc.MS_REMOUNT | libc.MS_RDONLY | locked)
+
+
+def _init(request: protocol.Request, kernel: view.View, stderr: int) -> int:
     """Pid 1 of the kernel's namespace: a /proc of its own, then start the kernel and reap until it ends."""
-    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    unmount("/proc")
-    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    kernel = os.fork()
-    if kernel == 0:
-        _exit_with(_kernel, request, stderr)
+    libc.prctl(libc.PR_SET_PDEATHSIG, signal.SIGKILL)
+    for mount in kernel.mounts:
+        if mount.kind == view.PROC:
+            _mount_proc(mount.target)
+    pid = os.fork()
+    if pid == 0:
+        _exit_with(_kernel, request, kernel, stderr)
     os.close(stderr)
     while True:
-        pid, status = os.wait()
-        if pid == kernel:
+        child, status = os.wait()
+        if child == pid:
             code = os.waitstatus_to_exitcode(status)
             return code if code >= 0 else 128 - code
-
-
-def _drop_bounding_set() -> None:
-    """No capability can be gained again, by exec or otherwise (the process's own go with its root uid)."""
-    for cap in range(LAST_CAP + 1):
-        if prctl(PR_CAPBSET_DROP, cap) != 0:
-            break
 
 
 def _no_user_namespaces(uid: int) -> None:
@@ -237,51 +221,53 @@ def _no_user_namespaces(uid: int) -> None:
     Its creator holds every capability in it, CAP_SYS_RESOURCE included, so it can set the
     namespace's user.max_user_namespaces to 0, then drop them all for good.
     """
-    _call("unshare user", libc.unshare(CLONE_NEWUSER))
+    libc.unshare(libc.CLONE_NEWUSER)
     for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{uid} {uid} 1")):
         with open(f"/proc/self/{name}", "w") as f:
             f.write(text)
     with open("/proc/sys/user/max_user_namespaces", "w") as f:
         f.write("0")
-    _drop_bounding_set()
-    header = (ctypes.c_uint32 * 2)(CAPABILITY_VERSION_3, 0)  # then effective, permitted, inheritable: none
-    _call("capset", libc.capset(header, (ctypes.c_uint32 * 6)()))
+    libc.drop_bounding_set()
+    libc.clear_capabilities()
 
 
-def _kernel(request: dict, stderr: int) -> int:
+def _kernel(request: protocol.Request, kernel: view.View, stderr: int) -> int:
     """Become the student's kernel: own session, own user, no privileges, fresh random state; run ipykernel."""
     os.setsid()
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd, target in ((devnull, 0), (devnull, 1), (stderr, 2)):
         os.dup2(fd, target)
     os.closerange(3, 65536)
-    os.chdir(os.path.join(os.environ["HOME"], "work"))
-    os.environ.update(request["env"])
-    for name, value in request["rlimits"].items():
+    os.chdir(kernel.workdir)
+    os.environ.clear()
+    os.environ.update({**PRELOADED_ENV, **kernel.env})
+    for name, value in request.rlimits.items():
         resource.setrlimit(getattr(resource, f"RLIMIT_{name}"), (value, value))
-    _drop_bounding_set()
-    uid = request["uid"]
+    libc.drop_bounding_set()
+    uid = request.uid
     os.setgroups([])
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)
-    prctl(PR_SET_DUMPABLE, 1)  # as after an exec: its /proc entries belong to its user, as a cold kernel's do
-    if request["user_namespaces"]:  # (where unprivileged users cannot make them, the kernel cannot either)
+    libc.prctl(libc.PR_SET_DUMPABLE, 1)  # as after an exec: its /proc entries belong to its user, as a cold kernel's do
+    if request.user_namespaces:  # (where unprivileged users cannot make them, the kernel cannot either)
         _no_user_namespaces(uid)
-    _call("no_new_privs", prctl(PR_SET_NO_NEW_PRIVS, 1))
-    name = ctypes.create_string_buffer(b"course-kernel")  # what ps shows
-    prctl(PR_SET_NAME, ctypes.addressof(name))
+    libc.set_no_new_privs()
+    libc.set_name("course-kernel")  # what ps shows
     random.seed()
     sys.modules["numpy"].random.seed()
     # pyplot was imported before any shell existed, so the inline backend never registered its PNG
     # formatter: a figure would show as "<Figure size …>". --matplotlib=inline registers it at start.
-    sys.argv = ["ipykernel_launcher", "-f", f"{request['box']}/ipc/connection.json", "--matplotlib=inline",
-                *request["args"]]
+    sys.argv = ["ipykernel_launcher", "-f", f"{request.box}/ipc/connection.json", "--matplotlib=inline",
+                *request.args]
+    for name in [name for name in sys.modules if name.partition(".")[0] == "autograde"]:
+        del sys.modules[name]  # this server's code: a cold kernel cannot import it either
     from ipykernel import kernelapp
     kernelapp.launch_new_instance()
     return 0
 
 
 if __name__ == "__main__":
-    RUNTIME[:] = sys.argv[2:]
+    before = dict(os.environ)
     preload()
+    PRELOADED_ENV.update((k, v) for k, v in os.environ.items() if before.get(k) != v)
     serve(sys.argv[1])

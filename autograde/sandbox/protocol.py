@@ -1,0 +1,93 @@
+"""What the launcher (warm.WarmKernel) and the warm kernel server (zygote.py) say on its unix socket.
+
+One connection per kernel, its messages in this order; on the server's side the
+connection belongs to C, the process forked for that kernel (zygote.py):
+
+    step  sender    message  on the socket                          meaning
+    1     launcher  STDERR   the byte b"K", and by SCM_RIGHTS one fd  the write end of a pipe: the kernel's stderr
+    2     launcher  REQUEST  one JSON object (Request's fields), \\n  which kernel to start, and how
+    3     C         PID      C's pid in decimal, \\n                  put this process into the kernel's cgroups
+    4     launcher  GO       b"go\\n"                                it is in them: build the view, start the kernel
+    5     C         EXIT     the kernel's exit code in decimal, \\n   the kernel has ended
+    any   launcher  hang up  shutdown(SHUT_WR), or the launcher dies end the kernel now (C kills its namespace)
+
+A connection that ends before a message is expected raises HungUp: C then starts
+nothing, and the launcher takes a missing EXIT as KILLED. Everything is encoded and
+decoded here, by ``Channel``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import socket
+
+STDERR, REQUEST, PID, GO, EXIT = "STDERR", "REQUEST", "PID", "GO", "EXIT"
+STDERR_BYTE = b"K"
+GO_LINE = b"go"
+END = b"\n"
+KILLED = -9  # the exit code a launcher reports when C went without sending EXIT
+
+
+class HungUp(OSError):
+    """The other side closed the connection before the message expected from it."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Request:
+    """REQUEST's fields: the kernel's sandbox folder (box.py), what it gets, and ipykernel's extra arguments."""
+    box: str                      # the folder created by the grader; its home/ and ipc/ are the kernel's
+    env: dict[str, str]           # the grader's variables a kernel gets (view.passed_env)
+    args: list[str]               # ipykernel's arguments after the connection file
+    uid: int                      # the kernel's user (box.kernel_uid)
+    rlimits: dict[str, int]       # RLIMIT_<name> -> value (settings.Sandbox.rlimits)
+    user_namespaces: bool         # the host lets unprivileged users make them, so the kernel must be kept from it
+
+
+def _go(line: bytes) -> bool:
+    if line != GO_LINE:
+        raise HungUp(f"expected {GO_LINE!r}, got {line[:40]!r}")
+    return True
+
+
+# message -> (value -> line, line -> value), the line without END
+LINES = {
+    REQUEST: (lambda request: json.dumps(dataclasses.asdict(request)).encode(),
+              lambda line: Request(**json.loads(line))),
+    PID: (lambda pid: str(pid).encode(), int),
+    GO: (lambda _: GO_LINE, _go),
+    EXIT: (lambda code: str(code).encode(), int),
+}
+
+
+class Channel:
+    """One connection, either side of it."""
+
+    def __init__(self, connection: socket.socket):
+        self.socket = connection
+        self.stream = connection.makefile("rwb", buffering=0)  # unbuffered: nothing read ahead of a message
+
+    def send_stderr(self, fd: int) -> None:
+        socket.send_fds(self.socket, [STDERR_BYTE], [fd])
+
+    def receive_stderr(self) -> int:
+        data, fds, _, _ = socket.recv_fds(self.socket, 1, 1)
+        if data != STDERR_BYTE or len(fds) != 1:
+            raise HungUp(f"expected {STDERR} with one file descriptor")
+        return fds[0]
+
+    def send(self, message: str, value=None) -> None:
+        encode, _ = LINES[message]
+        self.stream.write(encode(value) + END)
+
+    def receive(self, message: str):
+        line = self.stream.readline()
+        if not line.endswith(END):
+            raise HungUp(f"the connection ended before {message}")
+        _, decode = LINES[message]
+        return decode(line[:-len(END)])
+
+    def hang_up(self) -> None:
+        try:
+            self.socket.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass  # already gone

@@ -1,0 +1,108 @@
+"""The sandbox's descriptions on their own: the kernel's view and the warm kernel server's socket protocol.
+
+That both kinds of kernel see the same from inside is test_sandbox.py's
+test_both_kinds_of_kernel_see_the_same; here, what both are derived from.
+"""
+import json
+import os
+import socket
+
+import pytest
+
+from autograde.sandbox import protocol, view, warm, zygote
+from autograde.sandbox.box import Box
+
+REQUEST = protocol.Request(box="/tmp/course-sandbox-1-x", env={"HOME": view.HOME}, args=["--debug"], uid=2**30 + 1,
+                           rlimits={"AS": 2**30}, user_namespaces=True)
+
+
+def kernel_view(tmp_path) -> view.View:
+    box = Box(tmp_path / "course-sandbox-1-x")
+    return view.kernel_view(str(box.home), str(box.ipc))
+
+
+def test_the_cold_kernels_bwrap_line_holds_every_mount_of_the_view(tmp_path):
+    kernel = kernel_view(tmp_path)
+    argv = view.bwrap_argv(kernel)
+    for mount in kernel.mounts:
+        words = [f"--{mount.kind}", *((mount.source,) if mount.source is not None else ()), mount.target]
+        at = next(i for i in range(len(argv)) if argv[i:i + len(words)] == words)
+        if mount.mode:
+            assert argv[at - 2:at] == ["--perms", mount.mode], mount
+    assert argv[argv.index("--chdir") + 1] == view.WORK
+    assert {"--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts"} <= set(argv)
+    assert argv[-1] == "--"
+
+
+def test_a_warm_kernel_keeps_from_the_server_only_what_the_kernel_view_has_and_makes_the_rest(tmp_path):
+    kernel = kernel_view(tmp_path)
+    server = warm.server_view(tmp_path / "course-zygote-1-x")
+    kept = [m for m in kernel.mounts if m.kind in zygote.FROM_SERVER]
+    assert kept and [m for m in kept if m not in server.mounts] == []
+    own = [m for m in kernel.mounts if m.kind not in zygote.FROM_SERVER]
+    assert {m.kind for m in own} == {view.PROC, view.TMPFS, view.BIND}, "the kinds zygote.py makes"
+    assert {m.target for m in own} >= {"/proc", "/tmp", "/dev/shm", "/run", view.HOME}
+    assert zygote.STAGING.startswith("/run/") and zygote.SERVER_ROOT.startswith("/run/"), \
+        "the server's own folders go under the kernel's fresh /run"
+    assert set(server.namespaces) == set(kernel.namespaces) - {"pid"}
+
+
+def test_a_temp_folder_other_than_tmp_is_private_too(tmp_path):
+    own = view.kernel_mounts(f"{tmp_path}/course-sandbox-1-x/home", f"{tmp_path}/course-sandbox-1-x/ipc")
+    assert view.Mount(view.TMPFS, str(tmp_path), mode="1777") in own
+    assert [m.target for m in view.kernel_mounts("/tmp/b/home", "/tmp/b/ipc")].count("/tmp") == 1
+
+
+def channel_pair():
+    launcher, server = socket.socketpair()
+    return protocol.Channel(launcher), protocol.Channel(server)
+
+
+def test_every_message_of_the_protocol_arrives_as_sent():
+    launcher, server = channel_pair()
+    read, write = os.pipe()
+    launcher.send_stderr(write)
+    launcher.send(protocol.REQUEST, REQUEST)
+    passed = server.receive_stderr()
+    assert server.receive(protocol.REQUEST) == REQUEST
+    server.send(protocol.PID, 1234)
+    assert launcher.receive(protocol.PID) == 1234
+    launcher.send(protocol.GO)
+    assert server.receive(protocol.GO) is True
+    server.send(protocol.EXIT, -15)
+    assert launcher.receive(protocol.EXIT) == -15
+    os.write(passed, b"the kernel's stderr")
+    assert os.read(read, 100) == b"the kernel's stderr"
+    for fd in (read, write, passed):
+        os.close(fd)
+
+
+def test_the_request_line_is_json_with_the_tables_fields():
+    launcher, server = channel_pair()
+    launcher.send(protocol.REQUEST, REQUEST)
+    line = server.stream.readline()
+    assert line.endswith(protocol.END)
+    assert sorted(json.loads(line)) == sorted(["box", "env", "args", "uid", "rlimits", "user_namespaces"])
+
+
+def test_a_hang_up_is_told_apart_from_a_message():
+    launcher, server = channel_pair()
+    launcher.send(protocol.PID, 1)
+    launcher.hang_up()
+    assert server.receive(protocol.PID) == 1
+    with pytest.raises(protocol.HungUp):
+        server.receive(protocol.GO)
+    launcher, server = channel_pair()
+    launcher.stream.write(b"stop\n")
+    with pytest.raises(protocol.HungUp, match="expected b'go'"):
+        server.receive(protocol.GO)
+    launcher.hang_up()
+    with pytest.raises(protocol.HungUp):
+        server.receive_stderr()
+
+
+def test_the_protocol_table_names_every_message():
+    table = protocol.__doc__
+    for message in (protocol.STDERR, protocol.REQUEST, protocol.PID, protocol.GO, protocol.EXIT):
+        assert f" {message} " in table
+    assert set(protocol.LINES) == {protocol.REQUEST, protocol.PID, protocol.GO, protocol.EXIT}
