@@ -276,9 +276,20 @@ def _kernel(request: dict, stderr: int) -> int:
     # formatter: a figure would show as "<Figure size …>". --matplotlib=inline registers it at start.
     sys.argv = ["ipykernel_launcher", "-f", f"{request['box']}/ipc/connection.json", "--matplotlib=inline",
                 *request["args"]]
-    from ipykernel import kernelapp
-    kernelapp.launch_new_instance()
+    _start_ipykernel()
     return 0
+
+
+def _start_ipykernel() -> None:
+    """ipykernel's launch_instance, with course_lib's graded-run switch once the shell exists: it was
+    imported here before any shell, so in a graded run its figures would still be rendered (graded_run.py)."""
+    from ipykernel.kernelapp import IPKernelApp
+
+    from course_lib import graded_run
+    app = IPKernelApp.instance()
+    app.initialize()
+    graded_run.configure()
+    app.start()
 
 
 if __name__ == "__main__":
