@@ -26,6 +26,7 @@ from autograde.sandbox.settings import weaker_limits
 from autograde.sandbox.view import runtime_paths
 from autograde.sandbox import warm as warm_kernels
 from autograde.steps import ExecuteInSandbox
+from course_lib.graded_run import NOT_RENDERED
 from processes import stray_kernel_processes, table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,6 +107,16 @@ print(json.dumps({{
     assert privileges.pop("NoNewPrivs") == "1" and set(privileges.values()) == {"0000000000000000"}, privileges
     assert not (tmp_path / "written-by-the-kernel").exists(), "the kernel writes to its copy, not the folder"
     assert not Path("/tmp/private").exists() and not Path(os.sys.prefix, "pwned").exists()
+
+
+@KERNELS
+def test_a_graded_kernel_shows_a_plot_as_the_not_rendered_line(tmp_path, monkeypatch, warm):
+    """Warm kernels imported course_lib before their shell existed: the switch is made when the shell is."""
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")  # as nbgrader autograde sets it
+    nb, _ = run(tmp_path, "import matplotlib.pyplot as plt\nimport course_lib", "plt.plot([0, 1])\nplt.show()",
+                warm=warm)
+    shown = [o for o in nb.cells[1].outputs if o.output_type == "display_data"]
+    assert shown and all(o.data == {"text/plain": NOT_RENDERED} for o in shown), nb.cells[1].outputs
 
 
 def test_without_a_warm_kernel_server_kernels_start_cold(tmp_path, monkeypatch):
