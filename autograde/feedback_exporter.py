@@ -24,7 +24,7 @@ bytecode cache (a private folder of the user's, checked against each template's
 source) lets the first one compile them for all.
 
 HTMLExporter reads its whole page back through BeautifulSoup to give images without one an
-alt text and JupyterLab's cells a tabindex: half of the feedback's CPU time, and the classic
+alt text and JupyterLab's cells a tabindex: a third of the feedback's CPU time, and the classic
 templates nbgrader's feedback and formgrader use have no such cells. This exporter adds the alt
 text itself (``with_alt_text``) and renders the page once. ``clean`` remembers what it returned:
 most of a sheet's markdown and code is the same in every submission.
