@@ -12,9 +12,15 @@ takes longer gets 0 with a plain note, the judge is killed, and a fresh one is f
 for the cells after it; a judge that dies (out of memory, a crash) costs only the cell
 it was judging. Nothing the judge sends is unpickled: it is parsed as JSON into a
 Feedback, whatever the fields.
+
+Each judge starts as a copy of the grader's process, so what the first verdict of a task
+would do in every judge — import networkx (the graphs of b and c1), build c3's SymPy
+model of the definitions — ``warm_up`` does once, in the grader, before the first fork;
+it depends on no submission.
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -43,6 +49,7 @@ class Judge(Configurable):
     def judge_all(self, cells: list[tuple[str, list]], secret: str, student: str, notebook: str,
                   stopped: str = "") -> list[Feedback]:
         """Feedback for each (task id, outputs) of ``cells``, in order; never raises, never hangs."""
+        warm_up()
         verdicts: list[Feedback] = []
         while len(verdicts) < len(cells):
             verdicts += self._judge_from(cells, len(verdicts), (secret, student, notebook, stopped))
@@ -75,6 +82,15 @@ class Judge(Configurable):
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
         return verdicts
+
+
+@functools.cache
+def warm_up() -> None:
+    """Once per grader process: the work every judge's first verdict would repeat, none of it a submission's."""
+    import networkx  # noqa: F401  (imported by the b and c1 judges when they first read a graph)
+
+    from course_lib.tasks.c import concrete_model
+    concrete_model()
 
 
 def _serve(write: int, cells, who: tuple, memory_bytes: int) -> None:

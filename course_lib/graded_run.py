@@ -42,13 +42,14 @@ def unrendered(ax=None):
     if ax is not None:
         return ax.figure
     figure = Figure()
-    # shown as NOT_RENDERED even where skip_figures never ran (a warm kernel imported course_lib before its shell)
+    # shown as NOT_RENDERED even where skip_figures never ran (no shell yet when course_lib was imported)
     figure._repr_mimebundle_ = lambda include=None, exclude=None: {"text/plain": _(NOT_RENDERED)}
     return figure
 
 
 def configure() -> None:
-    """Called on `import course_lib`: in a graded run inside IPython, skip rendering figures."""
+    """Called on `import course_lib`, and by the warm kernel server once a kernel's shell exists (it imported
+    course_lib before): in a graded run inside IPython, skip rendering figures."""
     if not graded():
         return
     try:

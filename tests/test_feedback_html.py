@@ -1,11 +1,12 @@
 """Feedback HTML that cannot run code: student HTML in markdown, outputs and output metadata is cleaned,
 the verdicts' own HTML is kept, and a submission-derived name cannot leave its code span in a note."""
+import re
 from html.parser import HTMLParser
 
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from autograde.feedback_exporter import FeedbackExporter
+from autograde.feedback_exporter import NO_ALT, FeedbackExporter, _clean, clean
 from autograde.notes import add_note, cell_label, literal
 from course_lib.feedback import Feedback
 
@@ -67,7 +68,23 @@ def test_scripts_widgets_and_crafted_images_are_dropped():
                           metadata={"image/png": {"width": "1 onerror=window.PWNED=1", "height": 20}})]
     html = _render(new_notebook(cells=[new_code_cell("x", outputs=outputs)]))
     assert _dangerous(html) == [] and "PWNED" not in html
-    assert "base64,iVBORw0KGgo=" in html and 'height="20"' in html
+    assert "base64,iVBORw0KGgo=" in html and re.search(r'\bheight="?20"?\s', html)
+
+
+def test_every_image_has_an_alt_text_its_own_where_markdown_gives_one():
+    markdown = '![the loss](data:image/png;base64,iVBORw0KGgo=) <img src="data:image/png;base64,iVBORw0KGgo=">'
+    outputs = [new_output("display_data", data={"image/png": "iVBORw0KGgo="})]
+    html = _render(new_notebook(cells=[new_markdown_cell(markdown), new_code_cell("x", outputs=outputs)]))
+    images = re.findall(r"<img\b[^>]*>", html)
+    assert len(images) == 3 and all(re.search(r'\balt="', i) for i in images)
+    assert 'alt="the loss"' in html and html.count(f'alt="{NO_ALT}"') == 2   # the markdown tag, the output
+    assert "&lt;img" in _render(new_notebook(cells=[new_code_cell("'<img src=x>'")]))  # code shows it escaped
+
+
+def test_clean_gives_the_same_html_when_it_remembers_it():
+    for attack in ATTACKS:
+        assert clean(attack) == clean(attack) == _clean.__wrapped__(attack)
+        assert _dangerous(clean(attack)) == []
 
 
 def test_the_verdicts_own_html_survives():

@@ -4,16 +4,18 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import sys
 import time
 
 import pytest
 import sympy as sp
 
+from autograde import judge as judge_module
 from autograde.judge import Judge
 from course_lib import answers, feedback, tasks
 from course_lib.graph import Graph
 from course_lib.tasks.a import dsigma, h, w
-from course_lib.tasks.c import J, n0
+from course_lib.tasks.c import J, concrete_model, n0
 from grading import handed_in
 
 
@@ -62,6 +64,15 @@ def test_a_verdict_past_its_memory_gets_0(greedy_a1):
 def test_honest_verdicts_come_back_whole():
     (verdict,) = judged([("a1", loop)])
     assert verdict.credit == 1.0 and verdict.title == "Graded: a1" and "confirmed symbolically" in verdict.text()
+
+
+def test_the_warm_up_runs_once_in_the_grader_before_the_first_judge_is_forked():
+    judged([("a1", loop)])
+    assert "networkx" in sys.modules and judge_module.warm_up.cache_info().currsize == 1
+    model = concrete_model.cache_info()
+    assert model.currsize == 1    # c3's model was built here, so every judge forked after it has it
+    (verdict,) = judged([("a1", loop)])
+    assert verdict.credit == 1.0 and concrete_model.cache_info().misses == model.misses
 
 
 def _children() -> set[int]:

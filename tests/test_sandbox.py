@@ -26,6 +26,7 @@ from autograde.sandbox.settings import weaker_limits
 from autograde.sandbox.view import runtime_paths
 from autograde.sandbox import warm as warm_kernels
 from autograde.steps import ExecuteInSandbox
+from course_lib.graded_run import NOT_RENDERED
 from processes import stray_kernel_processes, table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -143,6 +144,16 @@ def test_both_kinds_of_kernel_see_the_same(tmp_path):
     assert {"mnt", "pid", "net", "ipc", "uts", "cgroup", "user"} <= set(seen[True]["new namespaces"])
     assert [name for _, name in seen[True]["interfaces"]] == ["lo"]
     assert seen[True]["folders"]["/run"] == {} and "<box>" in seen[True]["folders"]["/tmp"]
+
+
+@KERNELS
+def test_a_graded_kernel_shows_a_plot_as_the_not_rendered_line(tmp_path, monkeypatch, warm):
+    """Warm kernels imported course_lib before their shell existed: the switch is made when the shell is."""
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")  # as nbgrader autograde sets it
+    nb, _ = run(tmp_path, "import matplotlib.pyplot as plt\nimport course_lib", "plt.plot([0, 1])\nplt.show()",
+                warm=warm)
+    shown = [o for o in nb.cells[1].outputs if o.output_type == "display_data"]
+    assert shown and all(o.data == {"text/plain": NOT_RENDERED} for o in shown), nb.cells[1].outputs
 
 
 def test_without_a_warm_kernel_server_kernels_start_cold(tmp_path, monkeypatch):

@@ -4,7 +4,7 @@ Each local job runs in a fresh process forked from that server (workers.py), so 
 the server has imported, every job has for free. Without this, each job would load
 again the course's steps, keys and task checks (sympy, numpy), nbgrader's gradebook
 engine, and nbconvert's HTML exporter with its parsers and IPython's lexers for the
-feedback: about a second of every job.
+feedback: about a second of every job. The judges' warm-up (judge.py) is done here too.
 """
 import difflib  # noqa: F401  (traitlets, when a config is loaded)
 import importlib
@@ -18,9 +18,11 @@ from nbconvert.exporters import HTMLExporter  # noqa: F401
 from course_lib import tasks
 
 from .. import steps  # noqa: F401
+from ..judge import warm_up
 from ..keys import all_keys
 from .workers import Local  # noqa: F401  (the job's own code)
 
 all_keys()
 for module, _ in tasks.REGISTRY.values():
     importlib.import_module(module)
+warm_up()

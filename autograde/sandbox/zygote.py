@@ -261,9 +261,20 @@ def _kernel(request: protocol.Request, kernel: view.View, stderr: int) -> int:
                 *request.args]
     for name in [name for name in sys.modules if name.partition(".")[0] == "autograde"]:
         del sys.modules[name]  # this server's code: a cold kernel cannot import it either
-    from ipykernel import kernelapp
-    kernelapp.launch_new_instance()
+    _start_ipykernel()
     return 0
+
+
+def _start_ipykernel() -> None:
+    """ipykernel's launch_instance, with course_lib's graded-run switch once the shell exists: it was
+    imported here before any shell, so in a graded run its figures would still be rendered (graded_run.py)."""
+    from ipykernel.kernelapp import IPKernelApp
+
+    from course_lib import graded_run
+    app = IPKernelApp.instance()
+    app.initialize()
+    graded_run.configure()
+    app.start()
 
 
 if __name__ == "__main__":
