@@ -13,8 +13,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-ASSIGNMENT = "sheet03"
+from .course import ASSIGNMENT, ROOT
+
 INSTALL = """\
 Sheet 3 · Neural Networks and Backpropagation: the notebooks and the self-check library.
 You need Python 3.11 or newer. Open a terminal in this folder, then:

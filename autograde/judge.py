@@ -40,11 +40,11 @@ class Judge(Configurable):
                                            "grader's process already holds.").tag(config=True)
 
     def judge_all(self, cells: list[tuple[str, list]], secret: str, student: str, notebook: str,
-                  stopped: str = "") -> list[Feedback]:
+                  stopped: str = "", keys: dict | None = None) -> list[Feedback]:
         """Feedback for each (task id, outputs) of ``cells``, in order; never raises, never hangs."""
         verdicts: list[Feedback] = []
         while len(verdicts) < len(cells):
-            verdicts += self._judge_from(cells, len(verdicts), (secret, student, notebook, stopped))
+            verdicts += self._judge_from(cells, len(verdicts), (secret, student, notebook, stopped, keys))
         return verdicts
 
     def _judge_from(self, cells, first: int, who: tuple) -> list[Feedback]:
@@ -130,4 +130,4 @@ def _exit_reason(status: int) -> str:
 
 
 def _unjudged(task: str, why: str) -> Feedback:
-    return Feedback(task, 0.0, title=f"Graded: {task}").add("", "invalid", why)
+    return Feedback(task, 0.0).add("", "invalid", why)

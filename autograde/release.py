@@ -10,7 +10,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from .scratch_course import ASSIGNMENT, ROOT, Course
+from .course import ASSIGNMENT, ROOT
+from .scratch_course import Course
 
 
 def main() -> None:

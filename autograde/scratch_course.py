@@ -12,8 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-ASSIGNMENT = "sheet03"
+from .course import ASSIGNMENT, ROOT
+
 _RUNTIME = shutil.ignore_patterns("submitted", "autograded", "feedback", "exchange", "gradebook.db", "secret.key",
                                   "grades.csv", "platform.json", "export", "__pycache__")
 

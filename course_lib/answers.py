@@ -86,16 +86,19 @@ def encode(task: tasks.Task, answer, request: dict) -> dict:
         return {"error": f"{type(e).__name__}: {str(e)[:200]}"}
 
 
+def display_data(task_id: str, data: dict) -> dict:
+    """The display data that hands ``data`` (from encode) in for ``task_id``: the payload, and a line for people."""
+    note = ("handed in for grading" if "error" not in data else data["error"] if data.get("blank")
+            else "could not be encoded: " + data["error"])
+    return {MIME: {"task": task_id, "version": PAYLOAD_VERSION, "data": data}, "text/plain": f"Answer {task_id} {note}."}
+
+
 def hand_in(task_id: str, answer) -> None:
     """Hand the answer for ``task_id`` to the grader, as data in this cell's output."""
     from IPython.display import display
 
     task = tasks.get(task_id)
-    data = encode(task, answer, request_for(task))
-    payload = {"task": task_id, "version": PAYLOAD_VERSION, "data": data}
-    note = ("handed in for grading" if "error" not in data else data["error"] if data.get("blank")
-            else "could not be encoded: " + data["error"])
-    display({MIME: payload, "text/plain": f"Answer {task_id} {note}."}, raw=True)
+    display(display_data(task_id, encode(task, answer, request_for(task))), raw=True)
 
 
 # --- arrays as data -------------------------------------------------------------

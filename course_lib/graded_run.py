@@ -13,11 +13,13 @@ from __future__ import annotations
 import os
 import sys
 
+# nbgrader sets NBGRADER_EXECUTION=autograde in the environment of the kernels it grades
+EXECUTION_ENV, GRADED = "NBGRADER_EXECUTION", "autograde"
 NOT_RENDERED = "[figure not rendered when grading: it appears when you run the notebook yourself]"
 
 
 def graded() -> bool:
-    return os.environ.get("NBGRADER_EXECUTION") == "autograde"
+    return os.environ.get(EXECUTION_ENV) == GRADED
 
 
 def skip_figures(shell) -> None:

@@ -2,8 +2,7 @@ import os
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # the instructor package autograde/ is not installed, only course_lib is
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the instructor package autograde/ is not installed, only course_lib is
 os.environ.setdefault("COURSE_GRADER_SECRET", "tests-secret")
 
 
@@ -14,7 +13,8 @@ import pytest  # noqa: E402
 def graded(tmp_path_factory):
     """One scratch course with every sample student graded, fed back and exported (slow: grade once)."""
     from autograde.samples import students, write_submission
-    from course import ASSIGNMENT, Course
+    from autograde.course import ASSIGNMENT
+    from autograde.scratch_course import Course
 
     course = Course(tmp_path_factory.mktemp("course"))
     release = course.release()

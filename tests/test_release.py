@@ -11,7 +11,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from course import ASSIGNMENT, ROOT, Course
+from autograde.course import ASSIGNMENT, ROOT
+from autograde.scratch_course import Course
 
 
 @pytest.fixture(scope="module")
