@@ -90,7 +90,8 @@ def display_data(task_id: str, data: dict) -> dict:
     """The display data that hands ``data`` (from encode) in for ``task_id``: the payload, and a line for people."""
     note = ("handed in for grading" if "error" not in data else data["error"] if data.get("blank")
             else "could not be encoded: " + data["error"])
-    return {MIME: {"task": task_id, "version": PAYLOAD_VERSION, "data": data}, "text/plain": f"Answer {task_id} {note}."}
+    return {MIME: {"task": task_id, "version": PAYLOAD_VERSION, "data": data},
+            "text/plain": f"Answer {task_id} {note}."}
 
 
 def hand_in(task_id: str, answer) -> None:

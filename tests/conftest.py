@@ -2,7 +2,8 @@ import os
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the instructor package autograde/ is not installed, only course_lib is
+# the instructor package autograde/ is not installed, only course_lib is
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("COURSE_GRADER_SECRET", "tests-secret")
 
 
