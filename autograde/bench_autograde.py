@@ -22,9 +22,12 @@ import sys
 import tempfile
 from pathlib import Path
 
+from course_lib.graded_run import EXECUTION_ENV, GRADED
+
+from .course import ASSIGNMENT, ROOT
 from .practice import is_practice
 from .samples import write_submission
-from .scratch_course import ASSIGNMENT, ROOT, Course
+from .scratch_course import Course
 
 sys.path.insert(0, str(ROOT / "tests"))
 from bench_grading import measure  # noqa: E402  (the cpuacct cgroup around a command)
@@ -44,12 +47,12 @@ def run(copies: int) -> dict:
         graded = measure("autograde", [sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT, "--force"],
                          course.path)
         # NBGRADER_EXECUTION as nbgrader sets it: notebooks that scale a demo down when graded do so here too
-        os.environ["NBGRADER_EXECUTION"] = "autograde"
+        os.environ[EXECUTION_ENV] = GRADED
         try:
             plain = measure("plain", [sys.executable, "-c", PLAIN, str(Path(tmp) / "plain.ipynb"),
                                       *map(str, notebooks)], course.path)
         finally:
-            del os.environ["NBGRADER_EXECUTION"]
+            del os.environ[EXECUTION_ENV]
     return {"notebooks": len(notebooks) // copies,
             **{name: {k: r[k] / copies for k in ("wall", "cpu")} for name, r in (("autograde", graded),
                                                                                  ("plain", plain))}}

@@ -23,7 +23,8 @@ from .judge import Judge
 from .keys import all_keys
 from .samples import write_submission
 from .samples.hostile import message_cases, write_c_bombs, write_case
-from .scratch_course import ASSIGNMENT, Course
+from .course import ASSIGNMENT
+from .scratch_course import Course
 from .verdict import judge_cell
 
 MEASURED = """import resource, sys
@@ -60,10 +61,10 @@ def judge_overhead(repeats: int = 9) -> tuple[float, float]:
             fn()
             times.append(time.perf_counter() - started)
         return statistics.median(times)
-    all_keys()  # as JudgeAnswers does before it forks: the judges inherit the keys
-    judge_cell("a1", [], "secret", "s", "nb")
-    forked = timed(lambda: Judge().judge_all([("a1", [])], "secret", "s", "nb"))
-    inline = timed(lambda: judge_cell("a1", [], "secret", "s", "nb"))
+    keys = all_keys()  # as JudgeAnswers has them before it forks: the judges inherit the keys
+    judge_cell("a1", [], "secret", "s", "nb", keys=keys)
+    forked = timed(lambda: Judge().judge_all([("a1", [])], "secret", "s", "nb", keys=keys))
+    inline = timed(lambda: judge_cell("a1", [], "secret", "s", "nb", keys=keys))
     return forked, inline
 
 

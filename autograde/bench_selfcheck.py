@@ -28,16 +28,16 @@ from pathlib import Path
 
 import nbformat
 
+from .course import ASSIGNMENT, ROOT
 from .samples.sources import without_markers
 
-ROOT = Path(__file__).resolve().parent.parent
 HAND_IN = re.compile(r'hand_in\("(\w+)", (.+)\)\s*$', re.M)
 CALLS = 20
 
 
 def setup_and_answer(task: str, root: Path = ROOT) -> tuple[str, str]:
     """(code that defines the reference answers before the task's graded cell, the handed-in expression)."""
-    for path in sorted((root / "solutions" / "sheet03").glob("*.ipynb")):
+    for path in sorted((root / "solutions" / ASSIGNMENT).glob("*.ipynb")):
         cells = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
         setup = [cells[0].source]
         for cell in cells[1:]:
@@ -46,11 +46,11 @@ def setup_and_answer(task: str, root: Path = ROOT) -> tuple[str, str]:
                 setup.append(without_markers(cell.source))
             elif meta.get("grade_id") == task:
                 return "\n".join(setup), HAND_IN.search(cell.source).group(2)
-    raise KeyError(f"no graded cell {task!r} in solutions/sheet03")
+    raise KeyError(f"no graded cell {task!r} in solutions/{ASSIGNMENT}")
 
 
 def all_tasks() -> list[str]:
-    return [m.group(1) for p in sorted((ROOT / "solutions" / "sheet03").glob("*.ipynb"))
+    return [m.group(1) for p in sorted((ROOT / "solutions" / ASSIGNMENT).glob("*.ipynb"))
             for cell in nbformat.read(p, as_version=4).cells for m in HAND_IN.finditer(cell.source)]
 
 

@@ -14,10 +14,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+from .course import ASSIGNMENT, ROOT
 from .language import FOLDERS
 
-ROOT = Path(__file__).resolve().parent.parent
-ASSIGNMENT = "sheet03"
 INSTALL = """\
 Sheet 3 · Neural Networks and Backpropagation: the notebooks and the self-check library.
 You need Python 3.11 or newer. Open a terminal in this folder, then:

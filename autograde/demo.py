@@ -18,14 +18,13 @@ from pathlib import Path
 from nbgrader.api import Gradebook
 
 from . import samples
+from .course import ASSIGNMENT, ROOT
 from .gradetable import format_table, grade_rows
 from .platform.feedback_archive import write_archive
 from .platform.grades_out import export_all
 from .report import write_report
 from .samples import students, write_submission
 
-ROOT = Path(__file__).resolve().parent.parent
-ASSIGNMENT = "sheet03"
 
 
 def nbgrader(*args: str, progress=None) -> None:

@@ -47,12 +47,12 @@ class Judge(Configurable):
                                            "grader's process already holds.").tag(config=True)
 
     def judge_all(self, cells: list[tuple[str, list]], secret: str, student: str, notebook: str,
-                  stopped: str = "") -> list[Feedback]:
+                  stopped: str = "", keys: dict | None = None) -> list[Feedback]:
         """Feedback for each (task id, outputs) of ``cells``, in order; never raises, never hangs."""
         warm_up()
         verdicts: list[Feedback] = []
         while len(verdicts) < len(cells):
-            verdicts += self._judge_from(cells, len(verdicts), (secret, student, notebook, stopped))
+            verdicts += self._judge_from(cells, len(verdicts), (secret, student, notebook, stopped, keys))
         return verdicts
 
     def _judge_from(self, cells, first: int, who: tuple) -> list[Feedback]:
@@ -89,7 +89,7 @@ def warm_up() -> None:
     """Once per grader process: the work every judge's first verdict would repeat, none of it a submission's."""
     import networkx  # noqa: F401  (imported by the b and c1 judges when they first read a graph)
 
-    from course_lib.tasks.c import concrete_model
+    from course_lib.tasks.c.c3 import concrete_model
     concrete_model()
 
 
@@ -148,4 +148,4 @@ def _exit_reason(status: int) -> str:
 
 
 def _unjudged(task: str, why: str) -> Feedback:
-    return Feedback(task, 0.0, title=_("Graded: {task}").format(task=task)).add("", "invalid", why)
+    return Feedback(task, 0.0).add("", "invalid", why)

@@ -30,7 +30,8 @@ from traitlets.config import Configurable
 
 from course_lib.i18n import DEFAULT, LANGUAGES, N_, Messages, notebook_language  # noqa: F401  (N_ for the steps)
 
-ROOT = Path(__file__).resolve().parent.parent
+from .course import ROOT
+
 SOURCE = "en"                        # the language of solutions/, so of the gradebook
 FOLDERS = {"en": ("solutions", "exercises"), "de": ("solutions-de", "exercises-de")}  # (sources, release)
 

@@ -41,13 +41,6 @@ def add_note(nb, text: str) -> None:
     cell.source += f"\n- {text[:1].upper()}{text[1:]}"
 
 
-def notes(nb) -> list[str]:
-    cell = _notes_cell(nb)
-    if cell is None:
-        return []
-    return [line[2:] for line in cell.source.splitlines() if line.startswith("- ")]
-
-
 def cell_label(nb, index: int) -> str:
     """How a student finds cell ``index``: "cell 7", counted from the top without the notes cell,
     with the cell's grade id where it has one: "cell 9 (`a1`)"."""

@@ -11,8 +11,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from .course import ASSIGNMENT, ROOT
 from .language import FOLDERS
-from .scratch_course import ASSIGNMENT, ROOT, Course
+from .scratch_course import Course
 
 
 def main() -> None:

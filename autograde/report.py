@@ -24,10 +24,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from .answer_notes import NOT_JUDGED, read_notes  # noqa: E402
+from .course import ASSIGNMENT, ROOT  # noqa: E402
 from .platform.grades_out import Grades, read_grades  # noqa: E402
-
-ROOT = Path(__file__).resolve().parent.parent
-ASSIGNMENT = "sheet03"
 
 
 @dataclass

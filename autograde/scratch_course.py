@@ -15,10 +15,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from .course import ASSIGNMENT, ROOT
 from .language import FOLDERS
 
-ROOT = Path(__file__).resolve().parent.parent
-ASSIGNMENT = "sheet03"
 _RUNTIME = shutil.ignore_patterns("submitted", "autograded", "feedback", "exchange", "gradebook.db", "secret.key",
                                   "grades.csv", "platform.json", "export", "__pycache__")
 

@@ -10,8 +10,6 @@ import os
 import secrets
 from pathlib import Path
 
-from course_lib.probe import rng_for
-
 SECRET_FILE = Path(__file__).resolve().parent / "secret.key"
 
 
@@ -27,8 +25,3 @@ def load_secret() -> str:
         with os.fdopen(fd, "w") as f:
             f.write(value)
         return value
-
-
-def probe_rng(secret: str, student: str, notebook: str, task: str, purpose: str):
-    """The generator for one task of one student's notebook; ``purpose`` separates request and probes."""
-    return rng_for(secret, student, notebook, task, purpose)

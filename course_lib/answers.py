@@ -80,15 +80,19 @@ def encode(task: tasks.Task, answer, request: dict) -> dict:
         return Unusable(f"{type(e).__name__}: {str(e)[:200]}")
 
 
+def display_data(task_id: str, data: dict) -> dict:
+    """The display data that hands ``data`` (from encode) in for ``task_id``: the payload, and a line for people."""
+    why = unusable(data)
+    said = (_("Answer {task} handed in for grading.") if why is None
+            else _("Answer {task} {error}.") if data.get("blank") else _("Answer {task} could not be encoded: {error}."))
+    return {MIME: {"task": task_id, "version": PAYLOAD_VERSION, "data": data},
+            "text/plain": said.format(task=task_id, error=why)}
+
+
 def hand_in(task_id: str, answer) -> None:
     """Hand the answer for ``task_id`` to the grader, as data in this cell's output."""
     from IPython.display import display
 
     task = tasks.get(task_id)
-    data = encode(task, answer, request_for(task))
-    payload = {"task": task_id, "version": PAYLOAD_VERSION, "data": data}
-    why = unusable(data)
-    said = (_("Answer {task} handed in for grading.") if why is None
-            else _("Answer {task} {error}.") if data.get("blank") else _("Answer {task} could not be encoded: {error}."))
-    display({MIME: payload, "text/plain": said.format(task=task_id, error=why)}, raw=True)
+    display(display_data(task_id, encode(task, answer, request_for(task))), raw=True)
 

@@ -39,7 +39,7 @@ class Feedback:
     task: str
     credit: float = 0.0                     # fraction 0..1 of the task's points
     findings: list[Finding] = field(default_factory=list)
-    title: str = ""                         # e.g. "Self-check a1" or "Graded: a1"
+    title: str = ""                         # e.g. "Self-check a1" or "a1: 2 of 4 points"
     # answer notes: the diagnoses the verdict reached, [{"path": "a1/sign", "status": "wrong", "message": …}];
     # filled by the grader (autograde/answer_notes.py), plain data so it travels with to_data
     notes: list[dict] = field(default_factory=list)

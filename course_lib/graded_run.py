@@ -15,11 +15,13 @@ import sys
 
 from .i18n import N_, _
 
+# nbgrader sets NBGRADER_EXECUTION=autograde in the environment of the kernels it grades
+EXECUTION_ENV, GRADED = "NBGRADER_EXECUTION", "autograde"
 NOT_RENDERED = N_("[figure not rendered when grading: it appears when you run the notebook yourself]")
 
 
 def graded() -> bool:
-    return os.environ.get("NBGRADER_EXECUTION") == "autograde"
+    return os.environ.get(EXECUTION_ENV) == GRADED
 
 
 def skip_figures(shell) -> None:

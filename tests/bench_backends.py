@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_grading import course, honest, measure  # noqa: E402
 from test_rootless import user_command  # noqa: E402
 
-from autograde.scratch_course import ASSIGNMENT  # noqa: E402
+from autograde.course import ASSIGNMENT  # noqa: E402
 
 BACKENDS = [("root, cgroup v1, warm", "v1", True, False), ("root, cgroup v1, cold", "v1", False, False),
             ("root, cgroup v2 (no controllers), warm", "v2", True, False),

@@ -31,7 +31,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from autograde.samples import students, write_submission  # noqa: E402
 from autograde.samples.hostile import cases, write_case  # noqa: E402
-from autograde.scratch_course import ASSIGNMENT, ROOT, Course  # noqa: E402
+from autograde.course import ASSIGNMENT, ROOT  # noqa: E402
+from autograde.scratch_course import Course  # noqa: E402
 
 NOTEBOOK = "a_vanishing_gradient.ipynb"
 CELL_SECONDS, NOTEBOOK_SECONDS = 10, 30

@@ -2,8 +2,8 @@ import os
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # the instructor package autograde/ is not installed, only course_lib is
+# the instructor package autograde/ is not installed, only course_lib is
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("COURSE_GRADER_SECRET", "tests-secret")
 # The tests read English messages unless they ask for German (test_i18n.py); kernels they start
 # directly (not graded: no request file names a language) have no notebook path to read it from.
@@ -27,7 +27,8 @@ def english():
 def graded(tmp_path_factory):
     """One scratch course with every sample student graded, fed back and exported (slow: grade once)."""
     from autograde.samples import students, write_submission
-    from course import ASSIGNMENT, Course
+    from autograde.course import ASSIGNMENT
+    from autograde.scratch_course import Course
 
     course = Course(tmp_path_factory.mktemp("course"))
     release = course.release()

@@ -3,11 +3,15 @@ from autograde import verdict
 from course_lib import answers, tasks
 
 
+def output(task_id, data) -> dict:
+    """The output a graded cell's hand_in shows for ``data`` (task data from answers.encode)."""
+    return {"output_type": "display_data", "data": answers.display_data(task_id, data)}
+
+
 def handed_in(task_id, answer, student="s1", secret="secret", notebook="nb"):
     """The graded cell's outputs: the answer encoded for the hidden request, as a payload."""
     request = verdict.request_for(task_id, secret, student, notebook)
-    data = answers.encode(tasks.get(task_id), answer, request)
-    return [{"output_type": "display_data", "data": {answers.MIME: {"task": task_id, "version": 1, "data": data}}}]
+    return [output(task_id, answers.encode(tasks.get(task_id), answer, request))]
 
 
 def grade(task_id, answer, student="s1", secret="secret", notebook="nb"):

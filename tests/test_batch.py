@@ -32,7 +32,8 @@ from autograde.batch import gradebook as batch_gradebook
 from autograde.samples import expected_points, write_submission
 from autograde.samples.hostile import Case, _sleepy_cells, cases, expected_points as hostile_points, write_case
 from autograde.sandbox.box import JOB_PREFIX, PREFIX, SERVER_PREFIX, UID_BASE
-from autograde.scratch_course import ASSIGNMENT, Course
+from autograde.course import ASSIGNMENT
+from autograde.scratch_course import Course
 from processes import descends, stray_kernel_processes, table
 
 pytestmark = pytest.mark.e2e

@@ -18,7 +18,8 @@ import pytest
 from autograde.bench_bounds import MEASURED  # the grader's own peak, printed when nbgrader exits
 from autograde.samples import expected_points, write_submission
 from autograde.samples.hostile import expected_points as hostile_points, message_cases, write_c_bombs, write_case
-from autograde.scratch_course import ASSIGNMENT, Course
+from autograde.course import ASSIGNMENT
+from autograde.scratch_course import Course
 from test_batch import autograded_points, batch, feedback_text, finish, max_points, no_leftovers, small_course
 
 pytestmark = pytest.mark.e2e

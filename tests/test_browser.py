@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from course import ASSIGNMENT, ROOT
+from autograde.course import ASSIGNMENT, ROOT
 
 CHROMIUM = os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -19,7 +19,8 @@ from autograde.platform import feedback_archive, grades_out, state
 from autograde.platform.roster import Person
 from autograde.samples import students
 from autograde.steps.common import judged_cells
-from course import ASSIGNMENT, Course
+from autograde.course import ASSIGNMENT
+from autograde.scratch_course import Course
 from course_lib.feedback import Feedback
 
 pytestmark = pytest.mark.e2e

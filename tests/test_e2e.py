@@ -12,7 +12,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from autograde.samples import TASK_MODULES, expected_extra_credit, expected_points, students
-from course import ASSIGNMENT
+from autograde.course import ASSIGNMENT
 from course_lib.graded_run import NOT_RENDERED
 
 pytestmark = pytest.mark.e2e

@@ -8,7 +8,7 @@ import tempfile
 import pytest
 from traitlets.config import PyFileConfigLoader
 
-from course import ROOT
+from autograde.course import ROOT
 
 
 def _formgrader_command(*make_args: str, user: str | None = None) -> str:

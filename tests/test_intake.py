@@ -12,7 +12,7 @@ from nbgrader.api import Gradebook
 from autograde.platform import intake
 from autograde.platform.errors import RosterError
 from autograde.platform.roster import read_roster
-from course import ASSIGNMENT, ROOT
+from autograde.course import ASSIGNMENT, ROOT
 
 RELEASE = ROOT / "exercises" / ASSIGNMENT
 A, B, C = "a_vanishing_gradient", "b_rosenbrock_graph", "c_mlp_jacobians"

@@ -12,11 +12,12 @@ import sympy as sp
 
 from autograde import judge as judge_module
 from autograde.judge import Judge
-from course_lib import answers, feedback, tasks
+from course_lib import feedback, tasks
 from course_lib.graph import Graph
 from course_lib.tasks.a import dsigma, h, w
-from course_lib.tasks.c import J, concrete_model, n0
-from grading import handed_in
+from course_lib.tasks.c import J, n0
+from course_lib.tasks.c.c3 import concrete_model
+from grading import handed_in, output
 
 
 def loop(n, i):
@@ -63,7 +64,7 @@ def test_a_verdict_past_its_memory_gets_0(greedy_a1):
 
 def test_honest_verdicts_come_back_whole():
     (verdict,) = judged([("a1", loop)])
-    assert verdict.credit == 1.0 and verdict.title == "Graded: a1" and "confirmed symbolically" in verdict.text()
+    assert verdict.credit == 1.0 and "confirmed symbolically" in verdict.text()
 
 
 def test_the_warm_up_runs_once_in_the_grader_before_the_first_judge_is_forked():
@@ -113,7 +114,7 @@ def test_feedback_crosses_as_json_with_every_field_even_new_ones():
 # --- the task (c) bombs: data that would keep SymPy or the graph check busy for hours --------------
 
 def payload(task, data):
-    return [{"output_type": "display_data", "data": {answers.MIME: {"task": task, "version": 1, "data": data}}}]
+    return [output(task, data)]
 
 
 def nested(base, times=5, exponent=64):

@@ -4,13 +4,15 @@ import pytest
 from autograde import verdict
 from autograde.payloads import PayloadError, read_payload
 from course_lib.answers import MIME
+from grading import output
 
 
 def display(payload):
+    """A graded cell's output holding ``payload``, however malformed."""
     return {"output_type": "display_data", "data": {MIME: payload, "text/plain": "x"}}
 
 
-GOOD = {"task": "a2", "version": 1, "data": {"max_dsigmoid": ["rat", "1", "4"]}}
+GOOD = output("a2", {"max_dsigmoid": ["rat", "1", "4"]})["data"][MIME]
 
 
 def test_a_good_payload_is_read():
@@ -49,7 +51,7 @@ def test_garbage_inside_well_formed_payload_costs_points_not_the_run():
     for data in ({"cases": "all"}, {"cases": [[1, 1, ["lambda", "x"]]]}, {"cases": [[1, 1, {"npy": "AAAA"}]]},
                  {"max_dsigmoid": {"nested": [1, 2]}}):
         for task in ("a1", "a2"):
-            fb = verdict.judge_cell(task, [display({"task": task, "version": 1, "data": data})], "s", "x", "nb")
+            fb = verdict.judge_cell(task, [output(task, data)], "s", "x", "nb")
             assert fb.credit == 0, fb.text()
 
 

@@ -11,8 +11,9 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from autograde.course import ASSIGNMENT, ROOT
 from autograde.language import FOLDERS
-from course import ASSIGNMENT, ROOT, Course
+from autograde.scratch_course import Course
 
 SOURCES = [ROOT / sources / ASSIGNMENT for sources, _release in FOLDERS.values()]
 RELEASES = {language: ROOT / release / ASSIGNMENT for language, (_sources, release) in FOLDERS.items()}

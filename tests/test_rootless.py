@@ -26,7 +26,7 @@ from autograde.samples import expected_points
 from autograde.samples.hostile import cases, expected_points as hostile_points, write_case
 from autograde.sandbox import host
 from autograde.sandbox.box import PREFIX
-from autograde.scratch_course import ASSIGNMENT
+from autograde.course import ASSIGNMENT
 from processes import table
 from test_batch import CELL_SECONDS, autograded_points, feedback_text, max_points, small_course, write_honest
 

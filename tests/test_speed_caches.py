@@ -125,11 +125,11 @@ def test_graded_run_shows_figures_as_a_line_saying_why(monkeypatch):
 
 
 def test_graded_run_only_when_nbgrader_autogrades(monkeypatch):
-    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    monkeypatch.delenv(graded_run.EXECUTION_ENV, raising=False)
     assert not graded_run.graded()
-    monkeypatch.setenv("NBGRADER_EXECUTION", "validate")
+    monkeypatch.setenv(graded_run.EXECUTION_ENV, "validate")
     assert not graded_run.graded()
-    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    monkeypatch.setenv(graded_run.EXECUTION_ENV, graded_run.GRADED)
     assert graded_run.graded()
 
 
@@ -142,8 +142,8 @@ def test_drawings_are_not_laid_out_in_a_graded_run(monkeypatch):
     G = Graph()
     x1, x2 = G.input("x1"), G.input("x2")
     G.op("f", "+", x1, x2, d=[1, 1])
-    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    monkeypatch.setenv(graded_run.EXECUTION_ENV, graded_run.GRADED)
     for fig in (draw(G), draw_gradient_field(G)):
         assert isinstance(fig, Figure) and not fig.axes
-    monkeypatch.delenv("NBGRADER_EXECUTION")
+    monkeypatch.delenv(graded_run.EXECUTION_ENV)
     assert draw(G).axes

@@ -8,6 +8,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook, writes
 
 from autograde.batch.intake import parse_notebook
+from autograde.course import ASSIGNMENT
 from autograde.submission_files import LEFT_OUT, Refused, SubmissionLimits, dropped_notes, scan
 
 NOTEBOOK = "a_vanishing_gradient.ipynb"
@@ -17,7 +18,7 @@ NOTEBOOK = "a_vanishing_gradient.ipynb"
 def course(tmp_path):
     """course/secret.key and course/submitted/mallory/sheet03/ with one honest notebook."""
     (tmp_path / "secret.key").write_text("the grader's secret")
-    folder = tmp_path / "submitted" / "mallory" / "sheet03"
+    folder = tmp_path / "submitted" / "mallory" / ASSIGNMENT
     folder.mkdir(parents=True)
     (folder / NOTEBOOK).write_text(writes(new_notebook()))
     return tmp_path, folder
@@ -71,10 +72,10 @@ def test_a_notebook_that_is_not_a_file_of_its_own_is_not_read(course, make, why)
 
 def test_a_linked_submission_or_student_folder_gives_nothing(course, tmp_path):
     root, folder = course
-    for linked in (root / "submitted" / "eve" / "sheet03", root / "submitted" / "trudy"):
+    for linked in (root / "submitted" / "eve" / ASSIGNMENT, root / "submitted" / "trudy"):
         linked.parent.mkdir(parents=True, exist_ok=True)
-        linked.symlink_to(folder if linked.name == "sheet03" else folder.parent)
-        found = scan(linked if linked.name == "sheet03" else linked / "sheet03", limits())
+        linked.symlink_to(folder if linked.name == ASSIGNMENT else folder.parent)
+        found = scan(linked if linked.name == ASSIGNMENT else linked / ASSIGNMENT, limits())
         assert found.files == {} and "symbolic link" in found.dropped["."]
 
 

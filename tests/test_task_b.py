@@ -1,7 +1,6 @@
 """Task (b): every valid graph passes, every typical mistake gets its message, hostile input a clear one,
 and the sample submissions earn exactly the points autograde/samples/b.py expects."""
 import time
-from pathlib import Path
 
 import nbformat
 import networkx as nx
@@ -11,6 +10,7 @@ import sympy as sp
 
 import course_lib
 from autograde import verdict
+from autograde.course import ASSIGNMENT, ROOT
 from autograde.keys import all_keys
 from autograde.samples import b as samples
 from autograde.samples.sources import without_markers
@@ -20,8 +20,7 @@ from course_lib.graph import Graph, trace
 from course_lib.tasks import b as task_b
 from course_lib.tasks.b import derived_reference
 
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK = ROOT / "solutions" / "sheet03" / "b_rosenbrock_graph.ipynb"
+NOTEBOOK = ROOT / "solutions" / ASSIGNMENT / "b_rosenbrock_graph.ipynb"
 S = dict(zip("x1 x2 x1b v1 v2 v3 v4 v5 v6 n1 n2 f c1 c10 c100".split(),
              sp.symbols("x1 x2 x1b v1 v2 v3 v4 v5 v6 n1 n2 f c1 c10 c100")))
 x1, x2, x1b, v1, v2, v3, v4, v5, v6, n1, n2, f = (S[k] for k in "x1 x2 x1b v1 v2 v3 v4 v5 v6 n1 n2 f".split())

@@ -11,11 +11,13 @@ import numpy as np
 import pytest
 import sympy as sp
 
+from autograde.course import ASSIGNMENT, ROOT
 from autograde.keys import all_keys
 from autograde.keys.c import C3_REFERENCE, exact_delta1, step_jacobian
 from autograde.samples import c as samples
 from autograde.samples import reference_answers
 from autograde.steps import SaveExtraCredit
+from autograde.steps.common import STATE, Grading
 from course_lib import bounded, check, mlp, tasks
 from course_lib.graph import Graph
 from course_lib.tasks.c.bonus import SAMPLED_ENTRIES, all_triples, numeric_delta1, numeric_entries
@@ -23,7 +25,6 @@ from course_lib.tasks.c.c2 import forwards
 from course_lib.tasks.c.c3 import derived, probes
 from course_lib.tasks.c import J, S, delta, n0, n1, n2, n3, o_i, o_j, s_i, s_j, u
 
-from conftest import ROOT
 from grading import grade  # as the grader does: hidden request, payload, judge_cell
 
 
@@ -536,7 +537,7 @@ sys.path.insert(0, sys.argv[1])
 import numpy as np
 from autograde import verdict
 from course_lib import check, tasks
-from course_lib.answers import MIME, encode
+from course_lib.answers import display_data, encode
 from course_lib.tasks.c import n0, n1
 
 def status(field):
@@ -556,7 +557,7 @@ base = status("VmRSS:")
 assert check("c_bonus", bonus).credit == 1.0
 request = verdict.request_for("c_bonus", "secret", "s", "nb")
 data = encode(tasks.get("c_bonus"), bonus, request)
-outputs = [{"output_type": "display_data", "data": {MIME: {"task": "c_bonus", "version": 1, "data": data}}}]
+outputs = [{"output_type": "display_data", "data": display_data("c_bonus", data)}]
 assert verdict.judge_cell("c_bonus", outputs, "secret", "s", "nb").credit == 1.0
 print(json.dumps({"peak_above_baseline": status("VmHWM:") - base}))
 """
@@ -573,7 +574,7 @@ def test_grading_the_bonus_at_full_size_stays_under_100_MB():
 
 # ====================================================================== samples and extra credit
 def run_sample(student):
-    answers = reference_answers(ROOT / "solutions" / "sheet03")
+    answers = reference_answers(ROOT / "solutions" / ASSIGNMENT)
     answers.update(samples.VARIANTS.get(student, {}))
     ns = {}
     exec("import numpy as np\nimport sympy as sp\nfrom course_lib import gradcheck, mlp\n"
@@ -605,29 +606,29 @@ def test_save_extra_credit_writes_the_bonus_into_the_gradebook_on_every_run(tmp_
     monkeypatch.setenv("PATH", f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ['PATH']}")  # alembic
     db = f"sqlite:///{tmp_path / 'gradebook.db'}"
     with Gradebook(db) as gb:
-        gb.add_assignment("sheet03")
-        gb.add_notebook("c_mlp_jacobians", "sheet03")
-        gb.add_grade_cell("c_bonus", "c_mlp_jacobians", "sheet03", max_score=0, cell_type="code")
+        gb.add_assignment(ASSIGNMENT)
+        gb.add_notebook("c_mlp_jacobians", ASSIGNMENT)
+        gb.add_grade_cell("c_bonus", "c_mlp_jacobians", ASSIGNMENT, max_score=0, cell_type="code")
         gb.add_student("ana")
-        gb.add_submission("sheet03", "ana")
+        gb.add_submission(ASSIGNMENT, "ana")
     cell = new_code_cell("hand_in('c_bonus', bonus)")
     cell.metadata["nbgrader"] = {"grade": True, "solution": False, "grade_id": "c_bonus", "points": 0}
     nb = new_notebook(cells=[cell])
     for credit, expected in ((0.9, 3.6), (1.0, 4.0)):   # a second run (autograde --force) overwrites
-        resources = {"nbgrader": {"student": "ana", "notebook": "c_mlp_jacobians", "assignment": "sheet03",
-                                  "db_url": db}, "course_lib": {"credit": {"c_bonus": credit}}}
+        resources = {"nbgrader": {"student": "ana", "notebook": "c_mlp_jacobians", "assignment": ASSIGNMENT,
+                                  "db_url": db}, STATE: Grading(credit={"c_bonus": credit})}
         SaveExtraCredit().preprocess(nb, resources)
         with Gradebook(db) as gb:
-            grade_ = gb.find_grade("c_bonus", "c_mlp_jacobians", "sheet03", "ana")
+            grade_ = gb.find_grade("c_bonus", "c_mlp_jacobians", ASSIGNMENT, "ana")
             grade_.auto_score = 0.0
             gb.db.commit()
             assert grade_.extra_credit == expected and grade_.score == expected
-            assert gb.find_submission("sheet03", "ana").score == expected
+            assert gb.find_submission(ASSIGNMENT, "ana").score == expected
 
 
 def test_release_notebook_gives_the_bonus_zero_points_and_the_sheet_its_six():
     import nbformat
-    nb = nbformat.read(ROOT / "solutions" / "sheet03" / "c_mlp_jacobians.ipynb", as_version=4)
+    nb = nbformat.read(ROOT / "solutions" / ASSIGNMENT / "c_mlp_jacobians.ipynb", as_version=4)
     points = {cell.metadata["nbgrader"]["grade_id"]: cell.metadata["nbgrader"]["points"] for cell in nb.cells
               if cell.metadata.get("nbgrader", {}).get("grade")}
     assert points == {"c1": 1, "c2": 3, "c3": 2, "c_bonus": 0}

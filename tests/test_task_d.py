@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 from nbclient import NotebookClient
 
+from autograde.course import ASSIGNMENT, ROOT
 from autograde.practice import is_practice, skip_practice_notebooks
 from autograde.samples import reference_answers
 from course_lib import bounded, check, mlp, training
 from course_lib.graph import Graph
 from course_lib.tasks import d
 
-from conftest import ROOT
 
 NOTEBOOK = "d_training_with_your_gradients.ipynb"
 
@@ -404,14 +404,14 @@ def run(path):
 
 
 def test_the_notebook_runs_on_the_reference_answers():
-    errors, text = run(ROOT / "solutions" / "sheet03" / NOTEBOOK)
+    errors, text = run(ROOT / "solutions" / ASSIGNMENT / NOTEBOOK)
     assert errors == []
     assert text.count("all checks passed") == 5, text
     assert "skipped" not in text and "not within" not in text
 
 
 def test_the_blank_release_runs_and_says_not_answered_yet():
-    errors, text = run(ROOT / "exercises" / "sheet03" / NOTEBOOK)
+    errors, text = run(ROOT / "exercises" / ASSIGNMENT / NOTEBOOK)
     assert errors == [] and "Traceback" not in text
     for task in ("d1", "d2", "d3", "d4", "d5"):
         assert f"Self-check {task}:" in text
@@ -419,7 +419,7 @@ def test_the_blank_release_runs_and_says_not_answered_yet():
 
 
 def test_practice_notebooks_are_exactly_those_without_graded_cells():
-    for path in sorted((ROOT / "solutions" / "sheet03").glob("*.ipynb")):
+    for path in sorted((ROOT / "solutions" / ASSIGNMENT).glob("*.ipynb")):
         graded = [c for c in nbformat.read(path, as_version=4).cells if c.metadata.get("nbgrader", {}).get("grade")]
         assert is_practice(path) == (not graded), path.name
 
@@ -427,7 +427,7 @@ def test_practice_notebooks_are_exactly_those_without_graded_cells():
 def test_the_pre_convert_hook_drops_practice_notebooks_in_place():
     notebooks = ["sub/a_vanishing_gradient.ipynb", f"sub/{NOTEBOOK}", "sub/c_mlp_jacobians.ipynb"]
     same = notebooks
-    skip_practice_notebooks(assignment="sheet03", student="s", notebooks=notebooks)
+    skip_practice_notebooks(assignment=ASSIGNMENT, student="s", notebooks=notebooks)
     assert same == ["sub/a_vanishing_gradient.ipynb", "sub/c_mlp_jacobians.ipynb"]
 
 

@@ -19,9 +19,8 @@ import zipfile
 from pathlib import Path
 
 from . import state
+from ..course import ASSIGNMENT, ROOT
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-ASSIGNMENT = "sheet03"
 FILENAME = f"feedback_{ASSIGNMENT}.html"
 BODY = re.compile(r"<body([^>]*)>(.*)</body>", re.DOTALL | re.IGNORECASE)
 HEAD = re.compile(r"<head>.*</head>", re.DOTALL | re.IGNORECASE)

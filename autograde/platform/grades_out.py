@@ -16,11 +16,10 @@ from pathlib import Path
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.plugins import ExportPlugin
 
+from ..course import ASSIGNMENT, ROOT
 from ..keys import all_keys
 from . import state
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-ASSIGNMENT = "sheet03"
 TITLE = "Sheet 3"
 COMPLETE, WAITING, MISSING = "complete", "waits for a tutor", "no submission"
 

@@ -41,12 +41,11 @@ from typing import Callable, Iterator
 import nbformat
 
 from ..batch.intake import _grade_ids, matching_notebook
+from ..course import ASSIGNMENT, ROOT
 from . import state
 from .errors import ArchiveError, PlatformError
 from .roster import Person, find, fill_names, read_roster
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-ASSIGNMENT = "sheet03"
 MAX_FILE_BYTES = 64 * 2**20        # one notebook, unpacked
 MAX_TOTAL_BYTES = 2 * 2**30        # all notebooks of the archive, unpacked
 MAX_ENTRIES = 20_000               # files and folders in the archive

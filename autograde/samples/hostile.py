@@ -124,10 +124,9 @@ _shown.display = lambda *objs, **kw: _display(*objs, display_id="graded-a1", **k
 '''
 
 REWRITE_A1_PAYLOAD = '''import IPython.display as _shown
-from course_lib.answers import MIME as _MIME
+from course_lib.answers import display_data as _display_data
 _shown.display = _display
-_shown.update_display({_MIME: {"task": "a1", "version": 1, "data": {}}, "text/plain": "a1"},
-                      display_id="graded-a1", raw=True)
+_shown.update_display(_display_data("a1", {}), display_id="graded-a1", raw=True)
 '''
 
 # numerically exact (1.0 in float64), and SymPy computes a power of 10^61 digits when it builds it

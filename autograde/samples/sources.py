@@ -7,7 +7,9 @@ from pathlib import Path
 
 import nbformat
 
-SOURCE_DIR = Path(__file__).resolve().parents[2] / "solutions" / "sheet03"
+from ..course import ASSIGNMENT, ROOT
+
+SOURCE_DIR = ROOT / "solutions" / ASSIGNMENT
 _SOLUTION = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M)
 
 

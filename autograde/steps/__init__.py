@@ -6,6 +6,7 @@ Order inside autograde: WriteGraderRequests -> ExecuteInSandbox (an ExecuteKeepi
 -> (nbgrader's own) ... SaveAutoGrades -> SaveExtraCredit.
 Release: ClearSolutionsToStubsThatRun (nbgrader's ClearSolutions, stubs that keep a cell runnable).
 Feedback: GetGradesMarkingWaiting (nbgrader's GetGrades, and which cells wait for a tutor).
+Between the steps: common.Grading, one per notebook in resources; the request file: request_file.py.
 """
 from .speak_the_notebooks_language import SpeakTheNotebooksLanguage
 from .restore_layout import RestoreLayout

@@ -1,7 +1,13 @@
-"""Small helpers shared by the steps: which cells are judged, and who is being graded."""
+"""What the steps share: which cells are judged, who is being graded, and what one step hands to a later one."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from nbgrader import utils
+
+from ..keys import Key, all_keys
+
+STATE = "course_lib"  # the key of the notebook's Grading in nbgrader's resources
 
 
 def is_judged(cell) -> bool:
@@ -19,3 +25,26 @@ def judged_cells(nb):
 def who(resources) -> tuple[str, str]:
     """(student id, notebook id) of the notebook being graded."""
     return resources["nbgrader"]["student"], resources["nbgrader"]["notebook"]
+
+
+@dataclass
+class Grading:
+    """One notebook's grading as the steps hand it on: the only state that passes between them."""
+    keys: dict[str, Key] = field(default_factory=all_keys)  # looked up once per notebook, by its first step
+    stopped: str = ""                      # why the kernel stopped early (ExecuteKeepingAnswers), "" if it did not
+    credit: dict[str, float] = field(default_factory=dict)  # task -> its verdict's credit 0..1 (JudgeAnswers)
+
+    def bonus(self, task: str) -> float:
+        """The extra credit ``task``'s cell can earn; 0 for a cell that is not a bonus."""
+        return self.keys[task].extra_credit if task in self.keys else 0
+
+    def extra_credit(self, task: str) -> float:
+        """The extra credit earned: the bonus times the verdict's credit (0 without a verdict)."""
+        return round(self.bonus(task) * self.credit.get(task, 0.0), 2)
+
+
+def grading(resources) -> Grading:
+    """The notebook's Grading, made by the first step that asks."""
+    if STATE not in resources:
+        resources[STATE] = Grading()
+    return resources[STATE]

@@ -35,7 +35,7 @@ from ..notes import add_note, cell_label
 from ..sandbox import Sandbox, warm
 from ..sandbox.box import Box, sweep
 from ..sandbox.settings import weaker_limits
-from .common import is_judged
+from .common import grading, is_judged
 from .execute_keeping_answers import ExecuteKeepingAnswers
 
 KERNELS = Path(__file__).resolve().parent.parent / "sandbox" / "kernels"
@@ -74,7 +74,7 @@ class ExecuteInSandbox(ExecuteKeepingAnswers):
             if refused:
                 add_note(nb, _("The notebook tried to run more than {limit} processes at once; {refused} were "
                                "refused").format(limit=self.sandbox.processes, refused=refused))
-            if self.box.groups.out_of_memory() and "stopped" not in resources.get("course_lib", {}):
+            if self.box.groups.out_of_memory() and not grading(resources).stopped:
                 add_note(nb, _("A process of the notebook ran out of memory ({size}) and was ended").format(
                     size=size(self.sandbox.memory_bytes)))
             if weaker_limits(self.box.spec()):

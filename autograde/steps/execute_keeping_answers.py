@@ -4,22 +4,20 @@ Stock Execute gives up on the whole notebook when the kernel dies (os._exit, a
 segfault, the OOM killer) or a cell cannot be interrupted after its timeout, and
 the answers handed in before that are lost. Outputs are written into the notebook
 cell by cell, so keeping the notebook as it stands keeps them; the cells after the
-stop simply have no answer. resources["course_lib"]["stopped"] and the grading
-notes (autograde/notes.py) say what happened, for the verdicts and the feedback.
-Afterwards the request file is removed so it does not travel into feedback.
+stop simply have no answer. The notebook's Grading (steps/common.py, ``stopped``) and the
+grading notes (autograde/notes.py) say what happened, for the verdicts and the feedback.
+Afterwards the request file (steps/request_file.py) is removed.
 """
 from __future__ import annotations
-
-import os
 
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 
-from course_lib.answers import REQUEST_FILE
-
 from ..language import _
 from ..notes import add_note, cell_label
+from . import request_file
+from .common import grading
 
 IOPUB_TIMEOUT = "Timeout waiting for IOPub output"  # nbclient's words when a cell's output stops short of idle
 
@@ -62,7 +60,7 @@ class ExecuteKeepingAnswers(Execute):
                 ename, cause = "KernelDied", where.format(cause=self.stop_cause(), cell=label)
             stopped = _("{cause}, so the cells after it did not run").format(cause=cause)
             self.log.warning("%s: %s", resources["nbgrader"]["student"], stopped)
-            resources.setdefault("course_lib", {})["stopped"] = stopped
+            grading(resources).stopped = stopped
             self.notes.append(stopped)
             if self._running is not None:
                 nb.cells[self._running].outputs.append(new_output("error", ename=ename, evalue=cause, traceback=[]))
@@ -70,6 +68,4 @@ class ExecuteKeepingAnswers(Execute):
         finally:
             for note in self.notes:
                 add_note(nb, note)
-            path = os.path.join(resources.get("metadata", {}).get("path") or ".", REQUEST_FILE)
-            if os.path.exists(path):
-                os.remove(path)
+            request_file.remove(resources)
