@@ -11,7 +11,8 @@ import pytest
 from nbgrader.api import Gradebook
 
 from autograde.samples import expected_points, write_submission
-from course import ASSIGNMENT, Course
+from autograde.course import ASSIGNMENT
+from autograde.scratch_course import Course
 
 pytestmark = pytest.mark.e2e
 

@@ -14,7 +14,8 @@ from nbgrader.api import Gradebook
 
 from autograde.language import DEFAULT, FOLDERS, language_of, locked_texts
 from autograde.samples import expected_extra_credit, expected_points, write_submission
-from course import ASSIGNMENT, ROOT, Course
+from autograde.course import ASSIGNMENT, ROOT
+from autograde.scratch_course import Course
 
 PAIRS = {kind: tuple(ROOT / FOLDERS[language][index] / ASSIGNMENT for language in ("en", "de"))
          for index, kind in enumerate(("sources", "release"))}
