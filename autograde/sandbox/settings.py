@@ -19,6 +19,7 @@ import os
 from traitlets import Bool, Enum, Float, Integer
 from traitlets.config import Configurable
 
+from ..language import _
 from . import cgroups, host, view
 
 
@@ -79,11 +80,12 @@ def weaker_limits(spec: dict) -> str | None:
     rlimits = spec.get("rlimits") or {}
     weaker = []
     if "AS" in rlimits:
-        weaker.append(f"memory to {rlimits['AS'] / 2**20:g} MiB of address space in each process, not in all "
-                      "together")
+        weaker.append(_("memory to {size} MiB of address space in each process, not in all together").format(
+            size=f"{rlimits['AS'] / 2**20:g}"))
     if "NPROC" in rlimits:
-        weaker.append(f"processes to {rlimits['NPROC']} by a per-user count, not by a cgroup")
+        weaker.append(_("processes to {count} by a per-user count, not by a cgroup").format(count=rlimits["NPROC"]))
     if not weaker:
         return None
-    return ("This host gives the sandbox no cgroup for " + " and ".join(cgroups.uncovered(spec["groups"])) +
-            ", so weaker limits held: " + "; ".join(weaker) + f"; CPU time to {rlimits['CPU']} s a process")
+    return _("This host gives the sandbox no cgroup for {groups}, so weaker limits held: {limits}; CPU time to "
+             "{seconds} s a process").format(groups=_(" and ").join(cgroups.uncovered(spec["groups"])),
+                                             limits="; ".join(weaker), seconds=rlimits["CPU"])
