@@ -19,7 +19,6 @@ import os
 from traitlets import Bool, Enum, Float, Integer
 from traitlets.config import Configurable
 
-from ..language import _
 from . import cgroups, host, view
 
 
@@ -77,6 +76,7 @@ class Sandbox(Configurable):
 
 def weaker_limits(spec: dict) -> str | None:
     """The grading note for a kernel whose memory or process limit was per process, or None."""
+    from ..language import _   # here: the launcher imports this module and must start without the catalogues
     rlimits = spec.get("rlimits") or {}
     weaker = []
     if "AS" in rlimits:
