@@ -20,6 +20,8 @@ from typing import Callable
 
 import zmq
 
+from .language import _
+
 # Deeper than any answer payload (autograde/payloads.py allows 500) and shallow enough that
 # nbclient's and nbformat's recursive copies and writers stay far from Python's recursion limit.
 MAX_DEPTH = 600
@@ -61,13 +63,13 @@ def guard(session, output_bytes: int, refuse: Callable[[str], None]) -> None:
             return _nobody()
         state["left"] -= sum(len(frame) for frame in msg_list)
         if state["left"] < 0:
-            return _refuse(f"the notebook's output passed its limit of {size(output_bytes)}")
+            return _refuse(_("the notebook's output passed its limit of {size}").format(size=size(output_bytes)))
         try:
             msg = deserialize(msg_list, content=content, copy=copy)
         except (ValueError, TypeError, KeyError, RecursionError, UnicodeDecodeError, MemoryError):
-            return _refuse("the kernel sent a malformed message")
+            return _refuse(_("the kernel sent a malformed message"))
         if any(too_deep(msg.get(part)) for part in ("header", "parent_header", "metadata", "content")):
-            return _refuse(f"the kernel sent a message nested more than {MAX_DEPTH} deep")
+            return _refuse(_("the kernel sent a message nested more than {depth} deep").format(depth=MAX_DEPTH))
         return msg
 
     def _refuse(why: str) -> dict:

@@ -29,6 +29,7 @@ from nbgrader.apps import api, autogradeapp
 from nbgrader.converters import Autograde, BaseConverter
 
 from .batch.intake import parse_notebook, unread_note
+from .language import _
 from .notes import add_note
 from .submission_files import TIMESTAMP, Refused, SubmissionLimits, dropped_notes, read_timestamp, scan
 
@@ -66,7 +67,7 @@ class _ScannedSubmission(BaseConverter):
         try:
             why = self.scanned.dropped.get(".") or self.scanned.dropped.get(name)
             if why or name not in self.scanned.files:
-                raise Refused(why or "it appeared after the folder was read")
+                raise Refused(why or _("it appeared after the folder was read"))
             nb, notes = parse_notebook(self.scanned.files[name], self.limits)
         except Refused as e:
             nb = nbformat.read(self.release_folder / name, as_version=4)

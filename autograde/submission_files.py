@@ -37,11 +37,12 @@ from nbgrader.utils import parse_utc
 from traitlets import Integer
 from traitlets.config import Configurable
 
+from .language import N_, _
 from .notes import literal
 
 NOTEBOOK_SUFFIX = ".ipynb"
 TIMESTAMP, TIMESTAMP_BYTES = "timestamp.txt", 1024
-LEFT_OUT = "grading uses only the assignment's notebooks"
+LEFT_OUT = N_("grading uses only the assignment's notebooks")
 _OPEN = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
 
 
@@ -68,45 +69,49 @@ def refusal(st: os.stat_result) -> str | None:
     """Why a file with this (not followed) status may not be read; None for a regular file of its own."""
     mode = st.st_mode
     if stat.S_ISLNK(mode):
-        return "it is a symbolic link"
+        return _("it is a symbolic link")
     if stat.S_ISFIFO(mode):
         return "it is a named pipe (FIFO)"
     if stat.S_ISSOCK(mode):
-        return "it is a socket"
+        return _("it is a socket")
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "it is a device file"
+        return _("it is a device file")
     if not stat.S_ISREG(mode):
-        return "it is not a regular file"
+        return _("it is not a regular file")
     if st.st_nlink > 1:
-        return "it is a hard link (the same file has another name)"
+        return _("it is a hard link (the same file has another name)")
     return None
 
 
 def _read(folder_fd: int, name: str, st: os.stat_result, limit: int) -> bytes:
     if st.st_size > limit:
-        raise Refused(f"it is {_size(st.st_size)}, more than the {_size(limit)} a {_kind(name)} may have")
+        raise Refused(_too_large(name, limit, _size(st.st_size)))
     fd = os.open(name, _OPEN, dir_fd=folder_fd)
     with os.fdopen(fd, "rb") as f:
         opened = os.fstat(fd)
         if (opened.st_dev, opened.st_ino) != (st.st_dev, st.st_ino):
-            raise Refused("it was replaced while it was read")
+            raise Refused(_("it was replaced while it was read"))
         why = refusal(opened)
         if why:
             raise Refused(why)
         data = f.read(limit + 1)
     if len(data) > limit:
-        raise Refused(f"it is more than the {_size(limit)} a {_kind(name)} may have")
+        raise Refused(_too_large(name, limit))
     return data
 
 
-def _kind(name: str) -> str:
-    return "notebook" if name.endswith(NOTEBOOK_SUFFIX) else name
+def _too_large(name: str, limit: int, size: str = "") -> str:
+    said = (_("it is {size}, more than the {limit} a notebook may have") if size else
+            _("it is more than the {limit} a notebook may have")) if name.endswith(NOTEBOOK_SUFFIX) else \
+        (_("it is {size}, more than the {limit} {name} may have") if size else
+         _("it is more than the {limit} {name} may have"))
+    return said.format(size=size, limit=_size(limit), name=name)
 
 
 def _open_folder(folder: Path) -> int:
     for path in (folder.parent, folder):
         if stat.S_ISLNK(os.lstat(path).st_mode):
-            raise Refused(f"the folder {path.name} is a symbolic link")
+            raise Refused(_("the folder {name} is a symbolic link").format(name=path.name))
     return os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
 
 
@@ -120,24 +125,24 @@ def scan(folder: Path, limits: SubmissionLimits, wanted: set[str] = frozenset())
     try:
         folder_fd = _open_folder(Path(folder))
     except (Refused, OSError) as e:
-        found.dropped["."] = str(e) if isinstance(e, Refused) else f"the folder cannot be read ({e.strerror})"
+        found.dropped["."] = str(e) if isinstance(e, Refused) else _("the folder cannot be read ({error})").format(error=e.strerror)
         return found
     try:
         for name in sorted(os.listdir(folder_fd), key=lambda n: (n not in wanted, n)):
             st = os.stat(name, dir_fd=folder_fd, follow_symlinks=False)
             why = refusal(st)
             if why is None and name.endswith(NOTEBOOK_SUFFIX) and len(found.files) >= MAX_NOTEBOOKS:
-                found.dropped[name] = f"grading reads at most {MAX_NOTEBOOKS} notebooks of a submission"
+                found.dropped[name] = _("grading reads at most {most} notebooks of a submission").format(most=MAX_NOTEBOOKS)
             elif why is None and (name.endswith(NOTEBOOK_SUFFIX) or name == TIMESTAMP):
                 limit = limits.notebook_bytes if name != TIMESTAMP else TIMESTAMP_BYTES
                 try:
                     found.files[name] = _read(folder_fd, name, st, limit)
                 except (Refused, OSError) as e:
-                    found.dropped[name] = str(e) if isinstance(e, Refused) else f"it cannot be read ({e.strerror})"
+                    found.dropped[name] = str(e) if isinstance(e, Refused) else _("it cannot be read ({error})").format(error=e.strerror)
             elif why and not stat.S_ISDIR(st.st_mode):
                 found.dropped[name] = why
             elif not name.startswith("."):
-                found.dropped[name] = LEFT_OUT
+                found.dropped[name] = _(LEFT_OUT)
     finally:
         os.close(folder_fd)
     return found
@@ -168,7 +173,8 @@ def check_cells(text: str, limits: SubmissionLimits) -> None:
     except (ValueError, AttributeError):
         return  # not a notebook: nbformat says why
     if isinstance(cells, list) and len(cells) > limits.cells:
-        raise Refused(f"it has {len(cells):,} cells, more than the {limits.cells:,} a notebook may have")
+        raise Refused(_("it has {count} cells, more than the {most} a notebook may have").format(
+            count=f"{len(cells):,}", most=f"{limits.cells:,}"))
 
 
 MAX_NOTED = 10
@@ -176,7 +182,7 @@ MAX_NOTED = 10
 
 def dropped_notes(dropped: dict[str, str]) -> list[str]:
     """Grading notes for what was left out, at most MAX_NOTED of them by name."""
-    notes = [f"{literal(name)} was left out: {why}" for name, why in list(dropped.items())[:MAX_NOTED]]
+    notes = [_("{name} was left out: {why}").format(name=literal(name), why=why) for name, why in list(dropped.items())[:MAX_NOTED]]
     if len(dropped) > MAX_NOTED:
-        notes.append(f"{len(dropped) - MAX_NOTED} more files were left out")
+        notes.append(_("{count} more files were left out").format(count=len(dropped) - MAX_NOTED))
     return notes

@@ -26,6 +26,7 @@ import time
 from dataclasses import dataclass
 
 from .errors import AnswerError, ExpressionError, Timeout, Unusable
+from .i18n import _
 
 CALL_SECONDS = 5.0
 MEMORY_HEADROOM = 2**30  # address space one call may add; the largest Jacobian here takes 1.6 MB
@@ -107,18 +108,21 @@ class Bounded:
         """The failure as an unusable value, in one line naming ``what``, the function called."""
         e = self.failure
         if isinstance(e, Timeout):
-            return Unusable(f"{what} did not return within {self.seconds:g} s (an endless loop?)", timed_out=True)
+            return Unusable(_("{what} did not return within {seconds} s (an endless loop?)").format(
+                what=what, seconds=f"{self.seconds:g}"), timed_out=True)
         if isinstance(e, MemoryError):
-            return Unusable(f"{what} ran out of memory: it allocates far more than any answer here needs")
+            return Unusable(_("{what} ran out of memory: it allocates far more than any answer here needs").format(
+                what=what))
         if isinstance(e, NotImplementedError):
-            return Unusable(f"not answered yet: {what} raises NotImplementedError")
+            return Unusable(_("not answered yet: {what} raises NotImplementedError").format(what=what))
         if isinstance(e, AnswerError):  # raised by our own checks of what the call returns
             return Unusable(str(e))
         if isinstance(e, ExpressionError):
-            return Unusable(f"{what} returned an unusable value: {e}")
+            return Unusable(_("{what} returned an unusable value: {error}").format(what=what, error=e))
         if isinstance(e, RecursionError):
-            return Unusable(f"{what} raised RecursionError: it recursed without end")
-        return Unusable(f"{what} raised {type(e).__name__}: {str(e)[:160]}")
+            return Unusable(_("{what} raised RecursionError: it recursed without end").format(what=what))
+        return Unusable(_("{what} raised {kind}: {error}").format(what=what, kind=type(e).__name__, error=str(e)[:160]))
+
 
     def or_unusable(self, what: str):
         """The value, or the failure as an unusable value naming ``what``."""

@@ -20,6 +20,7 @@ import sympy as sp
 from . import expr_json as ej
 from . import graded_run
 from . import graph as gr
+from .i18n import _
 
 COLOURS = {"input": "#dbeafe", "const": "#eeeeee", "op": "#fef3c7", "output": "#dcfce7", "broken": "#fee2e2"}
 COLUMN, ROW = 2.6, 1.25   # spacing of the layout, in data units
@@ -146,7 +147,7 @@ def draw(graph, at: dict | None = None, adjoints: dict | None = None, ax=None, t
     try:
         model = _model(graph)
     except gr.GraphError as e:
-        return _note(_axes(ax, (7, 1.5)), f"cannot draw this graph: {e}")
+        return _note(_axes(ax, (7, 1.5)), _("cannot draw this graph: {error}").format(error=e))
     pos = layout(model)
     numbers = _numbers(model, at, adjoints) if at else {}
     xs, ys = zip(*pos.values()) if pos else ((0,), (0,))
@@ -281,7 +282,7 @@ def _numbers(model: gr.Model, at: dict, adjoints: dict | None) -> dict:
     """name -> extra lines "value …, adjoint …" for the node box."""
     missing = [v for v in model.variables if v not in at]
     if missing:
-        raise ValueError(f"at= needs a value for every input: {', '.join(missing)} missing")
+        raise ValueError(_("at= needs a value for every input: {missing} missing").format(missing=", ".join(missing)))
     ev = gr.evaluate_at(model, {v: np.array([float(at[v])]) for v in model.variables})
     sweep = ev.label_sweep()
     given = {}
@@ -292,9 +293,9 @@ def _numbers(model: gr.Model, at: dict, adjoints: dict | None) -> dict:
     out = {}
     for name in model.nodes:
         value, adjoint = ev.values.get(name), given.get(name, sweep.get(name))
-        out[name] = "\nvalue " + (f"{value[0]:.4g}" if value is not None else "?")
+        out[name] = "\n" + _("value {value}").format(value=f"{value[0]:.4g}" if value is not None else "?")
         if adjoint is not None or not model.is_constant(name):   # constants' adjoints are not asked for
-            out[name] += "\nadjoint " + (f"{adjoint[0]:.4g}" if adjoint is not None else "?")
+            out[name] += "\n" + _("adjoint {adjoint}").format(adjoint=f"{adjoint[0]:.4g}" if adjoint is not None else "?")
     return out
 
 
@@ -311,13 +312,13 @@ def draw_gradient_field(graph, x1_range=(-2.0, 2.0), x2_range=(-1.0, 3.0), arrow
     try:
         model = _model(graph)
     except gr.GraphError as e:
-        return _note(ax, f"cannot draw this graph: {e}")
+        return _note(ax, _("cannot draw this graph: {error}").format(error=e))
     if len(model.variables) != 2 or model.output is None:
-        return _note(ax, "this picture needs a graph with one output and two inputs")
+        return _note(ax, _("this picture needs a graph with one output and two inputs"))
     (a, b), grid = model.variables, np.meshgrid(np.linspace(*x1_range, 240), np.linspace(*x2_range, 240))
     ev = gr.evaluate_at(model, {a: grid[0].ravel(), b: grid[1].ravel()})
     if model.output not in ev.values:
-        return _note(ax, f"cannot evaluate the graph: {model.why_not_computable(model.output)}")
+        return _note(ax, _("cannot evaluate the graph: {why}").format(why=model.why_not_computable(model.output)))
     values = ev.values[model.output].reshape(grid[0].shape)
     finite = values[np.isfinite(values)]
     if finite.size and finite.min() > 0:   # log-spaced levels show the flat valley as well as the steep walls,
@@ -330,7 +331,7 @@ def draw_gradient_field(graph, x1_range=(-2.0, 2.0), x2_range=(-1.0, 3.0), arrow
     ev = gr.evaluate_at(model, {a: coarse[0].ravel(), b: coarse[1].ravel()})
     grad = gr.gradient(model, ev.label_sweep())
     if grad[a] is None or grad[b] is None:
-        ax.set_title("no arrows: some edge label is missing or unusable")
+        ax.set_title(_("no arrows: some edge label is missing or unusable"))
         return ax.figure
     length = np.hypot(grad[a], grad[b])
     with np.errstate(all="ignore"):
@@ -344,6 +345,6 @@ def draw_gradient_field(graph, x1_range=(-2.0, 2.0), x2_range=(-1.0, 3.0), arrow
     ax.figure.colorbar(quiver, ax=ax, label=f"log10 |∇{model.output}|")
     ax.set_xlabel(a)
     ax.set_ylabel(b)
-    ax.set_title(f"contour lines of {model.output}; arrows: direction of ∇{model.output}\n"
-                 "from the reverse sweep over the graph's edge labels", fontsize=10)
+    ax.set_title(_("contour lines of {output}; arrows: direction of ∇{output}\nfrom the reverse sweep over the graph's "
+                   "edge labels").format(output=model.output), fontsize=10)
     return ax.figure

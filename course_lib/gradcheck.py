@@ -19,16 +19,18 @@ import math
 
 import numpy as np
 
+from .i18n import N_, _
+
 STEP = 1e-5
 FLOOR = 0.1
 
 # CS231n's reading of a relative error, for smooth functions (tanh, softmax: no kinks).
 # (largest error of the band, status, what it says)
 BANDS = [
-    (1e-7, "ok", "agrees"),
-    (1e-4, "wrong", "close, but more than float64 central differences of a smooth function allow: a small term is off"),
-    (1e-2, "wrong", "in the range where a gradient is usually wrong"),
-    (math.inf, "wrong", "does not match"),
+    (1e-7, "ok", N_("agrees")),
+    (1e-4, "wrong", N_("close, but more than float64 central differences of a smooth function allow: a small term is off")),
+    (1e-2, "wrong", N_("in the range where a gradient is usually wrong")),
+    (math.inf, "wrong", N_("does not match")),
 ]
 
 
@@ -87,14 +89,14 @@ def band(error: float) -> tuple[str, str]:
 def report(error: float) -> tuple[str, str]:
     """(status, "relative error 3.1e-10 (agrees)")."""
     status, reading = band(error)
-    return status, f"relative error {error:.1e} ({reading})"
+    return status, _("relative error {error} ({reading})").format(error=f"{error:.1e}", reading=_(reading))
 
 
 def shape_text(shape) -> str:
     """(256, 784) -> "256×784"; () -> "a single number"."""
     shape = tuple(shape)
     if not shape:
-        return "a single number"
+        return _("a single number")
     return "×".join(str(d) for d in shape)
 
 
@@ -102,6 +104,8 @@ def product_shape_problem(names: list[str], shapes: list[tuple]) -> str | None:
     """Why the matrix product of the shapes in this order cannot be computed, or None if it can."""
     for (left, a), (right, b) in zip(zip(names, shapes), zip(names[1:], shapes[1:])):
         if a[-1] != b[0]:
-            return (f"{left} ({shape_text(a)}) · {right} ({shape_text(b)}) cannot be multiplied: "
-                    f"{a[-1]} columns against {b[0]} rows")
+            return _("{left} ({left_shape}) · {right} ({right_shape}) cannot be multiplied: "
+                     "{columns} columns against {rows} rows").format(
+                left=left, left_shape=shape_text(a), right=right, right_shape=shape_text(b), columns=a[-1], rows=b[0])
+
     return None

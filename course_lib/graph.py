@@ -45,6 +45,7 @@ from .errors import Unusable
 from .graph_eval import contributions, evaluate_at, forward, gradient, label_problem, sweep
 from .graph_operations import LEAVES, OPERATIONS, REFUSED, SLOT_SYMBOLS, Operation, local_derivative
 from .graph_read import MAX_NODES, GraphError, Model, Node, read
+from .i18n import _
 
 # What the tasks, draw and the tests use, importable from the one module students know.
 __all__ = ["Graph", "trace", "encode_expr",
@@ -97,13 +98,15 @@ class Graph:
 
     def __repr__(self) -> str:
         ops = self.operations
-        return f"<Graph: {len(self._nodes) - ops} leaves, {ops} operation nodes; G.code() lists them>"
+        return _("<Graph: {leaves} leaves, {operations} operation nodes; G.code() lists them>").format(
+            leaves=len(self._nodes) - ops, operations=ops)
 
     # --- as data ---------------------------------------------------------------------
     def to_data(self) -> dict:
         """The graph as JSON-able data; a bad name, input or label becomes {"error": why} in its place."""
         if len(self._nodes) > MAX_NODES:
-            raise GraphError(f"the graph has {len(self._nodes)} nodes; at most {MAX_NODES} are graded")
+            raise GraphError(_("the graph has {count} nodes; at most {most} are graded").format(
+                count=len(self._nodes), most=MAX_NODES))
         return {"nodes": [_node_to_data(n) for n in self._nodes]}
 
     # --- as code -----------------------------------------------------------------------
@@ -141,8 +144,10 @@ def _label_text(label, from_const: bool) -> str:
 
 
 def _node_to_data(n: dict) -> dict:
-    out = {"name": n["name"] if isinstance(n["name"], str) else _error(f"the name {n['name']!r:.30} is not a string"),
-           "op": n["op"] if isinstance(n["op"], str) else _error(f"the operation {n['op']!r:.30} is not a string")}
+    out = {"name": n["name"] if isinstance(n["name"], str) else _error(
+               _("the name {name} is not a string").format(name=f"{n['name']!r:.30}")),
+           "op": n["op"] if isinstance(n["op"], str) else _error(
+               _("the operation {op} is not a string").format(op=f"{n['op']!r:.30}"))}
     if n["op"] == "input":
         out["copy_of"] = n["copy_of"] if n["copy_of"] is None or isinstance(n["copy_of"], str) else \
             _ref_to_data(n["copy_of"])
@@ -165,18 +170,19 @@ def _ref_to_data(ref):
     if isinstance(ref, sp.Symbol):
         return ref.name
     if isinstance(ref, sp.Basic):
-        return _error(f"{sp.sstr(ref)[:40]} is an expression, not a node; make it a node of its own")
-    return _error(f"got a {type(ref).__name__} where a node (its symbol or name) belongs")
+        return _error(_("{expression} is an expression, not a node; make it a node of its own").format(
+            expression=sp.sstr(ref)[:40]))
+    return _error(_("got a {kind} where a node (its symbol or name) belongs").format(kind=type(ref).__name__))
 
 
 def _exponent_to_data(e):
     if e is None or isinstance(e, bool):
-        return None if e is None else _error("e is True/False, not a number")
+        return None if e is None else _error(_("e is True/False, not a number"))
     if isinstance(e, numbers.Integral) or (isinstance(e, sp.Basic) and e.is_Integer):
         return int(e)
     if isinstance(e, numbers.Real) or (isinstance(e, sp.Basic) and e.is_Number):
         return float(e)
-    return _error(f"e = {str(e)[:30]} is not a number")
+    return _error(_("e = {e} is not a number").format(e=str(e)[:30]))
 
 
 def encode_expr(value):
@@ -186,7 +192,7 @@ def encode_expr(value):
     except ej.ExpressionError as err:
         return _error(str(err))
     except Exception as err:  # a strange object must not stop the rest of the graph from being encoded
-        return _error(f"could not be read ({type(err).__name__}: {str(err)[:80]})")
+        return _error(_("could not be read ({kind}: {error})").format(kind=type(err).__name__, error=str(err)[:80]))
 
 
 # ====================================================================== tracing (micrograd style)
@@ -208,11 +214,12 @@ class _Traced:
         if isinstance(a, _Traced):
             return a.name
         if isinstance(a, bool) or not isinstance(a, (numbers.Real, sp.Number)):
-            raise TypeError(f"cannot trace an operation with a {type(a).__name__}; use numbers and the inputs")
+            raise TypeError(_("cannot trace an operation with a {kind}; use numbers and the inputs").format(
+                kind=type(a).__name__))
         return self.graph._constant(a)
 
     def __truediv__(self, o):
-        raise TypeError(REFUSED["/"])
+        raise TypeError(_(REFUSED["/"]))
 
     __rtruediv__ = __truediv__
 
@@ -222,7 +229,7 @@ def _operator(op: Operation, operands: str):
     if op.exponent:
         def method(self, e):
             if isinstance(e, bool) or not isinstance(e, numbers.Integral) or e < 1:
-                raise TypeError(f"u ** {e!r}: only natural exponents 1, 2, 3, … are graph operations")
+                raise TypeError(_("u ** {e}: only natural exponents 1, 2, 3, … are graph operations").format(e=repr(e)))
             return self._node(op.name, self, e=int(e))
     elif operands == "a":
         def method(self):
@@ -264,6 +271,7 @@ def trace(fn, *names: str) -> Graph:
     graph = _TracingGraph()
     result = fn(*(_Traced(graph, graph.input(n).name) for n in names))
     if not isinstance(result, _Traced) or result.graph is not graph or graph._nodes[-1]["name"] != result.name:
-        raise TypeError("the function must return the result of operations on its inputs")
+        raise TypeError(_("the function must return the result of operations on its inputs"))
+
     graph._nodes[-1]["name"] = "f"
     return graph

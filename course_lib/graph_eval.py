@@ -22,6 +22,9 @@ import numpy as np
 from . import expr_json as ej
 from .graph_operations import apply, local_derivative
 from .graph_read import Model
+from .i18n import N_, _
+
+NO_LABEL = N_("no label")   # also a sentinel: task b's edge tree tests for it, shown translated elsewhere
 
 MAX_LABEL_EXPONENT = 1000  # product of nested |exponents| in a label; more makes SymPy compute huge integers
 
@@ -81,9 +84,9 @@ def gradient(model: Model, adjoints: dict) -> dict:
 def label_problem(data, names: set) -> str | None:
     """Why a label (or adjoint) cannot be evaluated, or None: missing, invalid, unknown names, huge exponents."""
     if data is None:
-        return "no label"
+        return NO_LABEL
     if isinstance(data, dict):
-        return str(data.get("error", "malformed"))[:240]
+        return str(data.get("error", _("malformed")))[:240]
     try:
         ej.validate(data, names, set())
     except ej.ExpressionError as e:
@@ -93,10 +96,10 @@ def label_problem(data, names: set) -> str | None:
         node, power = stack.pop()
         if node[0] == "pow":
             if node[2][0] not in ("int", "rat", "float"):
-                return "exponents must be numbers"
+                return _("exponents must be numbers")
             power *= max(1.0, abs(float(ej.evaluate(node[2], {}))))
             if power > MAX_LABEL_EXPONENT:
-                return f"powers above {MAX_LABEL_EXPONENT} are not graded"
+                return _("powers above {most} are not graded").format(most=MAX_LABEL_EXPONENT)
             stack.append((node[1], power))
         elif node[0] in ("add", "mul", "max", "min"):
             stack.extend((a, power) for a in node[1:])
@@ -131,7 +134,9 @@ class Evaluation:
             return why
         missing = sorted({n[1] for n in ej.walk(data) if n[0] == "sym"} - set(self.env))
         if missing:
-            return f"uses {missing[0]}, which cannot be computed: {self.model.why_not_computable(missing[0])}"
+            return _("uses {name}, which cannot be computed: {why}").format(
+                name=missing[0], why=self.model.why_not_computable(missing[0]))
+
         return self._numeric(data, self.env)
 
     def _numeric(self, data, env):
@@ -186,6 +191,6 @@ def evaluate_at(model: Model, point: dict) -> Evaluation:
         ev.true[(head, slot)] = ev._numeric(ej.to_data(derivative),
                                             {f"a{k}": ev.local[a] for k, a in enumerate(node.inputs)})
         label = node.labels[slot] if slot < len(node.labels) else None
-        why = label_problem(label, set(model.nodes) | set(model.variables)) if label is not None else "no label"
+        why = label_problem(label, set(model.nodes) | set(model.variables)) if label is not None else NO_LABEL
         ev.labels[(head, slot)] = why or ev._numeric(label, labels_env)
     return ev

@@ -30,6 +30,8 @@ from typing import Callable
 
 import sympy as sp
 
+from .i18n import N_
+
 LEAVES = ("input", "const")   # the kinds of node that do no operation
 
 
@@ -61,10 +63,11 @@ OPERATIONS = {op.name: op for op in (
 
 # Operations students sometimes reach for, with the reason they are not nodes here.
 REFUSED = {
-    **dict.fromkeys(("/", "div", "divide", "truediv"), "division is not one of the graph's operations"),
+    **dict.fromkeys(("/", "div", "divide", "truediv"), N_("division is not one of the graph's operations")),
     **dict.fromkeys(("exp", "log", "ln", "sqrt", "sin", "cos", "tanh", "abs", "sigmoid", "relu"),
-                    "{op} is not one of the graph's operations"),
-    **dict.fromkeys(("**", "^", "square", "sq", "power"), "write a power as the operation 'pow' with e=…"),
+                    N_("{op} is not one of the graph's operations")),
+    **dict.fromkeys(("**", "^", "square", "sq", "power"), N_("write a power as the operation 'pow' with e=…")),
+
 }
 
 

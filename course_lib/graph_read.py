@@ -32,6 +32,7 @@ import numpy as np
 from . import expr_json as ej
 from .errors import GraphError
 from .graph_operations import LEAVES, OPERATIONS, REFUSED
+from .i18n import _
 
 MAX_NODES = 300            # a graph for f needs a few dozen; more is not graded
 MAX_EXPONENT = 64
@@ -78,31 +79,34 @@ class Model:
 
     def why_not_computable(self, name: str) -> str:
         if name in self.broken:
-            return f"{name} is not a valid node (see the structure check)"
+            return _("{name} is not a valid node (see the structure check)").format(name=name)
         if self.cycle and name in self.cycle:
-            return f"{name} lies on a cycle"
-        return f"{name} depends on a node that cannot be computed"
+            return _("{name} lies on a cycle").format(name=name)
+        return _("{name} depends on a node that cannot be computed").format(name=name)
 
 
 def read(data, variables: tuple) -> Model:
     """Read graph data, collecting every structural problem. Raises GraphError only if it is no graph at all."""
     if not isinstance(data, dict) or not isinstance(data.get("nodes"), list):
-        raise GraphError("malformed graph data")
+        raise GraphError(_("malformed graph data"))
     if len(data["nodes"]) > MAX_NODES:
-        raise GraphError(f"the graph has {len(data['nodes'])} nodes; at most {MAX_NODES} are graded")
+        raise GraphError(_("the graph has {count} nodes; at most {most} are graded").format(
+            count=len(data["nodes"]), most=MAX_NODES))
     if len(json.dumps(data)) > MAX_DATA_CHARS:
-        raise GraphError("the graph data is too large to grade")
+        raise GraphError(_("the graph data is too large to grade"))
     model = Model({}, tuple(variables))
     for k, raw in enumerate(data["nodes"]):
         _read_node(model, k, raw)
     for var in variables:
         if not model.inputs_of(var):
-            model.problems.append((var, f"there is no input node for {var}; f depends on {' and '.join(variables)}"))
+            model.problems.append((var, _("there is no input node for {var}; f depends on {variables}").format(
+                var=var, variables=_(" and ").join(variables))))
     for node in model.nodes.values():
         unknown = [a for a in node.inputs if a not in model.nodes]
         if unknown and node.name not in model.broken:
             model.broken.add(node.name)
-            model.problems.append((node.name, f"uses {unknown[0]!r}, which is not a node of the graph"))
+            model.problems.append((node.name, _("uses {name}, which is not a node of the graph").format(
+                name=repr(unknown[0]))))
     _order(model)
     _outputs(model)
     return model
@@ -113,15 +117,17 @@ def _read_node(model: Model, k: int, raw) -> None:
         model.problems.append((part, message))
 
     if not isinstance(raw, dict):
-        return problem(f"node {k + 1}", "malformed node data")
+        return problem(_("node {number}").format(number=k + 1), _("malformed node data"))
     name, op = raw.get("name"), raw.get("op")
     if isinstance(name, dict) or isinstance(op, dict):
-        return problem(f"node {k + 1}", str((name if isinstance(name, dict) else op).get("error"))[:200])
+        return problem(_("node {number}").format(number=k + 1),
+                       str((name if isinstance(name, dict) else op).get("error"))[:200])
     if not isinstance(name, str) or not NAME.match(name):
-        return problem(f"node {k + 1}", f"the name {str(name)[:30]!r} is not allowed: use a letter, then letters, "
-                                        "digits or _ (such as v1, c100)")
+        return problem(_("node {number}").format(number=k + 1), _(
+            "the name {name} is not allowed: use a letter, then letters, digits or _ (such as v1, c100)").format(
+            name=repr(str(name)[:30])))
     if name in model.nodes:
-        return problem(name, f"two nodes are named {name}; the second one is ignored")
+        return problem(name, _("two nodes are named {name}; the second one is ignored").format(name=name))
     if not isinstance(op, str):
         return problem(name, "the operation is not a string")
     node = Node(name, op)
@@ -137,26 +143,31 @@ def _read_node(model: Model, k: int, raw) -> None:
         if isinstance(copy, dict):
             return broken(str(copy.get("error"))[:200])
         if node.var not in model.variables:
-            return broken(f"the input {node.var!r} is not a variable of f (f has {', '.join(model.variables)})")
+            return broken(_("the input {name} is not a variable of f (f has {variables})").format(
+                name=repr(node.var), variables=", ".join(model.variables)))
         return
     if name in model.variables:
-        return broken(f"{name} is the name of an input; a computed node needs a name of its own")
+        return broken(_("{name} is the name of an input; a computed node needs a name of its own").format(name=name))
     if op == "const":
         return _read_constant(node, raw.get("value"), broken)
     inputs, labels = raw.get("in"), raw.get("d")
     if not isinstance(inputs, list) or not isinstance(labels, list):
-        return broken("malformed node data")
+        return broken(_("malformed node data"))
     errors = [a["error"] for a in inputs if isinstance(a, dict) and "error" in a]
     if errors or not all(isinstance(a, str) for a in inputs):
-        return broken(f"an input of {name}: " + str(errors[0] if errors else "not a node name")[:200])
+        return broken(_("an input of {name}: {why}").format(
+            name=name, why=str(errors[0] if errors else _("not a node name"))[:200]))
     node.inputs, node.labels = tuple(inputs), tuple(labels)
     if op not in OPERATIONS:
-        reason = REFUSED.get(op.lower(), "{op!r} is not an operation of the graph")
-        return broken(reason.format(op=op[:20]) + f"; a node does one of {', '.join(OPERATIONS)} — a composite "
-                                                   "such as 100·(·)² is several nodes")
+        reason = _(REFUSED[op.lower()]).format(op=op[:20]) if op.lower() in REFUSED else \
+            _("{op} is not an operation of the graph").format(op=repr(op[:20]))
+        return broken(_("{reason}; a node does one of {operations} — a composite such as 100·(·)² is several nodes")
+                      .format(reason=reason, operations=", ".join(OPERATIONS)))
     if len(inputs) not in OPERATIONS[op].arities:
-        want = " or ".join(map(str, OPERATIONS[op].arities))
-        return broken(f"'{op}' takes {want} input{'s' if want != '1' else ''}, {name} has {len(inputs)}")
+        want = _(" or ").join(map(str, OPERATIONS[op].arities))
+        return broken(_("'{op}' takes {want} inputs, {name} has {count}").format(
+            op=op, want=want, name=name, count=len(inputs)) if want != "1" else
+            _("'{op}' takes 1 input, {name} has {count}").format(op=op, name=name, count=len(inputs)))
     if OPERATIONS[op].exponent:
         message = _exponent_problem(op, raw.get("e"))
         if message:
@@ -164,23 +175,23 @@ def _read_node(model: Model, k: int, raw) -> None:
         node.e = int(raw["e"])
     elif raw.get("e") is not None:
         takers = " and ".join(f"'{o.name}'" for o in OPERATIONS.values() if o.exponent)
-        return broken(f"e belongs to {takers} only, {name} is '{op}'")
+        return broken(_("e belongs to {operations} only, {name} is '{op}'").format(operations=takers, name=name, op=op))
 
 
 def _read_constant(node: Node, value, broken) -> None:
     if isinstance(value, dict):
-        return broken(f"the value of {node.name}: {str(value.get('error'))[:200]}")
+        return broken(_("the value of {name}: {why}").format(name=node.name, why=str(value.get("error"))[:200]))
     try:
         ej.validate(value, set(), set())
     except ej.ExpressionError:
         symbols = sorted({n[1] for n in ej.walk(value) if isinstance(n, list) and n and n[0] == "sym"}) \
             if isinstance(value, list) else []
         if symbols:
-            return broken(f"a constant is a number; {node.name} is an expression in {', '.join(symbols[:4])} — "
-                          "split such a composite into nodes")
-        return broken(f"the value of {node.name} is not a number")
+            return broken(_("a constant is a number; {name} is an expression in {symbols} — split such a composite "
+                            "into nodes").format(name=node.name, symbols=", ".join(symbols[:4])))
+        return broken(_("the value of {name} is not a number").format(name=node.name))
     if not np.isfinite(ej.evaluate(value, {})):
-        return broken(f"the value of {node.name} is not finite")
+        return broken(_("the value of {name} is not finite").format(name=node.name))
     node.value = value
 
 
@@ -188,17 +199,17 @@ def _exponent_problem(op: str, e) -> str | None:
     if isinstance(e, dict):
         return str(e.get("error"))[:200]
     if e is None:
-        return f"'{op}' needs its exponent: e=2 for a square"
+        return _("'{op}' needs its exponent: e=2 for a square").format(op=op)
     if isinstance(e, bool) or not isinstance(e, (int, float)):
-        return "e must be a natural number such as 2"
+        return _("e must be a natural number such as 2")
     if not float(e).is_integer():
-        return f"e = {e:g} is no natural number (roots and fractional powers are not graph operations)"
+        return _("e = {e} is no natural number (roots and fractional powers are not graph operations)").format(e=f"{e:g}")
     if e < 0:
-        return f"e = {e:g} is negative, which divides: not a graph operation"
+        return _("e = {e} is negative, which divides: not a graph operation").format(e=f"{e:g}")
     if e == 0:
-        return "e = 0 makes a constant; e must be 1, 2, 3, …"
+        return _("e = 0 makes a constant; e must be 1, 2, 3, …")
     if e > MAX_EXPONENT:
-        return f"e = {e:g} is larger than {MAX_EXPONENT}; no power that large is needed"
+        return _("e = {e} is larger than {most}; no power that large is needed").format(e=f"{e:g}", most=MAX_EXPONENT)
     return None
 
 
@@ -216,7 +227,7 @@ def _order(model: Model) -> None:
     while ready:
         name = ready.pop(0)
         model.order.append(name)
-        for head, _ in users[name]:
+        for head, _slot in users[name]:
             if head in waiting:
                 waiting[head] -= 1
                 if waiting[head] == 0:
@@ -225,7 +236,7 @@ def _order(model: Model) -> None:
     model.cycle = _find_cycle(model, stuck)
     if model.cycle:
         path = " → ".join(model.cycle + [model.cycle[0]])
-        model.problems.append(("cycle", f"{path} is a cycle: a node cannot depend on itself"))
+        model.problems.append((_("cycle"), _("{path} is a cycle: a node cannot depend on itself").format(path=path)))
 
 
 def _find_cycle(model: Model, among: set) -> list | None:
@@ -259,17 +270,19 @@ def _outputs(model: Model) -> None:
     sinks = [name for name in unused if model.nodes[name].op not in LEAVES]
     for name in unused:
         if model.nodes[name].op == "const":
-            model.notes.append((name, f"the constant {name} is not used by any node; it changes nothing"))
+            model.notes.append((name, _("the constant {name} is not used by any node; it changes nothing").format(
+                name=name)))
         elif model.nodes[name].op in LEAVES:
-            model.problems.append((name, f"{name} is not used by any node"))
+            model.problems.append((name, _("{name} is not used by any node").format(name=name)))
     if not sinks:
         if not model.cycle:
-            model.problems.append(("output", "the graph has no output: no operation node is left unused"))
+            model.problems.append((_("output"), _("the graph has no output: no operation node is left unused")))
         return
     model.output = "f" if "f" in sinks else sinks[-1]
     for name in sinks:
         if name != model.output:
-            model.problems.append((name, f"{name} is not used by any node: a graph for f has one output "
-                                         f"(here {model.output}); remove {name} or use it"))
+            model.problems.append((name, _("{name} is not used by any node: a graph for f has one output "
+                                           "(here {output}); remove {name} or use it").format(name=name, output=model.output)))
+
 
 

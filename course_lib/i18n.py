@@ -53,7 +53,8 @@ def set_language(language: str | None) -> None:
     """Speak ``language`` ("de" or "en") from now on in this kernel; None returns to the notebook's."""
     global _chosen
     if language is not None and not supported(language):
-        raise ValueError(f"the course speaks {' and '.join(LANGUAGES)}, not {language!r}")
+        raise ValueError(_("the course speaks {languages}, not {language}").format(
+            languages=_(" and ").join(LANGUAGES), language=repr(language)))
     _chosen = language
 
 

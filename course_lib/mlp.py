@@ -17,6 +17,7 @@ import numpy as np
 
 from . import gradcheck
 from .arrays import array_from_data, array_to_data
+from .i18n import _
 
 SIZES = (784, 256, 256, 10)
 PARAMETERS = ("W1", "b1", "W2", "b2", "W3", "b3")
@@ -122,8 +123,8 @@ def arguments_for(fn, values: dict) -> dict:
         wanted = []
         for p in params:
             if p.kind in (p.VAR_POSITIONAL, p.POSITIONAL_ONLY) or (p.name not in FORWARD_NAMES and p.default is p.empty):
-                raise ValueError(f"its parameter {p.name!r} is not a forward quantity; "
-                                 f"name parameters after {', '.join(FORWARD_NAMES)}")
+                raise ValueError(_("its parameter {name} is not a forward quantity; name parameters after {names}")
+                                 .format(name=repr(p.name), names=", ".join(FORWARD_NAMES)))
             if p.name in FORWARD_NAMES:
                 wanted.append(p.name)
     return {name: values[name] if name == "y" else values[name].copy() for name in wanted}

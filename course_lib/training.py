@@ -30,6 +30,7 @@ from . import expr_json as ej
 from . import graph as gr
 from . import mlp
 from .errors import BatchError, GraphGradientError
+from .i18n import _
 
 # ------------------------------------------------------------------ Rosenbrock descent
 START = (-1.2, 1.0)
@@ -62,20 +63,20 @@ def label_gradient(graph):
     try:
         model = _model(graph)
     except gr.GraphError as e:
-        raise GraphGradientError(f"the graph cannot be read: {e}") from None
+        raise GraphGradientError(_("the graph cannot be read: {error}").format(error=e)) from None
     if len(model.variables) != 2 or model.output is None or model.problems:
-        why = model.problems[0][1] if model.problems else "it needs one output and the two inputs x1, x2"
-        raise GraphGradientError(f"the graph is not ready for a descent: {why}")
+        why = model.problems[0][1] if model.problems else _("it needs one output and the two inputs x1, x2")
+        raise GraphGradientError(_("the graph is not ready for a descent: {why}").format(why=why))
     variables = sp.symbols(model.variables)
     values = gr.forward(model, dict(zip(model.variables, variables)), constant=ej.from_data)
     names = {sp.Symbol(n): v for n, v in values.items()}
     edges = {}
-    for _, head, slot in model.edges():
+    for _tail, head, slot in model.edges():
         label = model.nodes[head].labels[slot] if slot < len(model.nodes[head].labels) else None
         why = gr.label_problem(label, set(model.nodes) | set(model.variables))
         if why and not model.is_constant(model.nodes[head].inputs[slot]):
-            raise GraphGradientError(f"the edge {model.nodes[head].inputs[slot]} → {head} has no usable "
-                                     f"label ({why})")
+            raise GraphGradientError(_("the edge {tail} → {head} has no usable label ({why})").format(
+                tail=model.nodes[head].inputs[slot], head=head, why=_(why)))
         edges[(head, slot)] = sp.Integer(0) if why else ej.from_data(label).xreplace(names)
     grad = gr.gradient(model, gr.sweep(model, edges, one=sp.Integer(1)))
     compiled = sp.lambdify(variables, [grad[v] for v in model.variables], "numpy")
@@ -182,23 +183,26 @@ def epoch(minibatches, n: int, batch_size: int, rng):
     call = f"minibatches({n}, {batch_size}, rng)"
     batches = minibatches(n, batch_size, rng)
     if batches is None:
-        raise BatchError(f"{call} returned None, not batches (a missing return or yield?)")
+        raise BatchError(_("{call} returned None, not batches (a missing return or yield?)").format(call=call))
     try:
         batches = iter(batches)
     except TypeError:
-        raise BatchError(f"{call} returned an object of type {type(batches).__name__}, not an iterable of "
-                         "batches") from None
+        raise BatchError(_("{call} returned an object of type {kind}, not an iterable of batches").format(
+            call=call, kind=type(batches).__name__)) from None
     for count, batch in enumerate(batches, start=1):
         if count > 2 * n + 1:
-            raise BatchError(f"{call} gives more than {2 * n + 1} batches for {n} examples (an endless loop?)")
+            raise BatchError(_("{call} gives more than {most} batches for {n} examples (an endless loop?)").format(
+                call=call, most=2 * n + 1, n=n))
         columns = np.asarray(batch)
         if columns.size == 0:
             columns = columns.astype(np.int64).ravel()   # an empty list is float; the check names empty batches
         if columns.ndim != 1 or columns.dtype.kind not in "iu":
-            raise BatchError(f"batch {count} of {call} is {columns.ndim}-D of dtype {columns.dtype}: each batch "
-                             "should be a 1-D array of integer column indices")
+            raise BatchError(_("batch {count} of {call} is {ndim}-D of dtype {dtype}: each batch should be a 1-D "
+                               "array of integer column indices").format(
+                count=count, call=call, ndim=columns.ndim, dtype=columns.dtype))
         if columns.size > n:
-            raise BatchError(f"batch {count} of {call} holds {columns.size:,} indices, more than the {n} examples")
+            raise BatchError(_("batch {count} of {call} holds {size} indices, more than the {n} examples").format(
+                count=count, call=call, size=f"{columns.size:,}", n=n))
         yield columns
 
 
@@ -245,7 +249,7 @@ def autodiff_gradients(net: dict, backend: str | None = None) -> dict:
         return _torch_gradients(net)
     if backend == "autograd":
         return _autograd_gradients(net)
-    raise ModuleNotFoundError("no autodiff library is installed: pip install autograd (or torch)")
+    raise ModuleNotFoundError(_("no autodiff library is installed: pip install autograd (or torch)"))
 
 
 def _torch_gradients(net):
@@ -278,8 +282,9 @@ def _autograd_gradients(net):
 
 # ------------------------------------------------------------------ what the notebook runs and draws
 def _not_ready(what: str, error: Exception) -> None:
-    reason = "not answered yet" if isinstance(error, NotImplementedError) else f"{type(error).__name__}: {error}"
-    print(f"{what}: skipped ({reason})")
+    reason = _("not answered yet") if isinstance(error, NotImplementedError) else f"{type(error).__name__}: {error}"
+    print(_("{what}: skipped ({reason})").format(what=what, reason=reason))
+
 
 
 def _for_each(settings: dict, run) -> dict:
@@ -300,7 +305,7 @@ def compare_descents(make_graph, rules: dict, etas: dict = ROSENBROCK_ETAS) -> d
     try:
         gradient = label_gradient(make_graph())
     except (NotImplementedError, GraphGradientError) as e:
-        _not_ready("the descents", e)
+        _not_ready(_("the descents"), e)
         return {}
     return _for_each(etas, lambda name, eta: descend(gradient, rules[name], eta))
 
@@ -310,7 +315,7 @@ def plot_descents(paths: dict, etas: dict = ROSENBROCK_ETAS):
     import matplotlib.pyplot as plt
 
     if not paths:
-        return print("nothing to draw yet")
+        return print(_("nothing to draw yet"))
     fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5))
     grid = np.meshgrid(np.linspace(-2, 2, 300), np.linspace(-1, 3, 300))
     left.contour(*grid, rosenbrock(np.array(grid)), levels=np.geomspace(1e-2, 2500, 18), colors="#94a3b8",
@@ -320,22 +325,24 @@ def plot_descents(paths: dict, etas: dict = ROSENBROCK_ETAS):
         shown = path[np.all(np.abs(path) < 10, axis=1)]
         left.plot(shown[:, 0], shown[:, 1], lw=1.2, label=name)
         right.semilogy(np.maximum(rosenbrock(path.T), 1e-16), label=name)
-    left.set(xlim=(-2, 2), ylim=(-1, 3), xlabel="x1", ylabel="x2", title="paths from (−1.2, 1)")
+    left.set(xlim=(-2, 2), ylim=(-1, 3), xlabel="x1", ylabel="x2", title=_("paths from (−1.2, 1)"))
     left.legend()
-    right.set(xlabel="step t", ylabel="f(w_t)", title="loss against steps")
+    right.set(xlabel=_("step t"), ylabel="f(w_t)", title=_("loss against steps"))
     right.legend()
     plt.tight_layout()
     plt.show()
-    print(f"{'rule':18}{'η':>9}{'steps to ‖w − (1, 1)‖ < 1e-3':>32}")
+    rule, steps_to = _("rule"), _("steps to ‖w − (1, 1)‖ < 1e-3")
+    print(f"{rule:18}{'η':>9}{steps_to:>32}")
     for name, path in paths.items():
         steps = steps_to_minimum(path)
-        print(f"{name:18}{etas[name]:>9g}{steps if steps else f'not within {len(path) - 1}':>32}")
+        steps = steps or _("not within {steps}").format(steps=len(path) - 1)
+        print(f"{name:18}{etas[name]:>9g}{steps:>32}")
 
 
 def compare_training(answer: dict, rules: dict, etas: dict = MLP_ETAS, seed: int = 1) -> dict:
     """rule name -> history of training the student's MLP (``answer`` as for d3) on the spirals from
     the same initial weights; what is not written yet is reported in one line and left out."""
-    begun = _spirals_and_start("the training", answer, seed)
+    begun = _spirals_and_start(_("the training"), answer, seed)
     if begun is None:
         return {}
     X, y, start = begun
@@ -359,13 +366,13 @@ def plot_training(histories: dict, etas: dict = MLP_ETAS):
     import matplotlib.pyplot as plt
 
     if not histories:
-        return print("nothing to draw yet")
+        return print(_("nothing to draw yet"))
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4))
     for name, h in histories.items():
         left.semilogy(h["loss"], label=f"{name} (η = {etas[name]:g})")
         right.plot(h["accuracy"], label=name)
-    left.set(xlabel="step", ylabel="mean cross-entropy", title="loss")
-    right.set(xlabel="step", ylabel="share classified right", title="accuracy", ylim=(0, 1.02))
+    left.set(xlabel=_("step"), ylabel=_("mean cross-entropy"), title=_("loss"))
+    right.set(xlabel=_("step"), ylabel=_("share classified right"), title=_("accuracy"), ylim=(0, 1.02))
     left.legend()
     plt.tight_layout()
     plt.show()
@@ -380,7 +387,7 @@ def compare_batch_sizes(answer: dict, rules: dict, minibatches, eta: float = BAT
     """name -> history of training the student's MLP (``answer`` as for d3) on the spirals with the student's
     gradient descent rule, batches from ``minibatches``, for EPOCHS epochs at each of ``batch_sizes``, all
     from the same initial weights; what is not written yet is reported in one line and left out."""
-    begun = _spirals_and_start("the batch sizes", answer, seed)
+    begun = _spirals_and_start(_("the batch sizes"), answer, seed)
     if begun is None:
         return {}
     X, y, start = begun
@@ -394,15 +401,16 @@ def plot_batch_sizes(histories: dict, eta: float = BATCH_ETA):
     import matplotlib.pyplot as plt
 
     if not histories:
-        return print("nothing to draw yet")
+        return print(_("nothing to draw yet"))
     plt.figure(figsize=(6, 4))
     for name, h in histories.items():
         plt.semilogy(h["loss"], label=name)
-    plt.gca().set(xlabel="epoch (every example seen once)", ylabel="mean cross-entropy, all examples",
-                  title=f"gradient descent, η = {eta:g}")
+    plt.gca().set(xlabel=_("epoch (every example seen once)"), ylabel=_("mean cross-entropy, all examples"),
+                  title=_("gradient descent, η = {eta}").format(eta=f"{eta:g}"))
     plt.legend()
     plt.tight_layout()
     plt.show()
-    print(f"{'':22}{'steps':>7}{'ms':>7}{'loss':>8}{'accuracy':>10}")
+    steps, loss, accuracy = _("steps"), _("loss"), _("accuracy")
+    print(f"{'':22}{steps:>7}{'ms':>7}{loss:>8}{accuracy:>10}")
     for name, h in histories.items():
         print(f"{name:22}{h['steps']:>7}{1000 * h['seconds']:>7.0f}{h['loss'][-1]:>8.3f}{h['accuracy'][-1]:>10.0%}")

@@ -7,6 +7,7 @@ compiled from its .po all fail. The language tests follow course_lib/i18n.py's o
 """
 import importlib
 import json
+import pkgutil
 
 import nbformat
 import pytest
@@ -21,6 +22,7 @@ from autograde.verdict import judge_cell
 from course_lib import check, diagnose, i18n, set_language, tasks
 from course_lib.answers import REQUEST_FILE
 from course_lib.tasks.a import dsigma, h, w
+from course_lib.tasks.c.common import FD_NOTE, FLOAT32_NOTE
 from grading import handed_in
 
 CATALOGUES = [(domain, language) for domain in catalogue.DOMAINS for language in i18n.LANGUAGES]
@@ -63,19 +65,28 @@ def test_placeholders_are_the_render_fields_and_percent_formats():
     assert catalogue.placeholders("∇_{W1}L at {where}: 5 %d, %(n)s, 100 %") == ["%(n)s", "%d", "{W1}", "{where}"]
 
 
+def _task_modules():
+    """Every module of course_lib.tasks, the submodules of a task package (tasks/c/) included."""
+    names = [info.name for info in pkgutil.walk_packages(tasks.__path__, "course_lib.tasks.")]
+    return {name: importlib.import_module(name) for name in names}
+
+
 def test_the_tree_messages_are_in_the_catalogue_without_markup():
-    """Every literal message of every diagnosis tree (Outcome:2) is extracted: the trees need no markup."""
-    trees = []
-    for module in {module for module, _ in tasks.REGISTRY.values()}:
-        for name, value in vars(importlib.import_module(module)).items():
-            trees += [value] if name.endswith("_TREE") else list(value.values()) if name.endswith("_TREES") else []
+    """Every message of every diagnosis tree (Outcome:2) is extracted: a literal needs no markup, a constant
+    named in an Outcome (FD_NOTE) is marked N_("…") where it is defined."""
+    trees = {}
+    for module_name, module in _task_modules().items():
+        for name, value in vars(module).items():
+            if name.endswith("_TREE") and value not in trees.values():
+                trees[f"{module_name}.{name}"] = value
+            elif name.endswith("_TREES"):
+                trees.update({f"{module_name}.{name}[{k}]": tree for k, tree in value.items()})
+    assert {"course_lib.tasks.a.A1_TREE", "course_lib.tasks.b.EDGE_TREE", "course_lib.tasks.c.c2.FACTOR_TREE",
+            "course_lib.tasks.c.bonus.GRADIENT_TREE"} <= set(trees)
     ids = {m.id for m in catalogue.extracted("course_lib") if m.id}
-    messages = {outcome.message for tree in trees for _path, outcome in diagnose.outcomes(tree)}
-    assert len(messages) > 50
-    # constants named in an Outcome are not literals: they need N_("…") where they are defined, which
-    # the restructuring of course_lib/tasks brings (issue 13, second phase); until then they stay English
-    from course_lib.tasks.c import FD_NOTE, FLOAT32_NOTE
-    assert messages - ids == {FD_NOTE, FLOAT32_NOTE}
+    messages = {outcome.message for tree in trees.values() for _path, outcome in diagnose.outcomes(tree)}
+    assert len(messages) > 50 and FD_NOTE in messages and FLOAT32_NOTE in messages
+    assert messages - ids == set()
 
 
 # --- which language speaks ------------------------------------------------------------------------
@@ -198,3 +209,36 @@ def test_grading_notes_and_waiting_cells_speak_german():
     html = ('<h4>sheet03 (Score: 1.0 / 2.0)</h4><a href="#a2">a2</a> (Score: 0.0 / 0.5)')
     assert label_waiting_cells(html, {"a2": 0.5}) == ('<h4>sheet03 (Score: 1.0 / 2.0; 0.5 warten auf Korrektur)</h4>'
                                                       '<a href="#a2">a2</a> (wartet auf Korrektur (0.5 Punkte))')
+
+
+# --- German self-checks of typical mistakes: the task's own messages, its part labels, its answer-form errors ----
+def test_a_german_self_check_of_a1_names_the_weight_beyond_the_chain_in_german():
+    set_language("de")
+    text = check("a1", lambda n, i: _sign_error(n, i) * w[n + 1]).text()
+    assert "alle 7 Fälle: verwendet w_(n+1), das die Kette nicht hat" in text, text
+    assert "uses w_(n+1)" not in text and "all 7 cases" not in text
+
+
+def test_a_german_self_check_of_a2_and_a1_answer_form_errors():
+    set_language("de")
+    assert "a1 erwartet eine Funktion dh_dw(n, i)" in check("a1", sp.Symbol("x")).text()
+    text = check("a2", {"max_dsigmoid": sp.Rational(1, 2), "surprise": 1}).text()
+    assert "max_dsigmoid: das ist σ(0), der Wert der Sigmoidfunktion bei 0" in text, text
+    assert "unbekannter Schlüssel, ignoriert" in text and "sigmoid_bound: fehlt" in text, text
+
+
+def test_a_german_self_check_of_b2_names_the_slip_on_the_edge():
+    from test_task_b import CANONICAL, build, replace, x1
+    set_language("de")
+    text = check("b2", build(replace(CANONICAL, v1=("pow", ["x1"], 2, [x1])))).text()
+    assert "x1→v1: die Beschriftung lässt den Faktor 2 der Potenzregel aus" in text, text
+    assert "Kanten tragen ihre lokale Ableitung" in text and "the label" not in text
+
+
+def test_a_german_self_check_of_c2_and_c3_names_the_mistake():
+    from test_task_c import ROW, SOFTMAX, TANH, with_factor
+    set_language("de")
+    text = check("c2", with_factor(ROW, "J_z2(z1)", fn=lambda z2, W2: (1 - z2)[:, None] * W2)).text()
+    assert "J_z2(z1): " in text and "1 − tanh ohne das Quadrat auf der Diagonale des tanh-Schritts o2 → z2" in text, text
+    text = check("c3", {"tanh": TANH[:1] + [TANH[1] + 1] + TANH[2:], "softmax": SOFTMAX}).text()
+    assert "tanh, Schritt 2: Schritt 2 ist nicht gleich Schritt 1" in text, text

@@ -212,7 +212,7 @@ def test_a_german_submission_stays_german_through_grading_and_feedback(graded_ge
                  if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("grade_id") in german}
         assert shown == german, name
         notes = "".join(c.source for c in nb.cells if c.metadata.get("course_lib_grading_notes"))
-        edited = re.findall(r"`(\w+)` restored: it had been edited", notes)
+        edited = re.findall(r"`(\w+)` wiederhergestellt: sie war bearbeitet worden", notes)   # the grader's notes are German too
         assert edited == (["a1"] if student == "edited_graded_cell" and name.startswith("a_") else []), (name, notes)
     feedback = graded_german.path / "autograde" / "feedback" / student / ASSIGNMENT
     html = unescape((feedback / "a_vanishing_gradient.html").read_text())  # "·" may come as &#183;

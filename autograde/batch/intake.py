@@ -25,6 +25,7 @@ from pathlib import Path
 
 import nbformat
 
+from ..language import _
 from ..notes import MARK, add_note, literal
 from ..submission_files import NOTEBOOK_SUFFIX, Refused, SubmissionLimits, check_cells, dropped_notes
 
@@ -53,7 +54,7 @@ def parse_notebook(raw: bytes, limits: SubmissionLimits) -> tuple[nbformat.Noteb
 
 
 def unread_note(why: str) -> str:
-    return f"this notebook could not be read ({why}); it was graded as handed out"
+    return _("this notebook could not be read ({why}); it was graded as handed out").format(why=why)
 
 
 def _grade_ids(nb) -> set[str]:
@@ -92,24 +93,25 @@ def intake(folder: Path, expected: dict[str, set[str]], release: Path, dropped: 
             others[name] = why
     notes[first] += dropped_notes(others)
     for name in [n for n in broken if n not in expected]:
-        notes[first].append(f"{literal(name + NOTEBOOK_SUFFIX)} could not be read ({broken[name]}) "
-                            "and is not part of this assignment")
+        notes[first].append(_("{name} could not be read ({why}) and is not part of this assignment").format(
+            name=literal(name + NOTEBOOK_SUFFIX), why=broken[name]))
     for name in [n for n in found if n not in expected]:
         missing = [n for n in expected if n not in found and n not in broken]
         best = matching_notebook(found[name], missing, expected)
         nb = found.pop(name)
         if best is not None:
             found[best] = nb
-            notes[best] += notes.pop(name, []) + [f"handed in as {literal(name + NOTEBOOK_SUFFIX)}; "
-                                                  f"graded as `{best}.ipynb`"]
+            notes[best] += notes.pop(name, []) + [_("handed in as {name}; graded as `{best}.ipynb`").format(
+                name=literal(name + NOTEBOOK_SUFFIX), best=best)]
         else:
             notes.pop(name, None)
-            notes[first].append(f"{literal(name + NOTEBOOK_SUFFIX)} is not part of this assignment and was not graded")
+            notes[first].append(_("{name} is not part of this assignment and was not graded").format(
+                name=literal(name + NOTEBOOK_SUFFIX)))
     for name in expected:
         if name not in found:
             found[name] = nbformat.read(release / f"{name}.ipynb", as_version=4)
             notes[name].append(unread_note(broken[name]) if name in broken
-                               else "this notebook was not handed in; it was graded as handed out")
+                               else _("this notebook was not handed in; it was graded as handed out"))
         for note in notes[name]:
             add_note(found[name], note)
         nbformat.write(found[name], folder / f"{name}.ipynb")

@@ -76,14 +76,16 @@ class Sandbox(Configurable):
 
 def weaker_limits(spec: dict) -> str | None:
     """The grading note for a kernel whose memory or process limit was per process, or None."""
+    from ..language import _   # here: the launcher imports this module and must start without the catalogues
     rlimits = spec.get("rlimits") or {}
     weaker = []
     if "AS" in rlimits:
-        weaker.append(f"memory to {rlimits['AS'] / 2**20:g} MiB of address space in each process, not in all "
-                      "together")
+        weaker.append(_("memory to {size} MiB of address space in each process, not in all together").format(
+            size=f"{rlimits['AS'] / 2**20:g}"))
     if "NPROC" in rlimits:
-        weaker.append(f"processes to {rlimits['NPROC']} by a per-user count, not by a cgroup")
+        weaker.append(_("processes to {count} by a per-user count, not by a cgroup").format(count=rlimits["NPROC"]))
     if not weaker:
         return None
-    return ("This host gives the sandbox no cgroup for " + " and ".join(cgroups.uncovered(spec["groups"])) +
-            ", so weaker limits held: " + "; ".join(weaker) + f"; CPU time to {rlimits['CPU']} s a process")
+    return _("This host gives the sandbox no cgroup for {groups}, so weaker limits held: {limits}; CPU time to "
+             "{seconds} s a process").format(groups=_(" and ").join(cgroups.uncovered(spec["groups"])),
+                                             limits="; ".join(weaker), seconds=rlimits["CPU"])

@@ -112,9 +112,9 @@ class ExecuteInSandbox(ExecuteKeepingAnswers):
             return super().stop_cause()
         if self.over_output:
             return self.over_output
-        stopped = self.box.report().get("stopped")
-        if stopped:
-            return stopped
+        if self.box.report().get("stopped") == "notebook_seconds":
+            return _("the notebook used up its time budget of {seconds} s").format(
+                seconds=f"{self.box.spec()['notebook_seconds']:g}")
         if self.box.groups.out_of_memory():
             return _("the kernel ran out of memory ({size})").format(size=size(self.sandbox.memory_bytes))
         return super().stop_cause()

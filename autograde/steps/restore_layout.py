@@ -25,16 +25,16 @@ from nbformat.v4 import new_code_cell, new_markdown_cell
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 
-from ..language import FOLDERS, SOURCE, locked_texts
+from ..language import FOLDERS, SOURCE, _, locked_texts
 from ..notes import add_note, cell_label, literal
 
 
 def _kind(name, layout) -> str:
     if name in layout["grade"] and name not in layout["solution"]:
-        return "test cell"
+        return _("test cell")
     if name in layout["solution"]:
-        return "answer cell"
-    return "locked cell"
+        return _("answer cell")
+    return _("locked cell")
 
 
 def _as_handed_out(source_cell) -> str:
@@ -70,7 +70,8 @@ class RestoreLayout(NbGraderPreprocessor):
             if name is None:
                 continue
             if name not in layout["cells"]:
-                notes.append(f"{cell_label(nb, index)} had the unknown grade id {literal(name)}; it ran as an ordinary cell")
+                notes.append(_("{cell} had the unknown grade id {grade_id}; it ran as an ordinary cell").format(
+                    cell=cell_label(nb, index), grade_id=literal(name)))
                 del cell.metadata["nbgrader"]
             else:
                 last[name] = index
@@ -80,8 +81,8 @@ class RestoreLayout(NbGraderPreprocessor):
             if name is not None and last[name] != index:
                 copies[name] = copies.get(name, 1) + 1
                 del cell.metadata["nbgrader"]
-        notes += [f"{_kind(name, layout)} `{name}` appeared {n} times; the last copy is graded, the others ran "
-                  "as ordinary cells" for name, n in copies.items()]
+        notes += [_("{kind} `{name}` appeared {count} times; the last copy is graded, the others ran as ordinary "
+                    "cells").format(kind=_kind(name, layout), name=name, count=n) for name, n in copies.items()]
         return notes
 
     @staticmethod
@@ -97,10 +98,11 @@ class RestoreLayout(NbGraderPreprocessor):
         missing = [name for name in layout["order"] if name not in blocks]
         if not missing and seen == layout["order"]:
             return []
-        notes = [f"{_kind(name, layout)} `{name}` had been deleted; it was restored as handed out" for name in missing]
+        notes = [_("{kind} `{name}` had been deleted; it was restored as handed out").format(
+            kind=_kind(name, layout), name=name) for name in missing]
         if seen != [name for name in layout["order"] if name in blocks]:
-            notes.append("cells had been moved; the notebook ran in the order handed out, every other cell "
-                         "after the graded or locked cell it followed")
+            notes.append(_("cells had been moved; the notebook ran in the order handed out, every other cell "
+                           "after the graded or locked cell it followed"))
         nb.cells = blocks[None] + [cell for name in layout["order"]
                                    for cell in blocks.get(name) or [RestoreLayout._restored(name, layout)]]
         return notes
@@ -128,12 +130,14 @@ class RestoreLayout(NbGraderPreprocessor):
                 continue
             stored, kind = layout["cells"][name], _kind(name, layout)
             if cell.cell_type != stored.cell_type:
-                notes.append(f"{kind} `{name}` was turned into a {cell.cell_type} cell; it is {stored.cell_type} again")
+                notes.append(_("{kind} `{name}` was turned into a {new} cell; it is {old} again").format(
+                    kind=kind, name=name, new=cell.cell_type, old=stored.cell_type))
             handed_out = {_as_handed_out(stored).strip()} | {texts[name].strip() for texts in layout["translated"]
                                                              if name in texts}
             if stored.locked and cell.source.strip() not in handed_out:
-                notes.append(f"{kind} `{name}` restored: it had been edited")
+                notes.append(_("{kind} `{name}` restored: it had been edited").format(kind=kind, name=name))
             if name in layout["grade"] and meta.get("points") != layout["grade"][name]:
-                notes.append(f"the points of `{name}` were changed to {literal(meta.get('points'))}; "
-                             f"they are {layout['grade'][name]:g} again")
+                notes.append(_("the points of `{name}` were changed to {points}; they are {handed_out} again").format(
+                    name=name, points=literal(meta.get("points")), handed_out=f"{layout['grade'][name]:g}"))
+
         return notes

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 
 from ..feedback import Feedback
+from ..i18n import _
 
 # task id -> (module, attribute); modules are imported on first use to keep `import course_lib` light
 REGISTRY = {
@@ -49,6 +50,7 @@ class Task:
 
 def get(task_id: str) -> Task:
     if task_id not in REGISTRY:
-        raise KeyError(f"unknown task {task_id!r}; known: {', '.join(REGISTRY)}")
+        raise KeyError(_("unknown task {task}; known: {known}").format(task=repr(task_id), known=", ".join(REGISTRY)))
+
     module, name = REGISTRY[task_id]
     return getattr(importlib.import_module(module), name)()

@@ -30,6 +30,7 @@ from .. import expr_json as ej
 from ..diagnose import Branch, Outcome, always, diagnose, guarded
 from ..errors import AnswerError, Unusable, unusable
 from ..feedback import Feedback
+from ..i18n import N_, _
 from ..probe import all_close, rng_for, signed_uniform, symbolically_equal
 from . import Task
 
@@ -50,7 +51,7 @@ class _Weights:
 
     def __getitem__(self, k):
         if not isinstance(k, (int, np.integer)) or not 1 <= k <= N_MAX:
-            raise IndexError(f"w[{k!r}] does not exist: the weights are w[1] .. w[{N_MAX}]")
+            raise IndexError(_("w[{k}] does not exist: the weights are w[1] .. w[{last}]").format(k=repr(k), last=N_MAX))
         return self._w[k]
 
     def __repr__(self):
@@ -63,7 +64,7 @@ w = _Weights()
 def h(k: int) -> sp.Expr:
     """h_k of the chain: h(0) = x, h(k) = sigma(w[k] * h(k - 1))."""
     if not isinstance(k, (int, np.integer)) or k < 0:
-        raise IndexError(f"h({k!r}) does not exist: h(0) = x, h(1), h(2), ...")
+        raise IndexError(_("h({k}) does not exist: h(0) = x, h(1), h(2), ...").format(k=repr(k)))
     out = x
     for j in range(1, k + 1):
         out = sigma(w[j] * out)
@@ -218,18 +219,18 @@ def _wrong_argument(ctx):
         vals = {a: ej.evaluate(node[2], c.env(), ctx.numeric_functions[a]) for a, c in ctx.chains.items()}
         if any(all(all_close(vals[a], c.a[k]) for a, c in ctx.chains.items()) for k in range(1, ctx.n + 1)):
             continue
-        shifted = [(f"w_{j}·{_hname(k - 1)} (the weight index shifted by one: layer {k} multiplies by w_{k})",
-                    lambda c, j=j, k=k: c.w[j] * c.h[k - 1])
+        shifted = [(_("w_{j}·{h} (the weight index shifted by one: layer {k} multiplies by w_{k})").format(
+                        j=j, h=_hname(k - 1), k=k), lambda c, j=j, k=k: c.w[j] * c.h[k - 1])
                    for k in range(1, ctx.n + 1) for j in (k - 1, k + 1) if 1 <= j <= ctx.n]
-        shifted += [(f"w_{k}·{_hname(j)} (the index of h shifted by one: layer {k} takes {_hname(k - 1)} as its input)",
-                     lambda c, j=j, k=k: c.w[k] * c.h[j])
+        shifted += [(_("w_{k}·{h} (the index of h shifted by one: layer {k} takes {input} as its input)").format(
+                         k=k, h=_hname(j), input=_hname(k - 1)), lambda c, j=j, k=k: c.w[k] * c.h[j])
                     for k in range(1, ctx.n + 1) for j in (k - 2, k) if 0 <= j <= ctx.n]
         names = shifted + [(f"w_{k}", lambda c, k=k: c.w[k]) for k in range(1, ctx.n + 1)]
         names += [(_hname(k), lambda c, k=k: c.h[k]) for k in range(0, ctx.n + 1)]
         for label, get in names:
             if all(all_close(vals[a], get(c)) for a, c in ctx.chains.items()):
                 return {"arg": label}
-        return {"arg": "an expression that is no pre-activation"}
+        return {"arg": _("an expression that is no pre-activation")}
     return False
 
 
@@ -288,7 +289,7 @@ A1_TREE = [
 ]
 
 
-WEIGHT_BEYOND_N = "uses w_(n+1), which the chain does not have: is a weight index shifted by one? Layer k multiplies by w_k"
+WEIGHT_BEYOND_N = N_("uses w_(n+1), which the chain does not have: is a weight index shifted by one? Layer k multiplies by w_k")
 
 
 @dataclass
@@ -311,9 +312,9 @@ class A1(Task):
 
     def encode(self, answer, request):
         if isinstance(answer, sp.Basic):
-            raise AnswerError("a1 expects a function dh_dw(n, i) that returns an expression, not one expression")
+            raise AnswerError(_("a1 expects a function dh_dw(n, i) that returns an expression, not one expression"))
         if not callable(answer):
-            raise AnswerError(f"a1 expects a function dh_dw(n, i), got a {type(answer).__name__}")
+            raise AnswerError(_("a1 expects a function dh_dw(n, i), got a {kind}").format(kind=type(answer).__name__))
         out = []
         for n_, i_ in request["cases"]:
             result = _call_encoded(answer, n_, i_)
@@ -357,19 +358,19 @@ def judge_a1(data, request, reference, rng, symbolic_seconds: float) -> Feedback
     correct = confirmed = 0
     budget = bounded.Budget(symbolic_seconds * 3, per_call=symbolic_seconds)
     for n_, i_ in cases:
-        label = f"n={n_}, i={i_}"
+        label = _("n={n}, i={i}").format(n=n_, i=i_)
         answer = given.get((n_, i_))
         if answer is None:
-            outcomes.setdefault(("invalid", "no answer handed in for this case"), []).append(label)
+            outcomes.setdefault(("invalid", _("no answer handed in for this case")), []).append(label)
             continue
         if isinstance(answer, dict):
-            outcomes.setdefault(("invalid", (unusable(answer) or "malformed answer")[:240]), []).append(label)
+            outcomes.setdefault(("invalid", (unusable(answer) or _("malformed answer"))[:240]), []).append(label)
             continue
         try:
             ej.validate(answer, set(symbols_for(n_)), set(FUNCTIONS))
         except ej.ExpressionError as e:
-            if str(e).startswith(f"unknown symbol 'w{n_ + 1}'"):
-                outcomes.setdefault(("wrong", WEIGHT_BEYOND_N), []).append(label)
+            if _uses_weight_beyond(answer, n_):
+                outcomes.setdefault(("wrong", _(WEIGHT_BEYOND_N)), []).append(label)
             else:
                 outcomes.setdefault(("invalid", str(e)), []).append(label)
             continue
@@ -377,7 +378,8 @@ def judge_a1(data, request, reference, rng, symbolic_seconds: float) -> Feedback
         try:
             diag = _diagnose_case(n_, i_, answer, ref, rng)
         except Exception as e:  # noqa: BLE001 — one case that cannot be checked costs that case only
-            outcomes.setdefault(("invalid", f"this case could not be checked ({type(e).__name__})"), []).append(label)
+            outcomes.setdefault(("invalid", _("this case could not be checked ({error})").format(
+                error=type(e).__name__)), []).append(label)
             continue
         if diag.outcome.credit >= 1:
             correct += 1
@@ -387,13 +389,25 @@ def judge_a1(data, request, reference, rng, symbolic_seconds: float) -> Feedback
         else:
             outcomes.setdefault((diag.outcome.status, diag.message), []).append(label)
     for (status, message), labels in outcomes.items():
-        fb.add(f"all {len(cases)} cases" if len(labels) == len(cases) else "; ".join(labels), status, message)
+        fb.add(_("all {count} cases").format(count=len(cases)) if len(labels) == len(cases) else "; ".join(labels),
+               status, message)
     fb.credit = correct / len(cases) if cases else 0.0
     if correct:
-        how = f", {confirmed} of them confirmed symbolically" if confirmed else ""
+        said = _("{correct} of {total} cases equal ∂h_n/∂w_i at random points with σ = sigmoid, tanh, sin, "
+                 "{confirmed} of them confirmed symbolically") if confirmed else \
+            _("{correct} of {total} cases equal ∂h_n/∂w_i at random points with σ = sigmoid, tanh, sin")
         fb.add("", "ok" if correct == len(cases) else "info",
-               f"{correct} of {len(cases)} cases equal ∂h_n/∂w_i at random points with σ = sigmoid, tanh, sin{how}")
+               said.format(correct=correct, total=len(cases), confirmed=confirmed))
     return fb
+
+
+def _uses_weight_beyond(answer, n_: int) -> bool:
+    """The answer is valid once w_(n+1) is allowed: it names the weight of a layer the chain does not have."""
+    try:
+        ej.validate(answer, set(symbols_for(n_)) | {f"w{n_ + 1}"}, set(FUNCTIONS))
+    except ej.ExpressionError:
+        return False
+    return True
 
 
 def _diagnose_case(n_, i_, answer, ref, rng):
@@ -454,7 +468,8 @@ SIGMOID_BOUND_TREE = [
     Branch("per-layer 1/2", lambda c: _eq(c, lambda E, p: np.sqrt(E)) or _eq(c, lambda E, p: 2 * np.sqrt(E)), Outcome(
         0, "the factor per layer is not the largest slope of the sigmoid (1/2 is σ(0))")),
     Branch("bound 1", lambda c: _eq(c, lambda E, p: np.ones_like(E)) and {
-        "max": f"max σ' = {c.max_slope}, as your max_dsigmoid says" if c.max_slope else "max σ' (your max_dsigmoid)"},
+        "max": _("max σ' = {value}, as your max_dsigmoid says").format(value=c.max_slope) if c.max_slope
+        else _("max σ' (your max_dsigmoid)")},
         Outcome(0, "1 bounds each σ' factor by 1, but the sigmoid's slope never exceeds {max}: bound every σ' "
                    "factor of the chain by that")),
     Branch("not n-i", lambda c: not _depends_on_distance_only(c), Outcome(
@@ -477,11 +492,11 @@ RELU_SUP_TREE = [
     Branch("other", always, Outcome(0, "not the supremum of |∂h_n/∂w_i| for ReLU with |w_k| < 1")),
 ]
 BOOL_MESSAGES = {
-    "i1_bound_has_abs_x": "for i = 1 the factor h_0 = x is unbounded, so the bound for w_1 carries |x|",
-    "bound_attained_for_i_lt_n": ("σ' takes its largest value only at w_k·h_(k−1) = 0, which for i < n forces w_(i+1) = 0 and a zero "
-                                  "gradient: the bound is not attained"),
-    "relu_sup_depends_on_depth": "on an active path each ReLU layer contributes σ' = 1, so the activation adds no "
-                                 "factor that shrinks with depth",
+    "i1_bound_has_abs_x": N_("for i = 1 the factor h_0 = x is unbounded, so the bound for w_1 carries |x|"),
+    "bound_attained_for_i_lt_n": N_("σ' takes its largest value only at w_k·h_(k−1) = 0, which for i < n forces "
+                                    "w_(i+1) = 0 and a zero gradient: the bound is not attained"),
+    "relu_sup_depends_on_depth": N_("on an active path each ReLU layer contributes σ' = 1, so the activation adds no "
+                                    "factor that shrinks with depth"),
 }
 FIELD_TREES = {"number": MAX_DSIGMOID_TREE, "expr_ni": SIGMOID_BOUND_TREE, "expr_x": RELU_SUP_TREE}
 
@@ -515,14 +530,15 @@ class A2(Task):
 
     def encode(self, answer, request):
         if not isinstance(answer, dict):
-            raise AnswerError(f"a2 expects a dict with the keys {', '.join(A2_FIELDS)}; got a {type(answer).__name__}")
+            raise AnswerError(_("a2 expects a dict with the keys {keys}; got a {kind}").format(
+                keys=", ".join(A2_FIELDS), kind=type(answer).__name__))
         out = {}
-        for name, (kind, _) in A2_FIELDS.items():
+        for name, (kind, _weight) in A2_FIELDS.items():
             if name not in answer:
-                out[name] = Unusable("missing")
+                out[name] = Unusable(_("missing"))
             elif kind == "bool":
                 v = answer[name]
-                out[name] = bool(v) if isinstance(v, (bool, np.bool_)) else Unusable("must be True or False")
+                out[name] = bool(v) if isinstance(v, (bool, np.bool_)) else Unusable(_("must be True or False"))
             else:
                 try:
                     out[name] = ej.to_data(answer[name])
@@ -544,9 +560,9 @@ def _judge_a2(data, expected, rng, self_check: bool) -> Feedback:
     """``expected`` maps each field to its value (bool) or a function of the probe points."""
     fb = Feedback("a2")
     if not isinstance(data, dict):
-        return fb.add("", "invalid", "malformed answer")
+        return fb.add("", "invalid", _("malformed answer"))
     for name in data.get("_unknown", []):
-        fb.add(str(name), "info", "unknown key, ignored")
+        fb.add(str(name), "info", _("unknown key, ignored"))
     credit = 0.0
     max_slope = "" if self_check else guarded(fb, "max_dsigmoid", "", _right_max_slope, data.get("max_dsigmoid"),
                                               expected)
@@ -574,13 +590,13 @@ def _right_max_slope(value, expected) -> str:
 def _judge_field(name, kind, value, expected, rng, self_check: bool, max_slope: str = "") -> tuple[str, str, float]:
     """(status, message, share of the field's weight) for one field of a2."""
     if isinstance(value, dict) or value is None:
-        return "invalid", (unusable(value) or "missing")[:240], 0.0
+        return "invalid", (unusable(value) or _("missing"))[:240], 0.0
     if kind == "bool":
         if not isinstance(value, bool):
-            return "invalid", "must be True or False", 0.0
+            return "invalid", _("must be True or False"), 0.0
         if self_check:
-            return "info", "recorded; judged when graded", 0.0
-        return ("ok", "correct", 1.0) if value == expected[name] else ("wrong", BOOL_MESSAGES[name], 0.0)
+            return "info", _("recorded; judged when graded"), 0.0
+        return ("ok", _("correct"), 1.0) if value == expected[name] else ("wrong", _(BOOL_MESSAGES[name]), 0.0)
     try:
         ej.validate(value, set(A2_SYMBOLS[kind]), set())
     except ej.ExpressionError as e:
@@ -588,7 +604,7 @@ def _judge_field(name, kind, value, expected, rng, self_check: bool, max_slope: 
     points = _field_points(kind, rng)
     S = np.broadcast_to(ej.evaluate(value, points), _shape(points)).astype(float)
     if not np.all(np.isfinite(S)):
-        return "wrong", "evaluates to NaN or infinity at some points", 0.0
+        return "wrong", _("evaluates to NaN or infinity at some points"), 0.0
     if self_check and kind != "number":
         return (*expected[name](S, points), 0.0)
     E = np.broadcast_to(np.asarray(expected[name](points), float), _shape(points))
@@ -675,7 +691,8 @@ def sampled_relu_slope() -> float:
 def relu_violation(S, points) -> dict | bool:
     """A sampled ReLU network exceeds the answer at some probe x (self-check and grader alike)."""
     over = np.abs(points["x"]) * sampled_relu_slope() > S * (1 + 1e-9)
-    return bool(over.any()) and {"where": f"at x = {points['x'][over][0]:.3g} a sampled ReLU network exceeds it"}
+    return bool(over.any()) and {"where": _("at x = {x} a sampled ReLU network exceeds it").format(
+        x=f"{points['x'][over][0]:.3g}")}
 
 
 def _sampled_ratios(S, points) -> list:
@@ -693,23 +710,27 @@ def bound_violation(S, points) -> dict | bool:
     ratio, n_, i_ = max(_sampled_ratios(S, points))
     if ratio <= 1 + 1e-9:
         return False
-    how = "has a positive slope where your bound is ≤ 0" if math.isinf(ratio) else f"reaches {ratio:.3g} times your bound"
-    return {"where": f"at n={n_}, i={i_} a sampled network with |w_k| < 1 {how}"}
+    where = _("at n={n}, i={i} a sampled network with |w_k| < 1 has a positive slope where your bound is ≤ 0") \
+        if math.isinf(ratio) else _("at n={n}, i={i} a sampled network with |w_k| < 1 reaches {ratio} times your bound")
+    return {"where": where.format(n=n_, i=i_, ratio=f"{ratio:.3g}")}
 
 
 def bound_closeness(S, points) -> tuple[str, str]:
     """(status, message): how close the sampled slopes come to a bound they do not exceed."""
     ratios = _sampled_ratios(S, points)
     (best, bn, bi), (worst, wn, wi) = max(ratios), min(ratios)
-    seen = (f"sampled networks come within {best:.0%} of it at n={bn}, i={bi}, "
-            f"and within {worst:.1%} at n={wn}, i={wi}")
+    seen = dict(best=f"{best:.0%}", bn=bn, bi=bi, worst=f"{worst:.1%}", wn=wn, wi=wi)
     if best < 0.4:
-        return "wrong", (f"holds, but {seen}: a bound this far above every sampled slope is not the one that "
-                         "follows from the largest σ' and |w_k| < 1")
+        return "wrong", _("holds, but sampled networks come within {best} of it at n={bn}, i={bi}, and within {worst} "
+                          "at n={wn}, i={wi}: a bound this far above every sampled slope is not the one that follows "
+                          "from the largest σ' and |w_k| < 1").format(**seen)
     if worst < 0.2 * best:
-        return "wrong", (f"holds, but {seen}: towards the input it pulls away from the slopes, so it shrinks "
-                         "more slowly per layer than they do")
-    return "info", f"holds for 20,000 sampled networks; {seen}; whether it is the bound that follows is judged when graded"
+        return "wrong", _("holds, but sampled networks come within {best} of it at n={bn}, i={bi}, and within {worst} "
+                          "at n={wn}, i={wi}: towards the input it pulls away from the slopes, so it shrinks more "
+                          "slowly per layer than they do").format(**seen)
+    return "info", _("holds for 20,000 sampled networks; sampled networks come within {best} of it at n={bn}, i={bi}, "
+                     "and within {worst} at n={wn}, i={wi}; whether it is the bound that follows is judged when "
+                     "graded").format(**seen)
 
 
 def _sampled_expectations():
@@ -717,12 +738,13 @@ def _sampled_expectations():
 
     def bound_check(S, points):
         violated = bound_violation(S, points)
-        return ("wrong", f"violated: {violated['where']}") if violated else bound_closeness(S, points)
+        return ("wrong", _("violated: {where}").format(**violated)) if violated else bound_closeness(S, points)
 
     def relu_check(S, points):
         violated = relu_violation(S, points)
-        return ("wrong", f"violated: {violated['where']}") if violated else \
-            ("info", "holds for sampled ReLU networks; judged exactly when graded")
+        return ("wrong", _("violated: {where}").format(**violated)) if violated else \
+            ("info", _("holds for sampled ReLU networks; judged exactly when graded"))
+
 
     ds = ACTIVATIONS["sigmoid"][1](grid)
     return {"max_dsigmoid": lambda p: ds.max(), "sigmoid_bound": bound_check, "relu_sup": relu_check}

@@ -33,6 +33,7 @@ from .. import graph as gr
 from ..diagnose import Branch, Outcome, always, diagnose
 from ..errors import AnswerError, Unusable, unusable
 from ..feedback import Feedback
+from ..i18n import N_, _, ngettext
 from ..probe import all_close, rng_for, signed_uniform, symbolically_equal
 from . import Task
 
@@ -98,12 +99,12 @@ class Probe:
 
 # What a slip does to a label, said of any edge (when several edges would explain the answer).
 SLIP_KINDS = {
-    "sign": "has the wrong sign",
-    "value": "carries its node's value instead of the derivative",
-    "power factor": "misses the factor e of the power rule",
-    "exponent": "keeps the exponent e instead of lowering it to e − 1",
-    "own tail": "carries its own tail instead of the other factor",
-    "factor": "misses a constant factor",
+    "sign": N_("has the wrong sign"),
+    "value": N_("carries its node's value instead of the derivative"),
+    "power factor": N_("misses the factor e of the power rule"),
+    "exponent": N_("keeps the exponent e instead of lowering it to e − 1"),
+    "own tail": N_("carries its own tail instead of the other factor"),
+    "factor": N_("misses a constant factor"),
 }
 
 
@@ -111,15 +112,16 @@ def edge_slips(probe: Probe, head: str, tail: str) -> list:
     """[(wrong label value, kind, what is wrong)] for the typical slips on the edge tail → head."""
     node, ev = probe.model.nodes[head], probe.ev
     d, u = probe.true_group(head, tail), ev.local[tail]
-    slips = [(-d, "sign", "has the wrong sign"),
-             (ev.local[head], "value", f"is the value of {head}, not its derivative")]
+    slips = [(-d, "sign", _("has the wrong sign")),
+             (ev.local[head], "value", _("is the value of {head}, not its derivative").format(head=head))]
     if node.op == "pow" and node.e > 1:
-        slips += [(d / node.e, "power factor", f"misses the factor {node.e} of the power rule"),
-                  (d * u, "exponent", f"keeps the exponent {node.e} instead of lowering it to {node.e - 1}")]
+        slips += [(d / node.e, "power factor", _("misses the factor {e} of the power rule").format(e=node.e)),
+                  (d * u, "exponent", _("keeps the exponent {e} instead of lowering it to {lower}").format(
+                      e=node.e, lower=node.e - 1))]
     if node.op == "*" and len(set(node.inputs)) == 2:
-        slips.append((u, "own tail", f"is {tail} itself instead of the other factor"))
+        slips.append((u, "own tail", _("is {tail} itself instead of the other factor").format(tail=tail)))
     if np.ptp(d) == 0 and abs(d[0]) not in (0.0, 1.0):
-        slips.append((d / d[0], "factor", f"misses the factor {_fmt(d[0])}"))
+        slips.append((d / d[0], "factor", _("misses the factor {factor}").format(factor=_fmt(d[0]))))
     return slips
 
 
@@ -158,8 +160,9 @@ def _slip(c):
         return False
     kind, matches = next(iter(fits.items()))
     if len(matches) == 1:
-        return {"edge": f"the edge {matches[0][0]} {matches[0][1]}"}
-    return {"edge": f"one of the edges {', '.join(e for e, _ in matches)} {SLIP_KINDS[kind]}"}
+        return {"edge": _("the edge {edge} {slip}").format(edge=matches[0][0], slip=matches[0][1])}
+    return {"edge": _("one of the edges {edges} {slip}").format(edges=", ".join(e for e, _slip in matches),
+                                                                 slip=_(SLIP_KINDS[kind]))}
 
 
 def _subset_sums(terms: list) -> list:
@@ -251,10 +254,11 @@ def judge_b1(data, reference, rng, seconds: float) -> Feedback:
         fb.add(part, "info", message)
     structure = max(0.0, 1.0 - STRUCTURE_PENALTY * len(model.problems))
     if not model.problems:
-        fb.add("structure", "ok", f"a valid graph: {len(model.nodes)} nodes, one output {model.output}")
+        fb.add(_("structure"), "ok", _("a valid graph: {count} nodes, one output {output}").format(
+            count=len(model.nodes), output=model.output))
     probe = Probe(model, rng)
     output = probe.ev.values.get(model.output) if model.output else None
-    why = "the graph has no output" if model.output is None else model.why_not_computable(model.output)
+    why = _("the graph has no output") if model.output is None else model.why_not_computable(model.output)
     terms = [(t, probe.reference(t)) for t in sp.Add.make_args(reference["f"])]
     d = diagnose(VALUE_TREE, ValueCase(why if output is None else output, probe.reference(reference["f"]),
                                        terms, probe.point))
@@ -262,8 +266,8 @@ def judge_b1(data, reference, rng, seconds: float) -> Feedback:
     if d.outcome.credit >= 1:
         symbolic = Symbolic(model, seconds)
         if symbolic.equal(lambda: symbolic.values[model.output], reference["f"]):
-            message += " (confirmed symbolically)"
-    fb.add("value", d.outcome.status, message)
+            message = _("{message} (confirmed symbolically)").format(message=message)
+    fb.add(_("value"), d.outcome.status, message)
     fb.credit = 0.5 * structure + 0.5 * d.outcome.credit
     return fb
 
@@ -271,12 +275,12 @@ def judge_b1(data, reference, rng, seconds: float) -> Feedback:
 def _read_or_report(data, fb: Feedback) -> gr.Model | None:
     graph = data.get("graph") if isinstance(data, dict) else None
     if (why := unusable(graph)) is not None:
-        fb.add("graph", "invalid", why[:240])
+        fb.add(_("graph"), "invalid", why[:240])
         return None
     try:
         return gr.read(graph, VARIABLES)
     except gr.GraphError as e:
-        fb.add("graph", "invalid", str(e))
+        fb.add(_("graph"), "invalid", str(e))
         return None
 
 
@@ -307,7 +311,7 @@ class Symbolic:
     def edges(self) -> dict:
         """(head, slot) -> local derivative of head's operation, in x1, x2 (computable heads)."""
         out = {}
-        for _, head, slot in self.model.edges():
+        for _tail, head, slot in self.model.edges():
             node = self.model.nodes[head]
             if head not in self.values:
                 continue
@@ -358,7 +362,7 @@ class EdgeCase:
 
 
 def _slip_on_edge(c):
-    for value, _, slip in c.slips:
+    for value, _kind, slip in c.slips:
         if _same(c.S, value):
             return {"slip": slip}
     return False
@@ -393,12 +397,14 @@ def judge_b2(data, reference, rng, seconds: float) -> Feedback:
             continue
         if node.name in model.broken:
             items += 1
-            wrong.add(node.name, "wrong", "its edges cannot be judged: the node is not valid (see b1)")
+            wrong.add(node.name, "wrong", _("its edges cannot be judged: the node is not valid (see b1)"))
             continue
         if len(node.labels) != len(node.inputs):
             items += 1
             count = len(node.labels)
-            wrong.add(node.name, "invalid", f"has {len(node.inputs)} inputs but {count} label{'s' * (count != 1)}")
+            wrong.add(node.name, "invalid", ngettext("has {inputs} inputs but {count} label",
+                                                     "has {inputs} inputs but {count} labels", count).format(
+                inputs=len(node.inputs), count=count))
             continue
         for tail in dict.fromkeys(node.inputs):
             slots = probe.groups[(node.name, tail)]
@@ -406,9 +412,11 @@ def judge_b2(data, reference, rng, seconds: float) -> Feedback:
             if model.is_constant(tail) and all(g is None for g in given):
                 continue
             items += 1
-            edge = f"{tail}→{node.name}" + (f" ({len(slots)} parallel edges)" if len(slots) > 1 else "")
+            edge = f"{tail}→{node.name}"
+            if len(slots) > 1:
+                edge = _("{edge} ({count} parallel edges)").format(edge=edge, count=len(slots))
             if model.cycle and {tail, node.name} <= set(model.cycle):
-                wrong.add(edge, "wrong", "cannot be judged: the edge lies on the cycle (see b1)")
+                wrong.add(edge, "wrong", _("cannot be judged: the edge lies on the cycle (see b1)"))
                 continue
             d = diagnose(EDGE_TREE, _edge_case(probe, node.name, tail, slots))
             if d.outcome.credit >= 1:
@@ -416,17 +424,17 @@ def judge_b2(data, reference, rng, seconds: float) -> Feedback:
                 confirmed += symbolic.equal(lambda: sum(symbolic.expr(g) for g in given),
                                             lambda: sum(symbolic.edges[(node.name, s)] for s in slots))
             elif node.name not in probe.ev.values:  # judged with stand-ins for the nodes that cannot be computed
-                wrong.add(edge, d.outcome.status, f"{d.message} (judged with a stand-in value for "
-                                                  f"{_upstream_problem(model, node.name)})")
+                wrong.add(edge, d.outcome.status, _("{message} (judged with a stand-in value for {nodes})").format(
+                    message=d.message, nodes=_upstream_problem(model, node.name)))
             else:
                 wrong.add(edge, d.outcome.status, d.message)
     wrong.into(fb)
     if correct:
-        how = f"; {confirmed} confirmed symbolically" if confirmed else ""
-        fb.add("", "ok" if correct == items else "info",
-               f"{correct} of {items} edges carry their local derivative ∂head/∂tail{how}")
+        said = _("{correct} of {total} edges carry their local derivative ∂head/∂tail; {confirmed} confirmed "
+                 "symbolically") if confirmed else _("{correct} of {total} edges carry their local derivative ∂head/∂tail")
+        fb.add("", "ok" if correct == items else "info", said.format(correct=correct, total=items, confirmed=confirmed))
     elif not items:
-        fb.add("", "wrong", "the graph has no edges to label")
+        fb.add("", "wrong", _("the graph has no edges to label"))
     fb.credit = correct / items if items else 0.0
     return fb
 
@@ -434,7 +442,8 @@ def judge_b2(data, reference, rng, seconds: float) -> Feedback:
 def _upstream_problem(model: gr.Model, name: str) -> str:
     """The nodes whose problem keeps ``name`` from being computed: the invalid ones, or a cycle."""
     bad = sorted(model.broken) or (model.cycle or [])
-    return "the invalid node " + ", ".join(bad) if model.broken else "the nodes of the cycle " + ", ".join(bad)
+    return (_("the invalid node {nodes}") if model.broken else _("the nodes of the cycle {nodes}")).format(
+        nodes=", ".join(bad))
 
 
 def _edge_case(probe: Probe, head: str, tail: str, slots: list) -> EdgeCase:
@@ -482,24 +491,24 @@ def _follow_on(c: BackCase):
         own = [c.given.get(leaf) for leaf in c.leaves]
         if all(o is not None for o in own) and _same(c.S, sum(own)) and \
                 not all(_same(o, c.probe.true.get(leaf)) for o, leaf in zip(own, c.leaves)):
-            return {"why": f"your adjoint of {', '.join(c.leaves)}, which is not right"}
+            return {"why": _("your adjoint of {nodes}, which is not right").format(nodes=", ".join(c.leaves))}
         graph = gr.gradient(c.probe.model, c.probe.true).get(c.var)
         if _same(c.S, graph):
-            return {"why": "your graph, which does not compute f (see b1)"}
+            return {"why": _("your graph, which does not compute f (see b1)")}
         own_labels = gr.gradient(c.probe.model, c.probe.own).get(c.var)
         if _same(c.S, own_labels):
-            return {"why": "the reverse sweep over your edge labels, some of which are wrong (see b2)"}
+            return {"why": _("the reverse sweep over your edge labels, some of which are wrong (see b2)")}
         return False
     model, ev = c.probe.model, c.probe.ev
     labels = {k: v for k, v in ev.labels.items() if not isinstance(v, str)}
     terms = gr.contributions(model, c.name, c.given, {**ev.true, **labels})
     if not terms or not _same(c.S, sum(t for _, _, t in terms)):
         return False
-    wrong = [f"your adjoint of {h}" for h in dict.fromkeys(h for h, _, _ in terms)
+    wrong = [_("your adjoint of {node}").format(node=h) for h in dict.fromkeys(h for h, _s, _t in terms)
              if not _same(c.given[h], c.probe.true.get(h))]
-    wrong += [f"the label on {c.name}→{h}" for h, s, _ in terms if (h, s) in labels
+    wrong += [_("the label on {edge}").format(edge=f"{c.name}→{h}") for h, s, _t in terms if (h, s) in labels
               and not _same(labels[(h, s)], ev.true[(h, s)])]
-    return bool(wrong) and {"why": " and ".join(dict.fromkeys(wrong)) + ", which is not right"}
+    return bool(wrong) and {"why": _("{wrong}, which is not right").format(wrong=_(" and ").join(dict.fromkeys(wrong)))}
 
 
 def _value_for_adjoint(c: BackCase):
@@ -525,11 +534,13 @@ def _fan_out(c: BackCase):
     for used, unused, total in _subset_sums(terms or []):
         if _same(c.S, total):
             if c.var and len(c.leaves) > 1 and _leaf_subset(used, c.leaves):
-                return {"msg": f"{c.var} appears as the leaves {', '.join(c.leaves)}: ∂f/∂{c.var} adds the "
-                               "adjoints of all of them"}
-            node = c.var or c.name
-            return {"msg": f"has only the path{'s' if len(used) > 1 else ''} through {', '.join(used)}; "
-                           f"{node} also feeds {', '.join(unused)}, and the terms of all paths add up"}
+                return {"msg": _("{var} appears as the leaves {leaves}: ∂f/∂{var} adds the adjoints of all of them")
+                        .format(var=c.var, leaves=", ".join(c.leaves))}
+            return {"msg": ngettext("has only the path through {used}; {node} also feeds {unused}, and the terms of "
+                                    "all paths add up",
+                                    "has only the paths through {used}; {node} also feeds {unused}, and the terms of "
+                                    "all paths add up", len(used)).format(
+                used=", ".join(used), node=c.var or c.name, unused=", ".join(unused))}
     return False
 
 
@@ -568,11 +579,11 @@ def judge_b3(data, reference, rng, seconds: float) -> Feedback:
     adjoints = _named_entries(data.get("adjoints") if isinstance(data, dict) else None)
     for name in adjoints:
         if name not in model.nodes:
-            fb.add(str(name)[:30], "info", "not a node of the graph; ignored")
+            fb.add(str(name)[:30], "info", _("not a node of the graph; ignored"))
     given = {n: v for n, v in ((n, probe.evaluate(d)) for n, d in adjoints.items()) if not isinstance(v, str)}
     need = [n for n in model.nodes if not model.is_constant(n) or n in adjoints]   # constants' are optional
     adj_credit = _judge_items(
-        fb, symbolic, [(f"adjoint of {n}", BackCase(n, probe.evaluate(adjoints[n]) if n in adjoints else "missing",
+        fb, symbolic, [(_("adjoint of {node}").format(node=n), BackCase(n, probe.evaluate(adjoints[n]) if n in adjoints else "missing",
                                             probe.true.get(n), probe, given, notes=_why(model, probe, n)),
                         adjoints.get(n), lambda n=n: symbolic.adjoints[n]) for n in need])
     grad = _grad_entries(data.get("grad") if isinstance(data, dict) else None)
@@ -591,10 +602,10 @@ def _why(model: gr.Model, probe: Probe, name: str) -> dict:
     if name not in model.nodes:
         return {}
     if model.output is None:
-        return {"why": "the graph has no output"}
+        return {"why": _("the graph has no output")}
     if name not in probe.ev.values:
         return {"why": model.why_not_computable(name)}
-    return {"why": "an adjoint it depends on cannot be computed (an edge into an invalid node)"}
+    return {"why": _("an adjoint it depends on cannot be computed (an edge into an invalid node)")}
 
 
 def _judge_items(fb: Feedback, symbolic: Symbolic, items: list) -> float:
@@ -611,9 +622,14 @@ def _judge_items(fb: Feedback, symbolic: Symbolic, items: list) -> float:
             wrong.add(part, d.outcome.status, d.message)
     wrong.into(fb)
     if correct:
-        what = "components of ∇f" if items[0][1].var else "adjoints"
-        how = f"; {int(confirmed)} confirmed symbolically" if confirmed else ""
-        fb.add("", "ok" if correct == len(items) else "info", f"{int(correct)} of {len(items)} {what} correct{how}")
+        if items[0][1].var:
+            said = _("{correct} of {total} components of ∇f correct; {confirmed} confirmed symbolically") if confirmed \
+                else _("{correct} of {total} components of ∇f correct")
+        else:
+            said = _("{correct} of {total} adjoints correct; {confirmed} confirmed symbolically") if confirmed \
+                else _("{correct} of {total} adjoints correct")
+        fb.add("", "ok" if correct == len(items) else "info",
+               said.format(correct=int(correct), total=len(items), confirmed=int(confirmed)))
     return total / len(items) if items else 0.0
 
 
@@ -627,17 +643,17 @@ def _named_entries(entries) -> dict:
 
 def _grad_entries(grad):
     if isinstance(grad, dict):
-        return (unusable(grad) or "malformed")[:240]
+        return (unusable(grad) or _("malformed"))[:240]
     if not isinstance(grad, list) or len(grad) != len(VARIABLES):
-        return f"∇f has {len(VARIABLES)} components, ∂f/∂x1 and ∂f/∂x2"
+        return _("∇f has {count} components, ∂f/∂x1 and ∂f/∂x2").format(count=len(VARIABLES))
     return grad
 
 
 # ====================================================================== encoding and the tasks
 def _graph_data(answer, task_id: str) -> dict:
     if not isinstance(answer, gr.Graph):
-        raise AnswerError(f"{task_id} expects the Graph you built (G = Graph(), then G.input, G.const, G.op), "
-                          f"got an object of type {type(answer).__name__}")
+        raise AnswerError(_("{task} expects the Graph you built (G = Graph(), then G.input, G.const, G.op), "
+                            "got an object of type {kind}").format(task=task_id, kind=type(answer).__name__))
     try:
         return answer.to_data()
     except gr.GraphError as e:
@@ -646,20 +662,22 @@ def _graph_data(answer, task_id: str) -> dict:
 
 def _backward_data(answer) -> dict:
     if not isinstance(answer, dict) or not {"graph", "adjoints", "grad"} <= set(answer):
-        raise AnswerError('b3 expects {"graph": G, "adjoints": {node: ∂f/∂node, …}, '
-                          '"grad": [∂f/∂x1, ∂f/∂x2]}')
+        raise AnswerError(_('b3 expects {form}').format(
+            form='{"graph": G, "adjoints": {node: ∂f/∂node, …}, "grad": [∂f/∂x1, ∂f/∂x2]}'))
     adjoints, grad = answer["adjoints"], answer["grad"]
     if not isinstance(adjoints, dict):
-        raise AnswerError(f"adjoints must be a dict {{node: ∂f/∂node}}, got a {type(adjoints).__name__}")
+        raise AnswerError(_("adjoints must be a dict {form}, got a {kind}").format(
+            form="{node: ∂f/∂node}", kind=type(adjoints).__name__))
     if len(adjoints) > gr.MAX_NODES:
-        raise AnswerError(f"{len(adjoints)} adjoints; the graph has at most {gr.MAX_NODES} nodes")
+        raise AnswerError(_("{count} adjoints; the graph has at most {most} nodes").format(
+            count=len(adjoints), most=gr.MAX_NODES))
     if isinstance(grad, (sp.MatrixBase, np.ndarray)):
         grad = list(np.asarray(grad, dtype=object).ravel())
     return {
         "graph": _graph_data(answer["graph"], "b3"),
         "adjoints": [[_key_name(k), gr.encode_expr(v)] for k, v in adjoints.items()],
         "grad": [gr.encode_expr(g) for g in grad] if isinstance(grad, (list, tuple)) and len(grad) <= 10
-        else Unusable(f"grad must be a list [∂f/∂x1, ∂f/∂x2], got a {type(grad).__name__}"),
+        else Unusable(_("grad must be a list [∂f/∂x1, ∂f/∂x2], got a {kind}").format(kind=type(grad).__name__)),
     }
 
 
@@ -673,7 +691,8 @@ class _GraphTask(Task):
     def encode(self, answer, request):
         result = bounded.call(lambda: self._encode(answer), ENCODE_SECONDS)
         if result.timed_out:
-            raise AnswerError(f"reading the answer took longer than {ENCODE_SECONDS:g} s")
+            raise AnswerError(_("reading the answer took longer than {seconds} s").format(seconds=f"{ENCODE_SECONDS:g}"))
+
         if result.failure:
             raise result.failure  # answers.encode says what it was
         return result.value

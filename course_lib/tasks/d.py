@@ -38,6 +38,7 @@ from .. import bounded, gradcheck, mlp, training
 from ..arrays import array_from_data
 from ..errors import AnswerError, Unusable, unusable
 from ..feedback import Feedback
+from ..i18n import N_, _, ngettext
 from ..probe import rng_for
 from . import Task, get
 from .c import C2
@@ -53,7 +54,7 @@ class _Practice(Task):
 def _called(what: str, fn, *args):
     """fn(*args) bounded; AnswerError with the reason (not answered yet, a time-out, an exception)."""
     if not callable(fn):
-        raise AnswerError(f"{what} should be a function")
+        raise AnswerError(_("{what} should be a function").format(what=what))
     result = bounded.call(lambda: fn(*args))
     if result.failure:
         raise AnswerError(result.unusable(what).why)
@@ -73,9 +74,9 @@ class D1(_Practice):
         fb = Feedback(self.id)
         if labels.passed:
             fb.credit = 1.0
-            return fb.add("∇f", "ok", "the reverse sweep over your labels gives ∇f: the descents below use it")
-        fb.add("∇f", "wrong", "your labels do not give ∇f, so the descents below follow another field and go "
-                              "astray; this is what b2's check says about the edges:")
+            return fb.add("∇f", "ok", _("the reverse sweep over your labels gives ∇f: the descents below use it"))
+        fb.add("∇f", "wrong", _("your labels do not give ∇f, so the descents below follow another field and go "
+                                "astray; this is what b2's check says about the edges:"))
         fb.findings += [f for f in labels.findings if f.status != "ok"]
         return fb
 
@@ -116,10 +117,11 @@ def rule_steps(name: str, gradients: np.ndarray, eta: float = ETA, variant: str 
 
 
 SLIPS = {   # rule -> [(variant, what it means)]
-    "momentum": [("average", "v is an average, βv + (1 − β)g; here v_{t+1} = βv_t + g_t, without the factor 1 − β"),
-                 ("old velocity", "the step uses v_t, the velocity before this step's gradient is added")],
-    "adam": [("no bias correction", "the averages m and v are not divided by 1 − β^t (the bias correction), "
-                                    "so the first steps are far too short")],
+    "momentum": [("average", N_("v is an average, βv + (1 − β)g; here v_{t+1} = βv_t + g_t, without the factor "
+                                "1 − β")),
+                 ("old velocity", N_("the step uses v_t, the velocity before this step's gradient is added"))],
+    "adam": [("no bias correction", N_("the averages m and v are not divided by 1 − β^t (the bias correction), "
+                                       "so the first steps are far too short"))],
 }
 
 
@@ -134,21 +136,22 @@ class D2(_Practice):
 
     def encode(self, answer, request):
         if not isinstance(answer, dict) or set(RULES) - set(answer):
-            raise AnswerError(f"d2 expects a dict with the keys {', '.join(repr(r) for r in RULES)}")
+            raise AnswerError(_("d2 expects a dict with the keys {keys}").format(keys=", ".join(repr(r) for r in RULES)))
         out = {}
         for name in RULES:
             rule, state, steps = answer[name], {}, []
+            the_rule = _("the rule {name}").format(name=repr(name))
             try:
                 for g in public_gradients():
-                    step = _called(f"the rule {name!r}", rule, g.copy(), state, ETA)
+                    step = _called(the_rule, rule, g.copy(), state, ETA)
                     if step is None:
-                        raise AnswerError(f"the rule {name!r} returned None (a missing return?)")
+                        raise AnswerError(_("{what} returned None (a missing return?)").format(what=the_rule))
                     steps.append(np.asarray(step, dtype=np.float64))
-                out[name] = array_answer(f"the rule {name!r}", np.array(steps), 10_000)
+                out[name] = array_answer(the_rule, np.array(steps), 10_000)
             except AnswerError as e:
                 out[name] = Unusable(str(e))
             except (TypeError, ValueError) as e:
-                out[name] = Unusable(f"the rule {name!r} returned steps of the wrong shape ({e})")
+                out[name] = Unusable(_("{what} returned steps of the wrong shape ({error})").format(what=the_rule, error=e))
         return out
 
     def self_check(self, data, request):
@@ -162,11 +165,11 @@ class D2(_Practice):
             g = public_gradients()
             expected = rule_steps(name, g)
             if steps.shape != expected.shape:
-                fb.add(name, "wrong", f"each step must have the shape of the gradient "
-                                      f"({gradcheck.shape_text(g.shape[1:])}), not {gradcheck.shape_text(steps.shape[1:])}")
+                fb.add(name, "wrong", _("each step must have the shape of the gradient ({shape}), not {given}").format(
+                    shape=gradcheck.shape_text(g.shape[1:]), given=gradcheck.shape_text(steps.shape[1:])))
             elif gradcheck.relative_error(steps, expected) < 1e-9:
                 right += 1
-                fb.add(name, "ok", "takes the steps of the rule")
+                fb.add(name, "ok", _("takes the steps of the rule"))
             else:
                 fb.add(name, "wrong", _rule_slip(name, steps, g))
         fb.credit = right / len(RULES)
@@ -177,14 +180,15 @@ def _rule_slip(name: str, steps: np.ndarray, g: np.ndarray) -> str:
     """What is wrong with the steps: the first of a small list of diagnoses that fits."""
     expected = rule_steps(name, g)
     if gradcheck.relative_error(steps, -expected) < 1e-9:
-        return "the steps go uphill: Δw must point against the gradient"
+        return _("the steps go uphill: Δw must point against the gradient")
     for variant, meaning in SLIPS.get(name, []):
         if gradcheck.relative_error(steps, rule_steps(name, g, variant=variant)) < 1e-9:
-            return meaning
+            return _(meaning)
     first = next(k for k in range(len(g)) if gradcheck.relative_error(steps[k], expected[k]) >= 1e-9)
     if first > 0:
-        return f"the first {first} step(s) are right, step {first + 1} is not: is the state kept correctly?"
-    return "the first step is already wrong"
+        return _("the first {right} step(s) are right, step {wrong} is not: is the state kept correctly?").format(
+            right=first, wrong=first + 1)
+    return _("the first step is already wrong")
 
 
 # ================================================================== d3: forward and backward of the MLP
@@ -232,7 +236,7 @@ class D3(_Practice):
     def encode(self, answer, request):
         keys = ("init", "forward", "backward")
         if not isinstance(answer, dict) or set(keys) - set(answer):
-            raise AnswerError(f"d3 expects a dict with the keys {', '.join(keys)}")
+            raise AnswerError(_("d3 expects a dict with the keys {keys}").format(keys=", ".join(keys)))
         params, X, y = public_batch()
         out = {}
         try:
@@ -240,16 +244,16 @@ class D3(_Practice):
             out["loss"] = float(loss)
             grads = _called("backward", answer["backward"], _copy(params), cache, y.copy())
             if not isinstance(grads, dict):
-                raise AnswerError("backward should return a dict from parameter names (W1 … b3) to gradients")
-            out["grads"] = {k: array_answer(f"the gradient of {k}", grads[k], 10_000) if k in grads
-                            else Unusable(f"backward's result has no entry {k}") for k in params}
+                raise AnswerError(_("backward should return a dict from parameter names (W1 … b3) to gradients"))
+            out["grads"] = {k: array_answer(_("the gradient of {name}").format(name=k), grads[k], 10_000) if k in grads
+                            else Unusable(_("backward's result has no entry {name}").format(name=k)) for k in params}
         except (AnswerError, TypeError, ValueError) as e:
             out["backprop_error"] = str(e)
         try:
             drawn = _called("init_params", answer["init"], INIT_SIZES, np.random.default_rng(0))
             out["init"] = {k: array_answer(k, drawn[k], 10**6) for k in params}
         except (AnswerError, TypeError, KeyError) as e:
-            out["init"] = Unusable(str(e) if not isinstance(e, KeyError) else f"init_params gave no {e}")
+            out["init"] = Unusable(str(e) if not isinstance(e, KeyError) else _("init_params gave no {key}").format(key=e))
         return out
 
     def self_check(self, data, request):
@@ -266,18 +270,18 @@ class D3(_Practice):
         params, X, y = public_batch()
         loss_error = abs(data["loss"] - batch_loss(params, X, y)) / batch_loss(params, X, y)
         if not loss_error < 1e-9:
-            fb.add("forward", "wrong", "the loss is not the mean cross-entropy −log z3_y over the batch "
-                                       f"(relative error {loss_error:.1e})")
+            fb.add("forward", "wrong", _("the loss is not the mean cross-entropy −log z3_y over the batch "
+                                         "(relative error {error})").format(error=f"{loss_error:.1e}"))
             return
-        fb.add("forward", "ok", "the loss is the mean cross-entropy of the batch")
+        fb.add("forward", "ok", _("the loss is the mean cross-entropy of the batch"))
         verdicts = {}
         for name, given in data["grads"].items():
             if (why := unusable(given)) is not None:
                 verdicts[name] = ("invalid", why)
                 continue
             got, want = array_from_data(given), numeric_gradient(name, params, X, y)
-            verdicts[name] = (("wrong", f"has the shape {gradcheck.shape_text(got.shape)}, not "
-                                        f"{gradcheck.shape_text(want.shape)} like {name}")
+            verdicts[name] = (("wrong", _("has the shape {given}, not {shape} like {name}").format(
+                given=gradcheck.shape_text(got.shape), shape=gradcheck.shape_text(want.shape), name=name))
                               if got.shape != want.shape else gradcheck.report(gradcheck.relative_error(got, want)))
         fb.add("backward", *_layer_verdict(verdicts))
         for name, (status, message) in verdicts.items():
@@ -293,16 +297,17 @@ class D3(_Practice):
         for layer in (1, 2, 3):
             W, b = array_from_data(drawn[f"W{layer}"]), array_from_data(drawn[f"b{layer}"])
             if W.shape != (n[layer], n[layer - 1]) or b.shape != (n[layer],):
-                return fb.add("init_params", "wrong", f"for sizes {INIT_SIZES} layer {layer} should have W{layer} "
-                              f"of shape {n[layer]}×{n[layer - 1]} and b{layer} of {n[layer]}")
+                return fb.add("init_params", "wrong", _("for sizes {sizes} layer {layer} should have W{layer} of shape "
+                                                        "{rows}×{columns} and b{layer} of {rows}").format(
+                    sizes=INIT_SIZES, layer=layer, rows=n[layer], columns=n[layer - 1]))
             r = 3 / np.sqrt(n[layer - 1])
             if np.abs(W).max() > r:
-                return fb.add("init_params", "wrong", f"W{layer} has entries beyond ±r, r = 3/√n with n = "
-                                                      f"{n[layer - 1]}, its fan-in")
+                return fb.add("init_params", "wrong", _("W{layer} has entries beyond ±r, r = 3/√n with n = {fan_in}, "
+                                                        "its fan-in").format(layer=layer, fan_in=n[layer - 1]))
             if np.abs(W).max() < 0.9 * r or abs(np.std(W) - r / np.sqrt(3)) > 0.1 * r:
-                return fb.add("init_params", "wrong", f"W{layer} does not fill (−r, r) evenly, r = 3/√n with "
-                                                      f"n = {n[layer - 1]}, its fan-in")
-        fb.add("init_params", "ok", "uniform in (−r, r) with r = 3/√(fan-in)")
+                return fb.add("init_params", "wrong", _("W{layer} does not fill (−r, r) evenly, r = 3/√n with n = "
+                                                        "{fan_in}, its fan-in").format(layer=layer, fan_in=n[layer - 1]))
+        fb.add("init_params", "ok", _("uniform in (−r, r) with r = 3/√(fan-in)"))
 
 
 def _copy(params):
@@ -318,13 +323,16 @@ def _layer_verdict(verdicts: dict) -> tuple[str, str]:
         if off:
             below = [n for lower in LAYERS[LAYERS.index(layer) + 1:] for n in (f"W{lower}", f"b{lower}")
                      if verdicts[n][0] != "ok"]
-            text = f"the gradient of {' and '.join(off)} {'is' if len(off) == 1 else 'are'} off"
-            text += f"; {' and '.join(right)} are right" if right else " (the layer nearest the loss)"
+            said = ngettext("the gradient of {off} is off; {right} are right",
+                            "the gradient of {off} are off; {right} are right", len(off)) if right else \
+                ngettext("the gradient of {off} is off (the layer nearest the loss)",
+                         "the gradient of {off} are off (the layer nearest the loss)", len(off))
+            said = said.format(off=_(" and ").join(off), right=_(" and ").join(right))
             if below:
-                text += f"; {', '.join(below)} follow from it and are off too"
-            return "wrong", text
+                said = _("{verdict}; {below} follow from it and are off too").format(verdict=said, below=", ".join(below))
+            return "wrong", said
         right += names
-    return "ok", "every gradient agrees with central differences"
+    return "ok", _("every gradient agrees with central differences")
 
 
 # ================================================================== d4: the chain of Jacobians against autodiff
@@ -348,9 +356,9 @@ class D4(_Practice):
         fb = Feedback(self.id)
         backend = training.autodiff_backend()
         if backend is None:
-            return fb.add("autodiff", "invalid", "no autodiff library is installed: pip install autograd "
-                                                 "(or course_lib[torch] for PyTorch)")
-        fb.add("autodiff", "info", f"the reference gradients come from {LIBRARY[backend]}")
+            return fb.add("autodiff", "invalid", _("no autodiff library is installed: pip install autograd "
+                                                   "(or course_lib[torch] for PyTorch)"))
+        fb.add("autodiff", "info", _("the reference gradients come from {library}").format(library=LIBRARY[backend]))
         reference = training.autodiff_gradients(public_network(), backend)
         agree = 0
         for grad, target in CHAIN_TARGETS.items():
@@ -388,12 +396,14 @@ def _compare_chain(data, grad, reference) -> tuple[str, str]:
     except AnswerError as e:
         return "invalid", str(e)
     if product.shape != reference.shape:
-        return "wrong", f"the product has {product.size} entries; the gradient has {reference.size}"
+        return "wrong", _("the product has {count} entries; the gradient has {size}").format(
+            count=product.size, size=reference.size)
     error = gradcheck.relative_error(product, reference)
     if error <= AGREE:
-        return "ok", f"the product of your chain agrees with autodiff (relative error {error:.1e})"
-    return "wrong", (f"the product of your chain differs from autodiff (relative error {error:.1e}); "
-                     'check("c2", chains) names the factor')
+        return "ok", _("the product of your chain agrees with autodiff (relative error {error})").format(
+            error=f"{error:.1e}")
+    return "wrong", _("the product of your chain differs from autodiff (relative error {error}); "
+                      'check("c2", chains) names the factor').format(error=f"{error:.1e}")
 
 
 
@@ -418,11 +428,11 @@ class D5(_Practice):
 
     def encode(self, answer, request):
         if not callable(answer):
-            raise AnswerError("d5 expects the function minibatches(n, batch_size, rng)")
+            raise AnswerError(_("d5 expects the function minibatches(n, batch_size, rng)"))
         cases = []
         for seed, (n, size) in enumerate(BATCH_CASES):
             runs = []
-            for _ in range(2):   # the same seed twice: the order must come from rng alone
+            for _run in range(2):   # the same seed twice: the order must come from rng alone
                 epochs = bounded.call(lambda: read_epochs(answer, n, size, seed))
                 if epochs.failure:
                     raise AnswerError(epochs.unusable(f"minibatches({n}, {size}, rng)").why)
@@ -439,12 +449,12 @@ class D5(_Practice):
         if slip:
             fb.add(f"minibatches({epoch.n}, {epoch.batch_size}, rng)", "wrong", slip)
         else:
-            fb.add("epoch", "ok", "every example once per epoch, in batches of batch_size and a shorter last one")
+            fb.add(_("epoch"), "ok", _("every example once per epoch, in batches of batch_size and a shorter last one"))
         order = next((message for test, message in ORDER_SLIPS if test(cases)), None)
         if order:
-            fb.add("order", "wrong", order)
+            fb.add(_("order"), "wrong", _(order))
         else:
-            fb.add("order", "ok", "a fresh shuffled order every epoch, drawn from rng")
+            fb.add(_("order"), "ok", _("a fresh shuffled order every epoch, drawn from rng"))
         fb.credit = sum(f.status == "ok" for f in fb.findings) / 2
         return fb
 
@@ -458,7 +468,7 @@ class Epoch:
         self.sizes = [len(b) for b in batches]
 
     def sizes_text(self) -> str:
-        return ", ".join(map(str, self.sizes)) or "none"
+        return ", ".join(map(str, self.sizes)) or _("none")
 
 
 def _first_slip(epoch: Epoch) -> str | None:
@@ -467,24 +477,25 @@ def _first_slip(epoch: Epoch) -> str | None:
 
 EPOCH_SLIPS = (   # (test(epoch), message(epoch)), tried in order; the first that fits is named
     (lambda e: e.seen and min(e.seen) >= 1 and max(e.seen) == e.n,
-     lambda e: f"the indices run up to n = {e.n}: columns are counted from 0, so the last one is n − 1"),
+     lambda e: _("the indices run up to n = {n}: columns are counted from 0, so the last one is n − 1").format(n=e.n)),
     (lambda e: any(not 0 <= i < e.n for i in e.seen),
-     lambda e: f"index {next(i for i in e.seen if not 0 <= i < e.n)} is no column of {e.n} examples "
-               "(columns 0 … n − 1)"),
+     lambda e: _("index {index} is no column of {n} examples (columns 0 … n − 1)").format(
+         index=next(i for i in e.seen if not 0 <= i < e.n), n=e.n)),
     (lambda e: 0 in e.sizes,
-     lambda e: f"an epoch of {e.n} examples in batches of {e.batch_size} has an empty batch "
-               f"(batch sizes {e.sizes_text()})"),
+     lambda e: _("an epoch of {n} examples in batches of {size} has an empty batch (batch sizes {sizes})").format(
+         n=e.n, size=e.batch_size, sizes=e.sizes_text())),
     (lambda e: len(set(e.seen)) < len(e.seen),
-     lambda e: "some examples come twice within one epoch and others not at all (drawn with replacement?); "
-               f"an epoch shows each of the {e.n} examples once"),
+     lambda e: _("some examples come twice within one epoch and others not at all (drawn with replacement?); "
+                 "an epoch shows each of the {n} examples once").format(n=e.n)),
     (lambda e: len(e.seen) == e.n - e.n % e.batch_size < e.n and set(e.sizes) <= {e.batch_size},
-     lambda e: f"the last, shorter batch is dropped: with n = {e.n} and batch_size = {e.batch_size} an epoch "
-               f"ends with a batch of {e.n % e.batch_size}"),
+     lambda e: _("the last, shorter batch is dropped: with n = {n} and batch_size = {size} an epoch ends with a "
+                 "batch of {last}").format(n=e.n, size=e.batch_size, last=e.n % e.batch_size)),
     (lambda e: len(e.seen) < e.n,
-     lambda e: f"an epoch skips {e.n - len(e.seen)} of the {e.n} examples (batch sizes {e.sizes_text()})"),
+     lambda e: _("an epoch skips {skipped} of the {n} examples (batch sizes {sizes})").format(
+         skipped=e.n - len(e.seen), n=e.n, sizes=e.sizes_text())),
     (lambda e: any(size != min(e.batch_size, e.n) for size in e.sizes[:-1]) or e.sizes[-1] > e.batch_size,
-     lambda e: f"with n = {e.n} and batch_size = {e.batch_size} the batches hold {e.sizes_text()} examples: "
-               "each should hold batch_size, only the last may hold fewer"),
+     lambda e: _("with n = {n} and batch_size = {size} the batches hold {sizes} examples: each should hold "
+                 "batch_size, only the last may hold fewer").format(n=e.n, size=e.batch_size, sizes=e.sizes_text())),
 )
 
 
@@ -504,14 +515,15 @@ def _first_epochs(cases, at_least: int = 1) -> list:
 
 ORDER_SLIPS = (   # (test(cases), message), tried in order; cases[k][run][epoch] is an Epoch
     (lambda cases: all(map(_in_order, _first_epochs(cases, SHUFFLE_CHECKED))),
-     "the examples come in their stored order 0, 1, 2, …: shuffle them at the start of every epoch, with rng"),
+     N_("the examples come in their stored order 0, 1, 2, …: shuffle them at the start of every epoch, with rng")),
     (lambda cases: all(_neighbours(e) for e in _first_epochs(cases, SHUFFLE_CHECKED) if e.batch_size > 2),
-     "each batch holds the same neighbouring examples every epoch, only the order of the batches changes: "
-     "shuffle the examples themselves"),
+     N_("each batch holds the same neighbouring examples every epoch, only the order of the batches changes: "
+        "shuffle the examples themselves")),
     (lambda cases: all(runs[0][0].seen == runs[0][1].seen for runs in cases if runs[0][0].n >= SHUFFLE_CHECKED),
-     "both epochs come in the same order: the order must be drawn afresh each epoch, from the rng passed in "
-     "(a generator made inside the function starts from the same seed every time)"),
+     N_("both epochs come in the same order: the order must be drawn afresh each epoch, from the rng passed in "
+        "(a generator made inside the function starts from the same seed every time)")),
     (lambda cases: any(runs[0][e].batches != runs[1][e].batches for runs in cases for e in (0, 1)),
-     "two runs with generators of the same seed give different orders: draw the order from rng, not from "
-     "np.random's global state, so that a run can be repeated"),
+     N_("two runs with generators of the same seed give different orders: draw the order from rng, not from "
+        "np.random's global state, so that a run can be repeated")),
+
 )

@@ -18,6 +18,7 @@ from ... import bounded, gradcheck, mlp
 from ...diagnose import Branch, Outcome, always, diagnose, guarded
 from ...errors import AnswerError, unusable
 from ...feedback import Feedback
+from ...i18n import _
 from ...probe import all_close, rng_for
 from .. import Task
 from .common import (SIZE_SYMBOLS, Compared, FD_NOTE, FLOAT32_NOTE, agrees_as, dims_at, dims_text, expr_answer, fits,
@@ -105,32 +106,32 @@ def tensor_shape_problem(dims, all_sizes) -> tuple[bool, str]:
         return all(got == dims_at(shape, s) for got, s in zip(at, all_sizes))
 
     if means(TENSOR_DIMS):
-        return True, f"{dims_text(dims)}: the index i of o1_i, then k and l of W1_kl"
+        return True, _("{dims}: the index i of o1_i, then k and l of W1_kl").format(dims=dims_text(dims))
     if means(O1_DIMS + (sp.Mul(*W1_DIMS),)):
-        return True, f"{dims_text(dims)}: the vectorised form, with W1 flattened; accepted"
+        return True, _("{dims}: the vectorised form, with W1 flattened; accepted").format(dims=dims_text(dims))
     if means(W1_DIMS):
-        return False, "a matrix: the index i of o1_i is lost; ∂o1_i/∂W1_kl has three indices"
+        return False, _("a matrix: the index i of o1_i is lost; ∂o1_i/∂W1_kl has three indices")
     if means((sp.Integer(1),) + W1_DIMS):
-        return False, "that is the shape of ∇_{W1}L as a 1×n1×n0 array, after the contraction"
+        return False, _("that is the shape of ∇_{W1}L as a 1×n1×n0 array, after the contraction")
     if not any(d.free_symbols for d in dims) and dims_at(dims, mlp.SIZES) == dims_at(TENSOR_DIMS, mlp.SIZES):
-        return False, f"stated in numbers ({dims_text(dims)}); state it in the layer sizes n0, n1"
+        return False, _("stated in numbers ({dims}); state it in the layer sizes n0, n1").format(dims=dims_text(dims))
     if len(dims) == 3 and all(sorted(got) == sorted(dims_at(TENSOR_DIMS, s)) for got, s in zip(at, all_sizes)):
-        return False, "the right sizes in another order: list them in the order of the indices i, k, l"
-    return False, f"{dims_text(dims)} is not the shape of J_o1(W1)"
+        return False, _("the right sizes in another order: list them in the order of the indices i, k, l")
+    return False, _("{dims} is not the shape of J_o1(W1)").format(dims=dims_text(dims))
 
 
 def bytes_problem(value: float) -> tuple[bool, str]:
     """(right, message) for the stated memory of the full-size tensor in float64."""
     entries = math.prod(dims_at(TENSOR_DIMS, mlp.SIZES))
     if value == entries * FLOAT64_BYTES:
-        return True, f"{value:,.0f} bytes ({value / 2**20:.0f} MiB) in float64"
+        return True, _("{bytes} bytes ({mib} MiB) in float64").format(bytes=f"{value:,.0f}", mib=f"{value / 2**20:.0f}")
     readings = {
         math.prod(dims_at(W1_DIMS, mlp.SIZES)) * FLOAT64_BYTES:
-            "that is the size of an n1×n0 matrix; the tensor has a third index",
-        entries * 4: "4 bytes per entry is float32; NumPy's default float64 takes 8",
-        entries: "that counts entries, not bytes",
-        entries * FLOAT64_BYTES / 2**20: "that is in MiB; give bytes",
-        entries * FLOAT64_BYTES / 1e6: "that is in MB; give bytes",
+            _("that is the size of an n1×n0 matrix; the tensor has a third index"),
+        entries * 4: _("4 bytes per entry is float32; NumPy's default float64 takes 8"),
+        entries: _("that counts entries, not bytes"),
+        entries * FLOAT64_BYTES / 2**20: _("that is in MiB; give bytes"),
+        entries * FLOAT64_BYTES / 1e6: _("that is in MB; give bytes"),
     }
     for wrong, message in readings.items():
         if math.isclose(value, wrong, rel_tol=1e-6):
@@ -163,9 +164,8 @@ ENTRY_TREE = [
 
 def judge_entries(fb: Feedback, cases, request, fwds: list, reference) -> bool:
     for case, fwd, given in zip(request["entries"], fwds, cases):
-        where = f"network {size_text(fwd.sizes)}, {len(case['triples'])} entries"
         if isinstance(given, dict) or not isinstance(given, list) or len(given) != len(case["triples"]):
-            fb.add("entry", "invalid", (unusable(given) or "malformed")[:240])
+            fb.add("entry", "invalid", (unusable(given) or _("malformed"))[:240])
             return False
         triples = np.array(case["triples"])
         n0_ = fwd.sizes[0]
@@ -176,10 +176,11 @@ def judge_entries(fb: Feedback, cases, request, fwds: list, reference) -> bool:
             return reference.entries(fwd, moved.tolist())
         d = diagnose(ENTRY_TREE, EntryContext(np.array(given, float), reference.entries(fwd, case["triples"]), at))
         if d.outcome.credit < 1:
-            fb.add("entry", "wrong", f"{d.message} ({where})")
+            fb.add("entry", "wrong", _("{message} (network {sizes}, {count} entries)").format(
+                message=d.message, sizes=size_text(fwd.sizes), count=len(case["triples"])))
             return False
-    fb.add("entry", "ok", "∂o1_i/∂W1_kl at every entry of the small tensor and at sampled entries of the "
-                          "full-size one")
+    fb.add("entry", "ok", _("∂o1_i/∂W1_kl at every entry of the small tensor and at sampled entries of the "
+                            "full-size one"))
     return True
 
 
@@ -198,14 +199,14 @@ class GradientContext(Compared):
 def gradient_slips(fwd: mlp.Forward, reference, delta1: np.ndarray):
     """(∇_{W1}L with one typical slip, what the slip is)."""
     x = fwd["x"]
-    yield np.outer(np.full_like(delta1, delta1.sum()), x), (
+    yield np.outer(np.full_like(delta1, delta1.sum()), x), _(
         "every row is (Σ_i δ1_i)·xᵀ: the contraction lost δ_ik, only i = k contributes")
     with np.errstate(all="ignore"):
-        yield np.outer(delta1 / (1.0 - fwd["z1"] ** 2), x), (
+        yield np.outer(delta1 / (1.0 - fwd["z1"] ** 2), x), _(
             "δ1 lacks the factor of the tanh step o1 → z1: δ1 is the gradient with respect to o1, not z1")
     for shifted in (fwd["y"] - 1, fwd["y"] + 1):
         if 1 <= shifted <= fwd.sizes[3]:
-            yield np.outer(reference.delta1(fwd.relabel(shifted)), x), (
+            yield np.outer(reference.delta1(fwd.relabel(shifted)), x), _(
                 "δ1 belongs to another label: e_y has its 1 one place off (y counts from 1, NumPy indices from 0)")
 
 
@@ -227,18 +228,20 @@ def gradient_shape_problem(G: np.ndarray, shape: tuple) -> str | None:
     if G.shape == shape:
         return None
     if G.ndim == 0:
-        return "a single number: ∇_{W1}L has one entry per weight"
+        return _("a single number: ∇_{W1}L has one entry per weight")
     if G.shape == shape[::-1]:
-        return (f"{gradcheck.shape_text(G.shape)}: transposed, ∇_{{W1}}L has the shape of W1 "
-                f"({gradcheck.shape_text(shape)})")
-    return f"{gradcheck.shape_text(G.shape)} where the shape of W1, {gradcheck.shape_text(shape)}, belongs"
+        return _("{given}: transposed, ∇_{{W1}}L has the shape of W1 ({shape})").format(
+            given=gradcheck.shape_text(G.shape), shape=gradcheck.shape_text(shape))
+    return _("{given} where the shape of W1, {shape}, belongs").format(
+        given=gradcheck.shape_text(G.shape), shape=gradcheck.shape_text(shape))
 
 
 def judge_gradients(fb: Feedback, cases, fwds: list, reference, rng) -> float:
     """The share of the gradient's credit: 1, FLOAT32_CREDIT for float32, or 0."""
     worst, share, notes = 0.0, 1.0, []
     for fwd, given in zip(fwds, cases):
-        where = f" (network {size_text(fwd.sizes)})"
+        where = _("{problem} (network {sizes})")
+        sizes = size_text(fwd.sizes)
         G, why = read_array(given)
         if why:
             fb.add("grad_W1", "invalid", why)
@@ -247,7 +250,7 @@ def judge_gradients(fb: Feedback, cases, fwds: list, reference, rng) -> float:
             G = G[0]
         problem = gradient_shape_problem(G, fwd["W1"].shape)
         if problem:
-            fb.add("grad_W1", "wrong", problem + where)
+            fb.add("grad_W1", "wrong", where.format(problem=problem, sizes=sizes))
             return 0.0
         delta1 = reference.delta1(fwd)
         d = diagnose(GRADIENT_TREE, GradientContext(
@@ -255,7 +258,7 @@ def judge_gradients(fb: Feedback, cases, fwds: list, reference, rng) -> float:
             lambda fwd=fwd, delta1=delta1: gradient_slips(fwd, reference, delta1), reference.exact,
             G.dtype == np.float32))
         if d.outcome.credit < 1 and d.outcome.status != "info":
-            fb.add("grad_W1", "wrong", d.message + where)
+            fb.add("grad_W1", "wrong", where.format(problem=d.message, sizes=sizes))
             return 0.0
         share = min(share, d.outcome.credit)
         notes.append(d.message)
@@ -264,10 +267,11 @@ def judge_gradients(fb: Feedback, cases, fwds: list, reference, rng) -> float:
         worst = max(worst, gradcheck.relative_error(np.array([G[p] for p in picks], dtype=float), numeric))
     status, text = gradcheck.report(worst)
     if share < 1 and worst <= gradcheck.FLOAT32_LIMIT:
-        status, text = "info", f"relative error {worst:.1e}"
-    note = "".join(f"; {n}" for n in dict.fromkeys(notes) if n != "correct")
-    fb.add("grad_W1", status, f"equals δ1·xᵀ on {len(cases)} networks; {GRADIENT_PROBES} sampled entries per network "
-                              f"against central differences of L: {text}{note}")
+        status, text = "info", _("relative error {error}").format(error=f"{worst:.1e}")
+    note = "".join(f"; {n}" for n in dict.fromkeys(notes) if n != _("correct"))
+    fb.add("grad_W1", status, _("equals δ1·xᵀ on {count} networks; {probes} sampled entries per network against "
+                                "central differences of L: {result}").format(
+        count=len(cases), probes=GRADIENT_PROBES, result=text) + note)
     return share if status != "wrong" else 0.0
 
 
@@ -290,7 +294,7 @@ def judge_bytes(fb: Feedback, data) -> bool:
 def judge_bonus(data: dict, request: dict, reference: BonusReference, rng) -> Feedback:
     fb = Feedback("c_bonus")
     if not isinstance(data, dict):
-        return fb.add("", "invalid", "malformed answer")
+        return fb.add("", "invalid", _("malformed answer"))
     fwds = bonus_forwards(request)
     all_sizes = [mlp.SIZES] + [fwd.sizes for fwd in fwds["gradients"]]
     credit = WEIGHTS_BONUS["shape"] * guarded(fb, "shape", False, judge_tensor_shape, fb, data.get("shape"), all_sizes)
@@ -299,7 +303,7 @@ def judge_bonus(data: dict, request: dict, reference: BonusReference, rng) -> Fe
     if not isinstance(entries, list) or not isinstance(gradients, list) \
             or len(entries) != len(request["entries"]) or len(gradients) != len(request["gradients"]):
         fb.credit = round(credit, 6)
-        return fb.add("", "invalid", "the answer does not cover the requested networks")
+        return fb.add("", "invalid", _("the answer does not cover the requested networks"))
     credit += WEIGHTS_BONUS["entries"] * guarded(fb, "entry", False, judge_entries, fb, entries, request,
                                                  fwds["entries"], reference)
     credit += WEIGHTS_BONUS["gradient"] * guarded(fb, "grad_W1", 0.0, judge_gradients, fb, gradients,
@@ -318,10 +322,11 @@ def entry_values(entry, fwd: mlp.Forward, triples):
             v = entry(i, k, l, x.copy())
             if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.number, np.ndarray)) \
                     or np.size(v) != 1:
-                raise AnswerError(f"entry({i}, {k}, {l}, x) returned a {type(v).__name__}; it returns one number")
+                raise AnswerError(_("entry({i}, {k}, {l}, x) returned a {kind}; it returns one number").format(
+                    i=i, k=k, l=l, kind=type(v).__name__))
             value = float(np.asarray(v).ravel()[0])
             if not math.isfinite(value):
-                raise AnswerError(f"entry({i}, {k}, {l}, x) is {value}")
+                raise AnswerError(_("entry({i}, {k}, {l}, x) is {value}").format(i=i, k=k, l=l, value=value))
             out.append(value)
         return out
 
@@ -337,9 +342,10 @@ class CBonus(Task):
 
     def encode(self, answer, request):
         if not isinstance(answer, dict) or set(self.KEYS) - set(answer):
-            raise AnswerError(f"the bonus expects a dict with the keys {', '.join(self.KEYS)}")
+            raise AnswerError(_("the bonus expects a dict with the keys {keys}").format(keys=", ".join(self.KEYS)))
         if not callable(answer["entry"]) or not callable(answer["grad_W1"]):
-            raise AnswerError('"entry" and "grad_W1" are functions')
+            raise AnswerError(_('"entry" and "grad_W1" are functions'))
+
         out = {"shape": shape_answer(answer["shape"], "shape"), "bytes": expr_answer(answer["bytes"], "bytes")}
         out["entries"], out["gradients"] = [], []
         fwds = bonus_forwards(request)

@@ -13,6 +13,7 @@ import sympy as sp
 
 from ...errors import AnswerError, GraphError, unusable
 from ...feedback import Feedback
+from ...i18n import _
 from ...graph import Graph
 from .. import Task
 
@@ -46,28 +47,31 @@ def definition_inputs(present: set) -> dict[str, set]:
 def graph_problems(nodes: dict) -> list[tuple[str, str]]:
     """(node, problem) for the structure of the student's graph: {name: (op, [inputs])}."""
     problems = []
-    for name, (op, _) in nodes.items():
+    for name, (op, _tails) in nodes.items():
         if name not in REQUIRED_NODES + OPTIONAL_NODES:
-            problems.append((name, f"{name} is not a quantity of this network: the graph has x, y, z1, z2, z3 and L "
-                                   "(W, b and o nodes may be added)"))
+            problems.append((name, _("{name} is not a quantity of this network: the graph has x, y, z1, z2, z3 and L "
+                                     "(W, b and o nodes may be added)").format(name=name)))
         elif name in LEAF_NODES and op != "input":
-            problems.append((name, f"{name} is given, not computed: make it an input"))
+            problems.append((name, _("{name} is given, not computed: make it an input").format(name=name)))
         elif name not in LEAF_NODES and op in ("input", "const"):
-            problems.append((name, f"{name} is computed from other nodes, not an {op}"))
-    problems += [(name, f"the node {name} is missing") for name in REQUIRED_NODES if name not in nodes]
+            problems.append((name, _("{name} is computed from other nodes, not an {op}").format(name=name, op=op)))
+    problems += [(name, _("the node {name} is missing").format(name=name)) for name in REQUIRED_NODES
+                 if name not in nodes]
     want = definition_inputs(set(nodes))
     for head, (op, tails) in nodes.items():
         if head not in want or head in LEAF_NODES:
             continue
         for tail in sorted(set(tails)):
             if tails.count(tail) > 1:
-                problems.append((head, f"{tail} enters {head} twice"))
+                problems.append((head, _("{tail} enters {head} twice").format(tail=tail, head=head)))
             elif tail == "y" and head != "L":
-                problems.append((head, f"y → {head}: y enters only L, where it picks the component z3_y"))
+                problems.append((head, _("y → {head}: y enters only L, where it picks the component z3_y").format(
+                    head=head)))
             elif tail not in want[head]:
-                problems.append((head, f"{head} does not take {tail} directly"))
+                problems.append((head, _("{head} does not take {tail} directly").format(head=head, tail=tail)))
         for tail in sorted(want[head] - set(tails)):
-            problems.append((head, f"the edge {tail} → {head} is missing: {head} is computed from {tail}"))
+            problems.append((head, _("the edge {tail} → {head} is missing: {head} is computed from {tail}").format(
+                tail=tail, head=head)))
     return problems
 
 
@@ -97,32 +101,34 @@ def label_problems(labels: dict) -> list[str]:
     for (tail, head), label in labels.items():
         if tail == "y":
             if label is not None:
-                out.append(f"y → {head} carries no Jacobian: y is an integer label, never differentiated")
+                out.append(_("y → {head} carries no Jacobian: y is an integer label, never differentiated").format(
+                    head=head))
         elif label is None:
-            out.append(f"the edge {tail} → {head} has no Jacobian; label it J(\"{head}\", \"{tail}\")")
+            out.append(_("the edge {tail} → {head} has no Jacobian; label it J(\"{head}\", \"{tail}\")").format(
+                tail=tail, head=head))
         elif label != ["sym", f"J_{head}({tail})"]:
-            out.append(f"the edge {tail} → {head} carries the Jacobian of {head} with respect to {tail}, "
-                       f"J(\"{head}\", \"{tail}\")")
+            out.append(_("the edge {tail} → {head} carries the Jacobian of {head} with respect to {tail}, "
+                         "J(\"{head}\", \"{tail}\")").format(tail=tail, head=head))
     return out
 
 
 def read_loss_graph(data) -> tuple[dict, dict] | str:
     """{name: (op, [inputs])} and {(tail, head): label} from task (b)'s graph data, or why it is unreadable."""
     if not isinstance(data, dict) or not isinstance(data.get("nodes"), list) or len(data["nodes"]) > 40:
-        return "malformed graph data"
+        return _("malformed graph data")
     nodes, labels = {}, {}
     for raw in data["nodes"]:
         if not isinstance(raw, dict) or not isinstance(raw.get("name"), str) or not isinstance(raw.get("op"), str):
             error = raw.get("name", raw.get("op")) if isinstance(raw, dict) else None
-            return (unusable(error) or "malformed node")[:200]
+            return (unusable(error) or _("malformed node"))[:200]
         name, op = raw["name"][:30], raw["op"][:40]
         if name in nodes:
-            return f"two nodes are named {name}"
+            return _("two nodes are named {name}").format(name=name)
         tails = raw.get("in", [])
         d = raw.get("d", [])
         if not isinstance(tails, list) or not all(isinstance(t, str) for t in tails) or not isinstance(d, list):
             bad = next((t for t in tails if isinstance(t, dict)), {}) if isinstance(tails, list) else {}
-            return f"an input of {name}: {(unusable(bad) or 'not a node name')[:200]}"
+            return _("an input of {name}: {why}").format(name=name, why=(unusable(bad) or _("not a node name"))[:200])
         nodes[name] = (op, tails)
         for slot, tail in enumerate(tails):
             labels[(tail, name)] = d[slot] if slot < len(d) else None
@@ -141,16 +147,20 @@ def judge_c1(data) -> Feedback:
     credit = 0.0
     if not problems:
         extra = sorted(set(nodes) - set(REQUIRED_NODES))
-        drawn = ", ".join(REQUIRED_NODES) + (f" (and {', '.join(extra)})" if extra else "")
+        drawn = ", ".join(REQUIRED_NODES)
+        if extra:
+            drawn = _("{nodes} (and {extra})").format(nodes=drawn, extra=", ".join(extra))
         paths = paths_from(nodes, "x", "L")
-        fb.add("structure", "ok", f"{drawn}: every node computed from what the network's definition says; "
-                                  f"y enters only L; {paths} path from x to L, so the chain rule is one product")
+        # the parts "structure" and "labels" stay as written: they name the grader's answer notes (c1 has no tree)
+        fb.add("structure", "ok", _(
+            "{nodes}: every node computed from what the network's definition says; y enters only L; {paths} path "
+            "from x to L, so the chain rule is one product").format(nodes=drawn, paths=paths))
         credit += WEIGHTS_C1["structure"]
     wrong_labels = label_problems({k: v for k, v in labels.items() if k[0] in nodes and k[1] in nodes})
     for message in wrong_labels[:4]:
         fb.add("labels", "wrong", message)
     if not wrong_labels and paths_from(nodes, "x", "L"):  # labels count once there is a path to label
-        fb.add("labels", "ok", "every edge carries its Jacobian, the edge from y none")
+        fb.add("labels", "ok", _("every edge carries its Jacobian, the edge from y none"))
         credit += WEIGHTS_C1["labels"]
     fb.credit = round(credit, 6)
     return fb
@@ -161,7 +171,9 @@ class C1(Task):
 
     def encode(self, answer, request):
         if not isinstance(answer, Graph):
-            raise AnswerError(f"c1 expects a Graph (from course_lib.graph), got a {type(answer).__name__}")
+            raise AnswerError(_("c1 expects a Graph (from course_lib.graph), got a {kind}").format(
+                kind=type(answer).__name__))
+
         try:
             return answer.to_data()
         except GraphError as e:

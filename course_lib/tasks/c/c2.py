@@ -20,6 +20,7 @@ from ... import bounded, gradcheck, mlp
 from ...diagnose import Branch, Outcome, diagnose, guarded
 from ...errors import AnswerError, Unusable
 from ...feedback import Feedback
+from ...i18n import _
 from ...probe import rng_for
 from .. import Task
 from .common import (SIZE_SYMBOLS, Compared, FD_NOTE, FLOAT32_NOTE, agrees_as, dims_at, dims_text, fits,
@@ -78,36 +79,39 @@ def chain_problem(steps: list, names: list, target: str) -> str | None:
     at = "L"
     for (out, node), name in zip(steps, names):
         if out != at:
-            return f"after reaching {at} the next factor must be J_{at}(·), not {name}"
+            return _("after reaching {at} the next factor must be J_{at}(·), not {name}").format(at=at, name=name)
         if node not in order or order.index(node) <= order.index(out):
-            return f"{name} is no step from {target} towards L in the graph"
+            return _("{name} is no step from {target} towards L in the graph").format(name=name, target=target)
         skipped = [a for a in order[order.index(out) + 1:order.index(node)]
                    if a in ANCHORS and FUSED.get((out, node)) != a]
         if skipped:
-            return (f"{name} jumps over the node {skipped[0]}: give one factor per step of the graph "
-                    "(the o nodes may be left out)")
+            return _("{name} jumps over the node {node}: give one factor per step of the graph "
+                     "(the o nodes may be left out)").format(name=name, node=skipped[0])
         at = node
-    return None if at == target else f"the chain stops at {at} and does not reach {target}"
+    return None if at == target else _("the chain stops at {at} and does not reach {target}").format(
+        at=at, target=target)
 
 
 def check_chain(names, layout: str, target: str, factors: dict) -> str | None:
     """The structure problem of one chain as listed by the student, or None."""
     if not names:
-        return "the chain is empty"
+        return _("the chain is empty")
     if not all(isinstance(name, str) for name in names):
-        return "the chain lists factor names, such as \"J_z1(x)\""
+        return _("the chain lists factor names, such as \"J_z1(x)\"")
     for name in names:
         if name not in factors:
-            return f"{name} is not one of your factors"
+            return _("{name} is not one of your factors").format(name=name)
         if parse_factor(name) is None:
-            return f"{name} is not a factor name: write J_<output>(<input>), such as J_z1(x)"
+            return _("{name} is not a factor name: write J_<output>(<input>), such as J_z1(x)").format(name=name)
     steps = [parse_factor(n) for n in names]
     along = (steps, names) if layout == "row" else (steps[::-1], names[::-1])
     problem = chain_problem(*along, target)
     if problem and chain_problem(along[0][::-1], along[1][::-1], target) is None:
-        side = "left" if layout == "row" else "right"
-        return (f"the factors stand in reverse order: in the {layout} layout the factor nearest L "
-                f"stands on the {side}, or the product cannot be computed")
+        said = _("the factors stand in reverse order: in the {layout} layout the factor nearest L stands on the left, "
+                 "or the product cannot be computed") if layout == "row" else \
+            _("the factors stand in reverse order: in the {layout} layout the factor nearest L stands on the right, "
+              "or the product cannot be computed")
+        return said.format(layout=layout)
     return problem
 
 
@@ -117,29 +121,31 @@ def step_mistakes(fwd: mlp.Forward, step, E: np.ndarray, reference):
     out, node = step
     if out == "L":
         y, z = fwd["y"], fwd["z3"]
-        yield -E, "the minus sign of L = −log z3_y is missing"
-        yield -1 / z[None, :], ("−1/z is taken of every component of z3, but L depends on z3_y alone: "
-                                "only one entry is nonzero")
+        yield -E, _("the minus sign of L = −log z3_y is missing")
+        yield -1 / z[None, :], _("−1/z is taken of every component of z3, but L depends on z3_y alone: "
+                                 "only one entry is nonzero")
         if node == "z3":
             e_y = np.eye(z.size)[y - 1]
-            yield (z - e_y)[None, :], ("that is ∂L/∂o3, the step through softmax as well; J_L(z3) differentiates "
-                                       "−log z3_y with respect to z3 alone (or name the factor J_L(o3) and leave "
-                                       "out J_z3(o3))")
+            yield (z - e_y)[None, :], _("that is ∂L/∂o3, the step through softmax as well; J_L(z3) differentiates "
+                                        "−log z3_y with respect to z3 alone (or name the factor J_L(o3) and leave "
+                                        "out J_z3(o3))")
         for shifted in (y - 1, y + 1):
             if 1 <= shifted <= z.size:
-                yield reference(fwd.relabel(shifted), step), (
+                # not a format string: {1, …, n3} is a set
+                yield reference(fwd.relabel(shifted), step), _(
                     "the nonzero entry sits one place off: y ∈ {1, …, n3} counts from 1, NumPy indices from 0")
     elif out == "z3":
         z = fwd["z3"]
-        yield E + np.outer(z, z), "only diag(z3): the term −z3·z3ᵀ is missing (every o_j enters the sum)"
-        yield np.diag(np.diag(E)), "diagonal only: ∂z3_i/∂o3_j is not zero for i ≠ j (every o_j enters the sum)"
-        yield np.outer(z, 1 - z), "z_i(1 − z_j) in every entry: the 1 belongs on the diagonal only (δ_ij)"
-        yield E - np.diag(z), "only −z3·z3ᵀ: the diagonal term from differentiating e^(o_i) itself is missing"
+        yield E + np.outer(z, z), _("only diag(z3): the term −z3·z3ᵀ is missing (every o_j enters the sum)")
+        yield np.diag(np.diag(E)), _("diagonal only: ∂z3_i/∂o3_j is not zero for i ≠ j (every o_j enters the sum)")
+        yield np.outer(z, 1 - z), _("z_i(1 − z_j) in every entry: the 1 belongs on the diagonal only (δ_ij)")
+        yield E - np.diag(z), _("only −z3·z3ᵀ: the diagonal term from differentiating e^(o_i) itself is missing")
     elif out in ("z1", "z2"):
         z, o = fwd[out], fwd["o" + out[1]]
-        yield np.diag(1 - z), f"1 − tanh without the square on the diagonal of the tanh step o{out[1]} → {out}"
-        yield np.diag(1 - o ** 2), (f"1 − o² on the diagonal of the tanh step o{out[1]} → {out}: that squares the "
-                                    "pre-activation, the derivative needs tanh of it")
+        yield np.diag(1 - z), _("1 − tanh without the square on the diagonal of the tanh step {o} → {out}").format(
+            o="o" + out[1], out=out)
+        yield np.diag(1 - o ** 2), _("1 − o² on the diagonal of the tanh step {o} → {out}: that squares the "
+                                     "pre-activation, the derivative needs tanh of it").format(o="o" + out[1], out=out)
 
 
 def factor_hypotheses(fwd: mlp.Forward, steps: list, Es: list, reference):
@@ -154,7 +160,7 @@ def factor_hypotheses(fwd: mlp.Forward, steps: list, Es: list, reference):
         for k, (out, node) in enumerate(steps):
             rest = Es[:k] + Es[k + 1:]
             if all(a.shape[1] == b.shape[0] for a, b in zip(rest, rest[1:])):
-                yield product(rest), f"the step {node} → {out} is missing from this factor"
+                yield product(rest), _("the step {node} → {out} is missing from this factor").format(node=node, out=out)
 
 
 @dataclass
@@ -193,12 +199,14 @@ def array_problem(a: np.ndarray, name: str, required: tuple, layout: str) -> str
     if a.ndim == 2 and a.shape == required:
         return None
     if a.ndim == 0:
-        return f"a single number, where a {r}×{c} matrix belongs"
+        return _("a single number, where a {r}×{c} matrix belongs").format(r=r, c=c)
     if a.ndim == 1:
         if r == c == a.size:
-            return f"a vector of {a.size} entries: a Jacobian is a matrix (np.diag puts a vector on the diagonal)"
-        return f"a 1-D array of {a.size} entries: a Jacobian is a 2-D array, here {r}×{c}"
-    return f"{name} is {gradcheck.shape_text(a.shape)} here; in the {layout} layout it is {r}×{c}"
+            return _("a vector of {size} entries: a Jacobian is a matrix (np.diag puts a vector on the diagonal)").format(
+                size=a.size)
+        return _("a 1-D array of {size} entries: a Jacobian is a 2-D array, here {r}×{c}").format(size=a.size, r=r, c=c)
+    return _("{name} is {shape} here; in the {layout} layout it is {r}×{c}").format(
+        name=name, shape=gradcheck.shape_text(a.shape), layout=layout, r=r, c=c)
 
 
 def stated_problem(dims, step, layout: str, name: str, all_sizes: list) -> str | None:
@@ -206,21 +214,24 @@ def stated_problem(dims, step, layout: str, name: str, all_sizes: list) -> str |
     if isinstance(dims, str):
         return dims
     if len(dims) != 2:
-        return f"a Jacobian of a vector function is a matrix: give (rows, columns), not {len(dims)} sizes"
+        return _("a Jacobian of a vector function is a matrix: give (rows, columns), not {count} sizes").format(
+            count=len(dims))
     need = required_dims(step, layout)
     at = [dims_at(dims, s) for s in all_sizes]
     if all(got == dims_at(need, s) for got, s in zip(at, all_sizes)):
         return None
     if all(got == dims_at(need[::-1], s) for got, s in zip(at, all_sizes)):
         other = "column" if layout == "row" else "row"
-        return f"stated {dims_text(dims)}: that is its shape in the {other} layout, but you declared the {layout} layout"
+        return _("stated {dims}: that is its shape in the {other} layout, but you declared the {layout} layout").format(
+            dims=dims_text(dims), other=other, layout=layout)
     if not any(d.free_symbols for d in dims) and dims_at(dims, mlp.SIZES) == dims_at(need, mlp.SIZES):
-        return (f"stated in numbers ({dims_text(dims)}); state it in the layer sizes n0, n1, n2, n3, "
-                "so that it holds for networks of every size")
+        return _("stated in numbers ({dims}); state it in the layer sizes n0, n1, n2, n3, "
+                 "so that it holds for networks of every size").format(dims=dims_text(dims))
     out, node = step
     rows, cols = (out, node) if layout == "row" else (node, out)
-    return (f"stated {dims_text(dims)}, which is not the shape of {name} in the {layout} layout: "
-            f"it has a row per entry of {rows} and a column per entry of {cols}")
+    return _("stated {dims}, which is not the shape of {name} in the {layout} layout: "
+             "it has a row per entry of {rows} and a column per entry of {cols}").format(
+        dims=dims_text(dims), name=name, layout=layout, rows=rows, cols=cols)
 
 
 @dataclass
@@ -241,14 +252,15 @@ def judge_factor(fb: Feedback, name: str, entry, read: "ReadArrays", fwds: list,
     shape_note = value_note = failed = None
     errors, value, notes = [], 1.0, []
     for k, fwd in enumerate(fwds):
-        where = f" (network {size_text(fwd.sizes)})"
+        where = _("{problem} (network {sizes})")
+        sizes = size_text(fwd.sizes)
         a, why = read(name, k)
         if why:
-            failed = failed or why + where
+            failed = failed or where.format(problem=why, sizes=sizes)
             continue
         why = array_problem(a, name, required_shape(step, layout, fwd), layout)
         if why:
-            shape_note = shape_note or why + where
+            shape_note = shape_note or where.format(problem=why, sizes=sizes)
             continue
         steps = fwd.path(*step)
         Es = [reference(fwd, s) for s in steps]
@@ -258,7 +270,7 @@ def judge_factor(fb: Feedback, name: str, entry, read: "ReadArrays", fwds: list,
                             entry_text(step, layout), exact, a.dtype == np.float32)
         d = diagnose(FACTOR_TREE, ctx)
         if d.outcome.credit < 1 and d.outcome.status != "info":
-            value_note = value_note or d.message + where
+            value_note = value_note or where.format(problem=d.message, sizes=sizes)
         elif d.outcome.credit < 1:
             notes.append(d.message)
         value = min(value, d.outcome.credit)
@@ -267,8 +279,9 @@ def judge_factor(fb: Feedback, name: str, entry, read: "ReadArrays", fwds: list,
     value_ok = not (shape_note or value_note or failed) and bool(errors)
     if shape_ok and value_ok:
         return _factor_finding(fb, name, True, value, [
-            f"{dims_text(stated)} as the {layout} layout requires",
-            f"the values match {against} on {len(fwds)} networks (largest relative error {max(errors):.1e})",
+            _("{dims} as the {layout} layout requires").format(dims=dims_text(stated), layout=layout),
+            _("the values match {against} on {count} networks (largest relative error {error})").format(
+                against=against, count=len(fwds), error=f"{max(errors):.1e}"),
             *dict.fromkeys(notes)])
     return _factor_finding(fb, name, shape_ok, value if value_ok else 0.0,
                            [stated_wrong, shape_note, value_note, failed, *dict.fromkeys(notes)])
@@ -310,11 +323,12 @@ def judge_gradient(fb: Feedback, grad: str, names: list, read: "ReadArrays", fwd
         arrays = [read(n, k) for n in names]
         mats = [a for a, why in arrays if not why]
         if len(mats) != len(names) or any(m.ndim != 2 for m in mats):
-            fb.add(grad, "info", "the product is not checked: a factor has no matrix to multiply (see above)")
+            fb.add(grad, "info", _("the product is not checked: a factor has no matrix to multiply (see above)"))
             return False
         problem = gradcheck.product_shape_problem(names, [m.shape for m in mats])
         if problem:
-            fb.add(grad, "wrong", f"not computable on the network {size_text(fwd.sizes)}: {problem}")
+            fb.add(grad, "wrong", _("not computable on the network {sizes}: {problem}").format(
+                sizes=size_text(fwd.sizes), problem=problem))
             return False
         low_precision = low_precision or any(m.dtype == np.float32 for m in mats)
         product = functools.reduce(np.matmul, [m.astype(np.float64) for m in mats])
@@ -323,9 +337,9 @@ def judge_gradient(fb: Feedback, grad: str, names: list, read: "ReadArrays", fwd
                       if product.shape in (numeric.shape, numeric.shape[::-1]) else math.inf)
     status, text = gradcheck.report(max(errors))
     if low_precision and max(errors) <= gradcheck.FLOAT32_LIMIT:
-        status, text = "ok", f"relative error {max(errors):.1e} (agrees to float32 precision)"
-    product_text = " · ".join(names)
-    fb.add(grad, status, f"{product_text} against central differences of L on {len(fwds)} networks: {text}")
+        status, text = "ok", _("relative error {error} (agrees to float32 precision)").format(error=f"{max(errors):.1e}")
+    fb.add(grad, status, _("{product} against central differences of L on {count} networks: {result}").format(
+        product=" · ".join(names), count=len(fwds), result=text))
     return status == "ok"
 
 
@@ -334,19 +348,19 @@ def judge_c2(data: dict, request: dict, reference, against: str, exact: bool) ->
     ``against`` says what it is (for the messages), ``exact`` whether it is exact or central differences."""
     fb = Feedback("c2")
     if not isinstance(data, dict):
-        return fb.add("", "invalid", "malformed answer")
+        return fb.add("", "invalid", _("malformed answer"))
     layout = data.get("layout")
     factors, chains, cases = data.get("factors"), data.get("chains"), data.get("cases")
     if layout not in ("row", "column") or not isinstance(factors, dict) or not isinstance(chains, dict) \
             or not isinstance(cases, list):
-        return fb.add("", "invalid", "malformed answer")
+        return fb.add("", "invalid", _("malformed answer"))
     fwds = forwards(request)
     if len(cases) != len(fwds) or not all(isinstance(c, dict) for c in cases):
-        return fb.add("", "invalid", "the answer does not cover the requested networks")
+        return fb.add("", "invalid", _("the answer does not cover the requested networks"))
     credit, chain_ok = 0.0, {}
     for grad, target in CHAIN_TARGETS.items():
         names = chains.get(grad)
-        problem = "missing" if not isinstance(names, list) else check_chain(names, layout, target, factors)
+        problem = _("missing") if not isinstance(names, list) else check_chain(names, layout, target, factors)
         chain_ok[grad] = problem is None
         if problem:
             fb.add(grad, "wrong", problem)
@@ -381,23 +395,24 @@ class C2(Task):
     def encode(self, answer, request):
         keys = ("layout", "factors", "grad_x", "grad_b1")
         if not isinstance(answer, dict) or set(keys) - set(answer):
-            raise AnswerError(f"c2 expects a dict with the keys {', '.join(keys)}")
+            raise AnswerError(_("c2 expects a dict with the keys {keys}").format(keys=", ".join(keys)))
         if answer["layout"] not in ("row", "column"):
-            raise AnswerError('the layout is "row" (the sheet\'s) or "column"')
+            raise AnswerError(_('the layout is "row" (the sheet\'s) or "column"'))
         if not isinstance(answer["factors"], dict):
-            raise AnswerError('"factors" maps names such as "J_z1(x)" to (shape, function)')
+            raise AnswerError(_('"factors" maps names such as "J_z1(x)" to (shape, function)'))
         chains = {}
         for grad in CHAIN_TARGETS:
             names = answer[grad]
             if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names) or len(names) > 12:
-                raise AnswerError(f'"{grad}" lists factor names in the order of the product, such as ["J_L(z3)", …]')
+                raise AnswerError(_('"{grad}" lists factor names in the order of the product, such as ["J_L(z3)", …]')
+                                  .format(grad=grad))
             chains[grad] = [n[:40] for n in names]
         used = [n for n in dict.fromkeys(chains["grad_x"] + chains["grad_b1"]) if n in answer["factors"]]
         factors, functions = {}, {}
         for name in used:
             entry = answer["factors"][name]
             if not isinstance(entry, (tuple, list)) or len(entry) != 2 or not callable(entry[1]):
-                factors[name] = {"shape": Unusable(f"{name}: give (shape, function)")}
+                factors[name] = {"shape": Unusable(_("{name}: give (shape, function)").format(name=name))}
                 continue
             factors[name] = {"shape": shape_answer(entry[0], name)}
             functions[name] = entry[1]
@@ -408,7 +423,7 @@ class C2(Task):
             for name in used:
                 previous = cases[-1].get(name) if cases else None
                 if name not in functions:
-                    case[name] = Unusable(f"{name}: no function given")
+                    case[name] = Unusable(_("{name}: no function given").format(name=name))
                 elif bounded.hung(previous):
                     case[name] = previous
                 else:
@@ -417,8 +432,9 @@ class C2(Task):
         return {"layout": answer["layout"], "factors": factors, "chains": chains, "cases": cases}
 
     def self_check(self, data, request):
-        return judge_c2(data, request, numeric_step, "central differences of the step", exact=False)
+        return judge_c2(data, request, numeric_step, _("central differences of the step"), exact=False)
 
     def judge(self, data, request, key, rng):
-        return judge_c2(data, request, key, "the step's exact Jacobian", exact=True)
+        return judge_c2(data, request, key, _("the step's exact Jacobian"), exact=True)
+
 

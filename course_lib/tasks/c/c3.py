@@ -19,6 +19,7 @@ from ... import expr_json as ej
 from ...diagnose import Branch, Outcome, always, diagnose, guarded
 from ...errors import AnswerError, unusable
 from ...feedback import Feedback
+from ...i18n import _
 from ...probe import all_close, rng_for, symbolically_equal
 from .. import Task
 from .common import expr_answer, expression_problem, functions_in, symbols_in
@@ -174,20 +175,20 @@ def judge_derivation(fb: Feedback, spec: Derivation, steps, p: Probes, E: np.nda
     """Adds findings for one derivation; returns its credit 0..1."""
     name = spec.name
     if not isinstance(steps, list) or not steps:
-        fb.add(name, "invalid", "no steps given")
+        fb.add(name, "invalid", _("no steps given"))
         return 0.0
     values = []
     for k, data in enumerate(steps, 1):
         if isinstance(data, dict):
-            fb.add(f"{name}, step {k}", "invalid", (unusable(data) or "malformed")[:240])
+            fb.add(step_label(name, k), "invalid", (unusable(data) or _("malformed"))[:240])
             return 0.0
         problem = expression_problem(data, spec.symbols)
         if problem:
-            fb.add(f"{name}, step {k}", "invalid", problem)
+            fb.add(step_label(name, k), "invalid", problem)
             return 0.0
         v = np.broadcast_to(ej.evaluate(data, p.env), E.shape).astype(float)
         if not np.all(np.isfinite(v)):
-            fb.add(f"{name}, step {k}", "wrong", "evaluates to NaN or infinity at some points")
+            fb.add(step_label(name, k), "wrong", _("evaluates to NaN or infinity at some points"))
             return 0.0
         values.append(v)
     credit = 0.0
@@ -195,31 +196,39 @@ def judge_derivation(fb: Feedback, spec: Derivation, steps, p: Probes, E: np.nda
     if symbols_in(first) <= spec.start_symbols and functions_in(first) <= spec.start_functions:
         d = diagnose(START_TREES[name], StepContext(name, values[0], E, p.env))
         start_ok = d.outcome.credit >= 1
-        fb.add(f"{name}, step 1", "ok" if start_ok else "wrong", d.message)
+        fb.add(step_label(name, 1), "ok" if start_ok else "wrong", d.message)
     else:
         start_ok = False
-        fb.add(f"{name}, step 1", "wrong", f"the derivation starts from the definition {spec.definition}: step 1 "
-                                           f"is its derivative, written in {', '.join(sorted(spec.start_symbols))} "
-                                           f"and exp only")
+        fb.add(step_label(name, 1), "wrong", _("the derivation starts from the definition {definition}: step 1 is its "
+                                               "derivative, written in {symbols} and exp only").format(
+            definition=spec.definition, symbols=", ".join(sorted(spec.start_symbols))))
     broken = next((k for k in range(1, len(values)) if not all_close(values[k], values[k - 1], rtol=1e-9)), None)
     if broken is not None:
-        fb.add(f"{name}, step {broken + 1}", "wrong", f"step {broken + 1} is not equal to step {broken}")
+        fb.add(step_label(name, broken + 1), "wrong", _("step {step} is not equal to step {before}").format(
+            step=broken + 1, before=broken))
     if symbols_in(last) <= spec.end_symbols and functions_in(last) <= spec.end_functions:
         d = diagnose(END_TREES[name], StepContext(name, values[-1], E, p.env))
         end_ok = d.outcome.credit >= 1
-        fb.add(f"{name}, last step", "ok" if end_ok else "wrong", d.message)
+        fb.add(_("{name}, last step").format(name=name), "ok" if end_ok else "wrong", d.message)
     else:
         end_ok = False
-        fb.add(f"{name}, last step", "wrong", f"the last step must be {spec.form}")
+        fb.add(_("{name}, last step").format(name=name), "wrong", _("the last step must be {form}").format(
+            form=spec.form))
     credit += WEIGHTS_C3["start"] * start_ok + WEIGHTS_C3["form"] * end_ok
     if start_ok and end_ok and broken is None:
         credit += WEIGHTS_C3["steps"]
-        how = " (confirmed symbolically)" if _confirmed(name, steps, spec, seconds) else ""
-        fb.add(name, "ok", f"{len(steps)} steps from the definition to the required form, each equal to the "
-                           f"one before{how}")
+        said = _("{count} steps from the definition to the required form, each equal to the one before (confirmed "
+                 "symbolically)") if _confirmed(name, steps, spec, seconds) else \
+            _("{count} steps from the definition to the required form, each equal to the one before")
+        fb.add(name, "ok", said.format(count=len(steps)))
     elif start_ok and end_ok:
-        fb.add(name, "info", "the derivation points need every step to equal the one before")
+        fb.add(name, "info", _("the derivation points need every step to equal the one before"))
     return credit
+
+
+def step_label(name: str, k: int) -> str:
+    """The part a step of a derivation is, "du_dsi, step 2"."""
+    return _("{name}, step {k}").format(name=name, k=k)
 
 
 PROVED: set[tuple[str, str]] = set()  # (kind, the steps' data as JSON) whose proof was found
@@ -257,7 +266,7 @@ def judge_c3(data: dict, rng, reference, seconds: float) -> Feedback:
     """``reference(kind, probes)`` gives the derivative's values at the probes."""
     fb = Feedback("c3")
     if not isinstance(data, dict):
-        return fb.add("", "invalid", "malformed answer")
+        return fb.add("", "invalid", _("malformed answer"))
     credit = 0.0
     for kind, spec in DERIVATIONS.items():
         p = probes(kind, rng)
@@ -272,13 +281,16 @@ class C3(Task):
 
     def encode(self, answer, request):
         if not isinstance(answer, dict) or set(DERIVATIONS) - set(answer):
-            raise AnswerError(f"c3 expects a dict with the keys {', '.join(DERIVATIONS)}, each a list of SymPy steps")
+            raise AnswerError(_("c3 expects a dict with the keys {keys}, each a list of SymPy steps").format(
+                keys=", ".join(DERIVATIONS)))
         out = {}
         for kind in DERIVATIONS:
             steps = answer[kind]
             if not isinstance(steps, (list, tuple)) or not 1 <= len(steps) <= MAX_STEPS:
-                raise AnswerError(f'"{kind}" is a list of 1 to {MAX_STEPS} SymPy expressions, one per step')
-            out[kind] = [expr_answer(s, f"{kind}, step {k}") for k, s in enumerate(steps, 1)]
+                raise AnswerError(_('"{kind}" is a list of 1 to {most} SymPy expressions, one per step').format(
+                    kind=kind, most=MAX_STEPS))
+            out[kind] = [expr_answer(s, step_label(kind, k)) for k, s in enumerate(steps, 1)]
+
         return out
 
     def self_check(self, data, request):

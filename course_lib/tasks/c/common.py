@@ -15,6 +15,7 @@ from ... import bounded, gradcheck, mlp
 from ... import expr_json as ej
 from ...arrays import array_from_data, array_to_data
 from ...errors import Unusable, unusable
+from ...i18n import N_, _
 
 # ------------------------------------------------------------------ the layer sizes n0 … n3, for shapes
 n0, n1, n2, n3 = sp.symbols("n0 n1 n2 n3", positive=True, integer=True)
@@ -31,20 +32,23 @@ def array_answer(what: str, value, max_entries: int) -> dict:
     """A returned array as data (float32 kept as float32, so that the judge can say so), or an Unusable: why it is
     no array we can grade."""
     if value is None:
-        return Unusable(f"{what} returned None (a missing return?)")
+        return Unusable(_("{what} returned None (a missing return?)").format(what=what))
     try:
         a = np.asarray(value)
     except Exception:
-        return Unusable(f"{what} returned a {type(value).__name__}, not an array")
+        return Unusable(_("{what} returned a {kind}, not an array").format(what=what, kind=type(value).__name__))
     if a.dtype.kind not in "iuf":
-        kind = "objects (SymPy values?)" if a.dtype.hasobject else f"dtype {a.dtype}"
-        return Unusable(f"{what} returned an array of {kind}; return a NumPy array of float64")
+        said = _("{what} returned an array of objects (SymPy values?); return a NumPy array of float64") \
+            if a.dtype.hasobject else _("{what} returned an array of dtype {dtype}; return a NumPy array of float64")
+        return Unusable(said.format(what=what, dtype=a.dtype))
     if a.dtype.kind == "f" and a.dtype.itemsize < 4:
-        return Unusable(f"{what} returned {a.dtype}, too imprecise to check; compute in float64 (NumPy's default)")
+        return Unusable(_("{what} returned {dtype}, too imprecise to check; compute in float64 (NumPy's default)")
+                        .format(what=what, dtype=a.dtype))
     if a.dtype.kind == "f" and a.dtype.itemsize > 8:
         a = a.astype(np.float64)
     if a.size > max_entries:
-        return Unusable(f"{what} returned {a.size:,} numbers, more than any answer here has")
+        return Unusable(_("{what} returned {count} numbers, more than any answer here has").format(
+            what=what, count=f"{a.size:,}"))
     return array_to_data(a)
 
 
@@ -66,7 +70,7 @@ def expr_answer(value, what: str):
 
 def shape_answer(shape, what: str):
     if not isinstance(shape, (tuple, list)) or not 1 <= len(shape) <= 4:
-        return Unusable(f"{what}: give the shape as a tuple such as (n1, n0)")
+        return Unusable(_("{what}: give the shape as a tuple such as (n1, n0)").format(what=what))
     return [expr_answer(d, what) for d in shape]
 
 
@@ -90,21 +94,21 @@ def expression_problem(data, symbols) -> str | None:
             continue
         exponent = node[2]
         if exponent[0] not in ("int", "rat", "float") or not abs(float(ej.evaluate(exponent, {}))) <= MAX_EXPONENT:
-            return f"exponents must be numbers of at most {MAX_EXPONENT} here"
+            return _("exponents must be numbers of at most {most} here").format(most=MAX_EXPONENT)
         if not symbols_in(node[1]) and not abs(float(ej.evaluate(node, {}))) < 1e15:
-            return "a number in the expression is too large"
+            return _("a number in the expression is too large")
     return None
 
 
 def read_dims(data, symbols: dict):
     """Validated expression data of a shape -> SymPy expressions, or a one-line problem (str)."""
     if isinstance(data, dict):
-        return (unusable(data) or "malformed")[:240]
+        return (unusable(data) or _("malformed"))[:240]
     if not isinstance(data, list) or not data:
-        return "malformed shape"
+        return _("malformed shape")
     for d in data:
         if isinstance(d, dict):
-            return (unusable(d) or "malformed")[:240]
+            return (unusable(d) or _("malformed"))[:240]
         problem = expression_problem(d, symbols)
         if problem:
             return problem
@@ -177,12 +181,13 @@ def fits(a, b) -> bool:
 
 def agrees_as(kind: str):
     """A test: the answer agrees with the reference in the way ``kind`` names (see gradcheck.agreement)."""
-    return lambda c: c.agreement == kind and {"report": f"relative error {c.error:.1e}"}
+    return lambda c: c.agreement == kind and {"report": _("relative error {error}").format(error=f"{c.error:.1e}")}
 
 
-FLOAT32_NOTE = ("returned in float32: agrees to float32 precision; float64, NumPy's default, is what the checks "
-                "need (a small deduction)")
-FD_NOTE = "agrees only to finite-difference precision ({report}): the task asks for the formula"
+FLOAT32_NOTE = N_("returned in float32: agrees to float32 precision; float64, NumPy's default, is what the checks "
+                  "need (a small deduction)")
+FD_NOTE = N_("agrees only to finite-difference precision ({report}): the task asks for the formula")
+
 
 
 def known_mistake(c):
