@@ -6,13 +6,13 @@ own next to the same samples in English.
 """
 import re
 
-import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
 from autograde.samples import expected_points, write_submission
 from autograde.course import ASSIGNMENT
 from autograde.scratch_course import Course
+from grading import tag_language
 
 pytestmark = pytest.mark.e2e
 
@@ -27,10 +27,7 @@ def course(tmp_path_factory):
         for language in ("de", "en"):
             folder = course.submission_dir(f"{language}_{sample}")
             write_submission(sample, release, course.path / "solutions" / ASSIGNMENT, folder)
-            for path in folder.glob("*.ipynb"):
-                nb = nbformat.read(path, as_version=4)
-                nb.metadata["course_lib"] = {"language": language}
-                nbformat.write(nb, path)
+            tag_language(folder, language)
     course.nbgrader("autograde", ASSIGNMENT, "--force")
     course.nbgrader("generate_feedback", ASSIGNMENT, "--force")
     return course

@@ -17,6 +17,7 @@ from autograde.language import DEFAULT, FOLDERS, language_of, locked_texts
 from autograde.samples import expected_extra_credit, expected_points, write_submission
 from autograde.course import ASSIGNMENT, ROOT
 from autograde.scratch_course import Course
+from grading import tag_language
 
 PAIRS = {kind: tuple(ROOT / FOLDERS[language][index] / ASSIGNMENT for language in ("en", "de"))
          for index, kind in enumerate(("sources", "release"))}
@@ -169,10 +170,7 @@ def graded_german(tmp_path_factory):
         write_submission(student, german_release, course.path / "solutions" / ASSIGNMENT, course.submission_dir(student))
     write_submission("reference", german_release, course.path / "solutions" / ASSIGNMENT,
                      course.submission_dir(HOSTILE_LANGUAGE))
-    for path in course.submission_dir(HOSTILE_LANGUAGE).glob("*.ipynb"):
-        nb = nbformat.read(path, as_version=4)
-        nb.metadata["course_lib"] = {"language": {"de": ["en"]}}
-        nbformat.write(nb, path)
+    tag_language(course.submission_dir(HOSTILE_LANGUAGE), {"de": ["en"]})
     course.nbgrader("autograde", ASSIGNMENT, "--force")
     course.nbgrader("generate_feedback", ASSIGNMENT, "--force")
     return course
