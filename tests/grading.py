@@ -28,3 +28,22 @@ def tag_language(folder, language) -> None:
         nb = nbformat.read(path, as_version=4)
         nb.metadata["course_lib"] = {"language": language}
         nbformat.write(nb, path)
+
+
+def autograde_with_feedback(course):
+    """nbgrader autograde and generate_feedback over every submission of the course, as a TA runs them."""
+    from autograde.course import ASSIGNMENT
+    course.nbgrader("autograde", ASSIGNMENT, "--force")
+    course.nbgrader("generate_feedback", ASSIGNMENT, "--force")
+    return course
+
+
+def gradebook_grades(course, student) -> dict:
+    """grade id -> (auto score, max score, cell type, extra credit) of ``student``'s submission."""
+    from nbgrader.api import Gradebook
+
+    from autograde.course import ASSIGNMENT
+    with Gradebook(course.db_url) as gb:
+        sub = gb.find_submission(ASSIGNMENT, student)
+        return {g.name: (g.auto_score, g.max_score, g.cell_type, g.extra_credit or 0.0)
+                for nb in sub.notebooks for g in nb.grades}

@@ -12,7 +12,7 @@ from nbgrader.api import Gradebook
 from autograde.samples import expected_points, write_submission
 from autograde.course import ASSIGNMENT
 from autograde.scratch_course import Course
-from grading import tag_language
+from grading import autograde_with_feedback, gradebook_grades, tag_language
 
 pytestmark = pytest.mark.e2e
 
@@ -28,15 +28,11 @@ def course(tmp_path_factory):
             folder = course.submission_dir(f"{language}_{sample}")
             write_submission(sample, release, course.path / "solutions" / ASSIGNMENT, folder)
             tag_language(folder, language)
-    course.nbgrader("autograde", ASSIGNMENT, "--force")
-    course.nbgrader("generate_feedback", ASSIGNMENT, "--force")
-    return course
+    return autograde_with_feedback(course)
 
 
 def _points(course, student):
-    with Gradebook(course.db_url) as gb:
-        sub = gb.find_submission(ASSIGNMENT, student)
-        return {g.name: g.auto_score for nb in sub.notebooks for g in nb.grades if g.cell_type == "code"}
+    return {name: auto for name, (auto, _max, kind, _extra) in gradebook_grades(course, student).items() if kind == "code"}
 
 
 def _feedback(course, student):

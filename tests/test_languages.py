@@ -11,13 +11,12 @@ from html import unescape
 
 import nbformat
 import pytest
-from nbgrader.api import Gradebook
 
 from autograde.language import DEFAULT, FOLDERS, language_of, locked_texts
 from autograde.samples import expected_extra_credit, expected_points, write_submission
 from autograde.course import ASSIGNMENT, ROOT
 from autograde.scratch_course import Course
-from grading import tag_language
+from grading import autograde_with_feedback, gradebook_grades, tag_language
 
 PAIRS = {kind: tuple(ROOT / FOLDERS[language][index] / ASSIGNMENT for language in ("en", "de"))
          for index, kind in enumerate(("sources", "release"))}
@@ -171,23 +170,14 @@ def graded_german(tmp_path_factory):
     write_submission("reference", german_release, course.path / "solutions" / ASSIGNMENT,
                      course.submission_dir(HOSTILE_LANGUAGE))
     tag_language(course.submission_dir(HOSTILE_LANGUAGE), {"de": ["en"]})
-    course.nbgrader("autograde", ASSIGNMENT, "--force")
-    course.nbgrader("generate_feedback", ASSIGNMENT, "--force")
-    return course
-
-
-def _grades(course, student):
-    with Gradebook(course.db_url) as gb:
-        sub = gb.find_submission(ASSIGNMENT, student)
-        return {g.name: (g.auto_score, g.max_score, g.cell_type, g.extra_credit or 0.0)
-                for nb in sub.notebooks for g in nb.grades}
+    return autograde_with_feedback(course)
 
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("student", GERMAN + [HOSTILE_LANGUAGE])
 def test_a_german_submission_gets_the_points_of_its_english_counterpart(graded_german, student):
     english = "reference" if student == HOSTILE_LANGUAGE else student  # test_e2e.py holds the English to these
-    grades = _grades(graded_german, student)
+    grades = gradebook_grades(graded_german, student)
     autograded = {name: g[1] for name, g in grades.items() if g[2] == "code"}
     assert {name: grades[name][0] for name in autograded} == pytest.approx(expected_points(english, autograded), abs=0.011)
     bonus = [name for name, g in grades.items() if g[2] == "code" and g[1] == 0]
