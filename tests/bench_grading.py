@@ -19,6 +19,7 @@ the pathological share are printed with the results.
 from __future__ import annotations
 
 import argparse
+import csv
 import os
 import shutil
 import subprocess
@@ -139,6 +140,10 @@ def whole_sheet(n: int, w: int, folder: Path, old: Path | None) -> None:
     c = course(folder / "sheet", honest(n), limits=False, whole_sheet=True)
     row = measure(f"whole sheet, batch of {n}, {w} workers", [sys.executable, "-m", "autograde.batch", ASSIGNMENT,
                                                              "--force", "--workers", str(w)], c.path)
+    table = c.path / "autograde" / "grades.csv"
+    graded = sum(1 for r in csv.DictReader(table.open()) if r["total"]) if table.exists() else 0
+    if graded != n:  # a figure for a batch that failed would be a lie
+        sys.exit(f"{row['name']}: only {graded} of {n} submissions were graded; no figure")
     print(f"{row['name']}: {row['cpu'] / n:.2f} CPU s per submission ({row['wall']:.1f} s wall in all)", flush=True)
     if old:
         # this file's code with the other checkout's packages and .venv
