@@ -123,7 +123,6 @@ class Bounded:
             return Unusable(_("{what} raised RecursionError: it recursed without end").format(what=what))
         return Unusable(_("{what} raised {kind}: {error}").format(what=what, kind=type(e).__name__, error=str(e)[:160]))
 
-
     def or_unusable(self, what: str):
         """The value, or the failure as an unusable value naming ``what``."""
         return self.unusable(what) if self.failure else self.value
