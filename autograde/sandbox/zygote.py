@@ -45,8 +45,10 @@ from .box import Box
 
 SERVER_ROOT = "/run/course-zygote"  # the server's code: autograde/__init__.py and autograde/sandbox/ (warm.py)
 STAGING = "/run/course-staging"  # where C holds what it moves while it swaps the mounts: a tmpfs of each kernel's
-PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "numpy", "sympy", "matplotlib.pyplot",
-           "matplotlib_inline.backend_inline", "networkx")
+# ipykernel.debugger (debugpy) and IPython.terminal.interactiveshell (prompt_toolkit, which SymPy's
+# init_printing imports) would otherwise be 0.3 CPU s of every kernel's start
+PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.debugger", "IPython.terminal.interactiveshell",
+           "numpy", "sympy", "matplotlib.pyplot", "matplotlib_inline.backend_inline", "networkx")
 FROM_SERVER = (view.RO_BIND, view.SYMLINK, view.DEV)  # the kinds of mount a warm kernel keeps from the server's view
 PRELOADED_ENV: dict[str, str] = {}  # what the preloaded imports set in os.environ, as they do in a cold kernel
 
@@ -57,8 +59,12 @@ def preload() -> None:
     import pkgutil
 
     import course_lib
+    from jupyter_client import localinterfaces
+    os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"  # debugpy's warning, on import, about frozen modules
     for name in PRELOAD:
         importlib.import_module(name)
+    del os.environ["PYDEVD_DISABLE_FILE_VALIDATION"]
+    localinterfaces.localhost()  # every kernel's ipykernel asks; psutil answers once for all
     for module in pkgutil.walk_packages(course_lib.__path__, "course_lib."):
         importlib.import_module(module.name)
     import sympy
