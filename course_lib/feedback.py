@@ -14,14 +14,15 @@ from dataclasses import asdict, dataclass, field, fields, is_dataclass
 
 from .i18n import _, ngettext
 
-ICONS = {"ok": "✔", "wrong": "✘", "invalid": "⚠", "info": "ℹ", "blank": "○"}
-COLOURS = {"ok": "#1a7f37", "wrong": "#b42318", "invalid": "#9a6700", "info": "#445", "blank": "#667"}
+ICONS = {"ok": "✔", "wrong": "✘", "invalid": "⚠", "info": "ℹ", "blank": "○", "skipped": "–"}
+COLOURS = {"ok": "#1a7f37", "wrong": "#b42318", "invalid": "#9a6700", "info": "#445", "blank": "#667",
+           "skipped": "#667"}
 
 
 @dataclass
 class Finding:
     part: str          # which piece of the answer, e.g. "n=3, i=1" or "sigmoid_bound"
-    status: str        # ok | wrong | invalid | info | blank (not answered yet)
+    status: str        # ok | wrong | invalid | info | blank (not answered yet) | skipped (not run when grading)
     message: str
 
 
@@ -78,6 +79,8 @@ class Feedback:
         wrong = sum(f.status in ("wrong", "invalid") for f in self.findings)
         if self.blank:
             said = _("not answered yet")
+        elif self.findings and all(f.status == "skipped" for f in self.findings):
+            said = _("not run when grading")
         elif wrong:
             said = ngettext("{count} problem found", "{count} problems found", wrong).format(count=wrong)
         else:
@@ -91,7 +94,8 @@ class Feedback:
 
     def html(self) -> str:
         problems = any(f.status in ("wrong", "invalid") for f in self.findings)
-        colour = COLOURS["wrong" if problems else "blank" if self.blank else "ok"]
+        skipped = self.findings and all(f.status == "skipped" for f in self.findings)
+        colour = COLOURS["wrong" if problems else "blank" if self.blank or skipped else "ok"]
         rows = "".join(
             f'<li style="color:{COLOURS.get(f.status, "#000")}">{ICONS.get(f.status, "-")} '
             f'{"<b>" + html.escape(f.part) + "</b>: " if f.part else ""}{html.escape(f.message)}</li>'

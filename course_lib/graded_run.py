@@ -1,5 +1,5 @@
 """What changes when nbgrader runs the notebook for grading (NBGRADER_EXECUTION=autograde): figures are not rendered,
-and course_lib's drawings are not laid out.
+course_lib's drawings are not laid out, and a self-check only says that the grader judges the answer (check.py).
 
 Points come from the handed-in data, never from a picture, and rendering a figure to a PNG is
 a large share of a graded notebook's CPU time (the drawings, the plots). So in a graded run a

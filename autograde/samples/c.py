@@ -1,4 +1,4 @@
-"""Typical mistakes in task (c) and the bonus, as submissions (answer cell sources) and the points they earn.
+"""Typical mistakes in task (c) and the bonus (and one right answer that leans on an example cell), as submissions
 
 Each variant is the reference answer of solutions/sheet03/c_mlp_jacobians.ipynb with slips put in.
 Every slip is wrong on every network the grader may draw, so the points do not depend on the secret.
@@ -47,6 +47,12 @@ VARIANTS = {
         "c2_answer": reference_with("c2_answer", ("return np.diag(1.0 - z1 ** 2)", "return np.ones(10 ** 9)")),
         "c3_answer": reference_with("c3_answer", ("1 - sp.tanh(u) ** 2,", '"1 - tanh(u)**2",')),
         "bonus_answer": reference_with("bonus_answer", ("return x[l] if i == k else 0.0", "while True:\n        pass")),
+    },
+    # right, and reading a name bound by cells that only show something (the softmax examples' z): those
+    # cells then run when graded too (autograde/display_cells.py), so the answer keeps its points
+    "right_c_reads_an_example": {
+        "bonus_answer": reference_with("bonus_answer", ("return x[l] if i == k else 0.0",
+                                                        "return x[l] if i == k else 0.0 * z[0]")),
     },
 }
 

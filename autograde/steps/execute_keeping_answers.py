@@ -7,6 +7,9 @@ cell by cell, so keeping the notebook as it stands keeps them; the cells after t
 stop simply have no answer. The notebook's Grading (steps/common.py, ``stopped``) and the
 grading notes (autograde/notes.py) say what happened, for the verdicts and the feedback.
 Afterwards the request file (steps/request_file.py) is removed.
+
+Cells that only show something (autograde/display_cells.py) are not run: their output
+is one line saying so.
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 
+from .. import display_cells
 from ..language import _
 from ..notes import add_note, cell_label
 from . import request_file
@@ -24,6 +28,10 @@ IOPUB_TIMEOUT = "Timeout waiting for IOPub output"  # nbclient's words when a ce
 
 class ExecuteKeepingAnswers(Execute):
     def preprocess_cell(self, cell, resources, index):
+        if index in self._left_out:
+            cell.outputs, cell.execution_count = [new_output("stream", name="stdout",
+                                                             text=_(display_cells.NOT_RUN) + "\n")], None
+            return cell, resources
         self._running, self._timed_out = index, False
         cell, resources = super().preprocess_cell(cell, resources, index)
         timeout = self.error_on_timeout.get("ename")
@@ -42,6 +50,9 @@ class ExecuteKeepingAnswers(Execute):
 
     def preprocess(self, nb, resources, km=None):
         self._running, self._timed_out = None, False
+        meta = resources["nbgrader"]
+        self._left_out = display_cells.skipped(nb.cells, display_cells.marked_sources(meta["assignment"],
+                                                                                      meta["notebook"]))
         self.notes = []  # written into the notebook after the run: a notes cell must not shift cells mid-run
         try:
             return super().preprocess(nb, resources, km=km)
