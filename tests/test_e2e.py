@@ -13,6 +13,7 @@ from nbgrader.api import Gradebook
 
 from autograde.samples import TASK_MODULES, expected_extra_credit, expected_points, students
 from autograde.course import ASSIGNMENT
+from autograde.display_cells import NOT_RUN
 from course_lib.graded_run import NOT_RENDERED
 
 pytestmark = pytest.mark.e2e
@@ -112,8 +113,16 @@ def test_feedback_says_a_written_answer_waits_for_a_tutor_and_why_plots_and_draw
     html = _feedback(graded, "reference")
     assert "Waiting for a tutor (0.5 points)" in html and "Written response</a> (waiting for a tutor" in html
     assert "Score: 0.0 / 0.5" not in html
-    # the student's own matplotlib plot (a) and course_lib.draw's drawings (b): not rendered when grading, warm
-    # kernels included, and the feedback says so where the notebook shows them
-    for notebook in ("a_vanishing_gradient", "b_rosenbrock_graph"):
+    # the plots (a, c) and course_lib.draw's drawings (b) are in cells that only show something: not run when
+    # grading, and the feedback says so where the notebook shows them; the self-checks say the grader judges
+    for notebook in ("a_vanishing_gradient", "b_rosenbrock_graph", "c_mlp_jacobians"):
         page = (graded.path / "autograde" / "feedback" / "reference" / ASSIGNMENT / f"{notebook}.html").read_text()
-        assert "Figure size" not in page and NOT_RENDERED in page and "data:image/png" not in page, notebook
+        assert "Figure size" not in page and "data:image/png" not in page, notebook
+        assert NOT_RUN in page and "Self-check" in page and "not run when grading" in page, notebook
+
+
+def test_a_figure_in_a_cell_that_runs_is_not_rendered_and_the_feedback_says_so(graded):
+    # right_c_reads_an_example reads the plot's slope and the softmax example's z: they and the examples run
+    page = (graded.path / "autograde" / "feedback" / "right_c_reads_an_example" / ASSIGNMENT /
+            "c_mlp_jacobians.html").read_text()
+    assert NOT_RENDERED in page and "data:image/png" not in page and "stable:" in page

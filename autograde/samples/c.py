@@ -48,11 +48,11 @@ VARIANTS = {
         "c3_answer": reference_with("c3_answer", ("1 - sp.tanh(u) ** 2,", '"1 - tanh(u)**2",')),
         "bonus_answer": reference_with("bonus_answer", ("return x[l] if i == k else 0.0", "while True:\n        pass")),
     },
-    # right, and reading a name bound by cells that only show something (the softmax examples' z): those
-    # cells then run when graded too (autograde/display_cells.py), so the answer keeps its points
+    # right, and reading names bound by cells that only show something (the softmax examples' z, the plot's
+    # slope): those cells, and the examples they read, then run when graded (autograde/display_cells.py)
     "right_c_reads_an_example": {
         "bonus_answer": reference_with("bonus_answer", ("return x[l] if i == k else 0.0",
-                                                        "return x[l] if i == k else 0.0 * z[0]")),
+                                                        "return x[l] if i == k else 0.0 * z[0] * slope[0]")),
     },
 }
 

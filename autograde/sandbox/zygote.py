@@ -67,6 +67,9 @@ def preload() -> None:
     localinterfaces.localhost()  # every kernel's ipykernel asks; psutil answers once for all
     for module in pkgutil.walk_packages(course_lib.__path__, "course_lib."):
         importlib.import_module(module.name)
+    from course_lib.i18n import COURSE_LIB, LANGUAGES
+    for language in LANGUAGES:  # the message catalogues, read once
+        COURSE_LIB.translations(language)
     import sympy
     from matplotlib.figure import Figure
     sympy.latex(sympy.Symbol("x") ** 2)  # the LaTeX printer, as a notebook's first expression shows
