@@ -75,6 +75,7 @@ EXTRA_CREDIT = {
     "mistake_c_softmax_diag": {"c_bonus": 3.6},    # all but the memory (0.1 × 4)
     "mistake_c_column_layout": {"c_bonus": 0.0},
     "mistake_c_hostile": {"c_bonus": 2.8},         # all but the entries (0.3 × 4)
+    "right_c_reads_an_example": {"c_bonus": 4.0},
 }
 
 # phrases each variant's feedback must show
