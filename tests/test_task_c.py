@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
+from autograde import display_cells
 from autograde.course import ASSIGNMENT, ROOT
 from autograde.keys import all_keys
 from autograde.keys.c import C3_REFERENCE, exact_delta1, step_jacobian
@@ -18,7 +19,7 @@ from autograde.samples import c as samples
 from autograde.samples import reference_answers
 from autograde.steps import SaveExtraCredit
 from autograde.steps.common import STATE, Grading
-from course_lib import bounded, check, mlp, tasks
+from course_lib import bounded, check, graded_run, mlp, tasks
 from course_lib.graph import Graph
 from course_lib.tasks.c.bonus import SAMPLED_ENTRIES, all_triples, numeric_delta1, numeric_entries
 from course_lib.tasks.c.c2 import forwards
@@ -574,14 +575,22 @@ def test_grading_the_bonus_at_full_size_stays_under_100_MB():
 
 # ====================================================================== samples and extra credit
 def run_sample(student):
+    """The student's answers as a graded run leaves them: every code cell of the notebook with the sample's
+    answers, in order, but the test cells and the cells a graded run leaves out (autograde/display_cells.py).
+    Run with NBGRADER_EXECUTION set, as nbgrader sets it: the self-checks only say that the grader judges."""
     answers = reference_answers(ROOT / "solutions" / ASSIGNMENT)
     answers.update(samples.VARIANTS.get(student, {}))
+    cells = json.loads((ROOT / "exercises" / ASSIGNMENT / "c_mlp_jacobians.ipynb").read_text())["cells"]
+    for cell in cells:
+        grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            cell["source"] = answers[grade_id]
+    left_out = display_cells.skipped(cells, display_cells.marked_sources(ASSIGNMENT, "c_mlp_jacobians"))
     ns = {}
-    exec("import numpy as np\nimport sympy as sp\nfrom course_lib import gradcheck, mlp\n"
-         "from course_lib.graph import Graph\n"
-         "from course_lib.tasks.c import J, n0, n1, n2, n3, u, o_i, o_j, S, delta, s_i, s_j", ns)
-    for grade_id in ("c1_answer", "c2_answer", "c3_answer", "bonus_answer"):
-        exec(answers[grade_id], ns)
+    for k, cell in enumerate(cells):
+        meta = cell["metadata"].get("nbgrader", {})
+        if cell["cell_type"] == "code" and k not in left_out and not (meta.get("grade") and not meta.get("solution")):
+            exec(display_cells._source(cell), ns)
     return {"c1": ns["loss_graph"], "c2": ns["chains"], "c3": ns["derivations"], "c_bonus": ns["bonus"]}
 
 
@@ -589,7 +598,8 @@ POINTS = {"c1": 1, "c2": 3, "c3": 2}
 
 
 @pytest.mark.parametrize("student", ["reference", *samples.VARIANTS])
-def test_samples_earn_their_expected_points_and_extra_credit(student):
+def test_samples_earn_their_expected_points_and_extra_credit(student, monkeypatch):
+    monkeypatch.setenv(graded_run.EXECUTION_ENV, graded_run.GRADED)
     answers = run_sample(student)
     for task, points in POINTS.items():
         got = round(points * grade(task, answers[task], student).credit, 2)
