@@ -21,9 +21,9 @@ from traitlets.config import Config
 from autograde import doctor, notes
 from autograde.course import ROOT
 from autograde.samples.hostile import FORK_BOMB, OUTLIVE
-from autograde.sandbox import Sandbox, SandboxUnavailable, cgroups, host
+from autograde.sandbox import cgroups, host
 from autograde.sandbox.box import JOB_PREFIX, PREFIX, UID_BASE, sweep
-from autograde.sandbox.settings import weaker_limits
+from autograde.sandbox.settings import Sandbox, SandboxUnavailable, weaker_limits
 from autograde.sandbox.view import runtime_paths
 from autograde.sandbox import warm as warm_kernels
 from autograde.steps import ExecuteInSandbox

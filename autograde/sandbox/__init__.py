@@ -21,7 +21,7 @@ when its notebook is done. The grader stays outside and only reads the kernel's 
 * kernels/     — the ``course-sandbox`` kernelspec whose argv is the launcher.
 
 The autograde step ExecuteInSandbox (autograde/steps) picks this kernelspec.
-"""
-from .settings import Sandbox, SandboxUnavailable
 
-__all__ = ["Sandbox", "SandboxUnavailable"]
+This package imports none of its modules: the launcher, started for every notebook,
+imports only what it runs, and not settings.py's traitlets (import Sandbox from there).
+"""

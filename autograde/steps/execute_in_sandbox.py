@@ -32,9 +32,9 @@ from .. import messages
 from ..messages import size
 from ..language import _
 from ..notes import add_note, cell_label
-from ..sandbox import Sandbox, warm
+from ..sandbox import warm
 from ..sandbox.box import Box, sweep
-from ..sandbox.settings import weaker_limits
+from ..sandbox.settings import Sandbox, weaker_limits
 from .common import grading, is_judged
 from .execute_keeping_answers import ExecuteKeepingAnswers
 
