@@ -5,15 +5,16 @@
                                     ->  bwrap (the kernel's user namespace, no further ones)  ->  python
     without root: launcher  ->  bwrap (new user namespace and the others; no capabilities)  ->  python
 
-It first replaces itself with a copy whose environment holds none of the grader's
-variables (view.launcher_env), so neither it nor bwrap carries the secret. Then it
-prepares the sandbox folder the grader created (box.py), creates the kernel's
-cgroups, starts the kernel in them and waits: when the notebook's time budget is
-spent it writes why into the report and ends the kernel. Everything inside dies
-with it: a cold kernel's bwrap runs with --die-with-parent and is pid 1 of its PID
-namespace; a warm kernel's namespace dies when the launcher's connection to it
-closes. The launcher itself dies with the grader (PR_SET_PDEATHSIG). Limits that
-no cgroup gives are per-process limits set with prlimit just before Python starts.
+It runs with none of the grader's variables (view.launcher_env), so neither it nor
+bwrap carries the secret: the grader starts it so (ExecuteInSandbox), and started
+with any others it first replaces itself with a copy without them. Then it prepares
+the sandbox folder the grader created (box.py), creates the kernel's cgroups, starts
+the kernel in them and waits: when the notebook's time budget is spent it writes
+why into the report and ends the kernel. Everything inside dies with it: a cold
+kernel's bwrap runs with --die-with-parent and is pid 1 of its PID namespace; a warm
+kernel's namespace dies when the launcher's connection to it closes. The launcher
+itself dies with the grader (PR_SET_PDEATHSIG). Limits that no cgroup gives are
+per-process limits set with prlimit just before Python starts.
 
 Both kinds see the same, made from one description (view.kernel_view), so neither
 the grader's secret nor its files are in reach; ZeroMQ runs over unix sockets in ipc/. Neither can create user

@@ -37,8 +37,9 @@ PASSED_ENV = ("LANG", "LC_ALL", "TZ", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "
 HOME = "/home/student"
 WORK = f"{HOME}/work"
 ZYGOTE_ENV = "COURSE_SANDBOX_ZYGOTE"  # the warm kernel server's socket (warm.py)
-# What the launcher needs besides PASSED_ENV; LC_CTYPE, which Python itself sets in a C locale (PEP 538).
-LAUNCHER_ENV = ("PATH", "HOME", "TMPDIR", "LC_CTYPE", ZYGOTE_ENV)
+# What the launcher needs besides PASSED_ENV; LC_CTYPE, which Python itself sets in a C locale (PEP 538);
+# JPY_PARENT_PID, the grader's pid, which jupyter_client adds to the environment the grader gives the launcher.
+LAUNCHER_ENV = ("PATH", "HOME", "TMPDIR", "LC_CTYPE", "JPY_PARENT_PID", ZYGOTE_ENV)
 
 RO_BIND, BIND, SYMLINK, TMPFS, PROC, DEV, DIR = "ro-bind", "bind", "symlink", "tmpfs", "proc", "dev", "dir"
 # namespace -> (bwrap's option, unshare's flag); every bwrap sandbox has a mount namespace of its own
