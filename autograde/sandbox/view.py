@@ -22,7 +22,7 @@ reads the view from inside both kinds and asserts it is the same.
 """
 from __future__ import annotations
 
-import dataclasses
+import collections
 import importlib.util
 import os
 import shutil
@@ -55,20 +55,13 @@ LOOPBACK = "lo"  # the one interface of a new network namespace, brought up by b
 PROC_COVERED = ("sysrq-trigger", "irq", "bus")
 
 
-@dataclasses.dataclass(frozen=True)
-class Mount:
-    kind: str                  # RO_BIND, BIND, SYMLINK, TMPFS, PROC, DEV or DIR
-    target: str
-    source: str | None = None  # the bound folder, or the symlink's text
-    mode: str | None = None    # of a TMPFS or DIR
-
-
-@dataclasses.dataclass(frozen=True)
-class View:
-    mounts: list[Mount]
-    namespaces: tuple[str, ...]
-    env: dict[str, str]
-    workdir: str | None = None
+# Named tuples, not dataclasses or typing.NamedTuple: the launcher imports this module for every notebook,
+# and either import (inspect, typing) would add a tenth or more to its start-up.
+# Mount: kind is RO_BIND, BIND, SYMLINK, TMPFS, PROC, DEV or DIR; source the bound folder, or the symlink's
+# text; mode that of a TMPFS or DIR.
+Mount = collections.namedtuple("Mount", "kind target source mode", defaults=(None, None))
+# View: mounts, a list of Mount; namespaces, names of NAMESPACES; env, the environment; workdir, or None.
+View = collections.namedtuple("View", "mounts namespaces env workdir", defaults=(None,))
 
 
 def tools() -> tuple[str, str]:
