@@ -11,7 +11,7 @@ import sys
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from .sandbox import Sandbox, SandboxUnavailable
+from .sandbox.settings import Sandbox, SandboxUnavailable
 from .sandbox.host import findings
 
 

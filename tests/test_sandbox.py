@@ -14,6 +14,7 @@ import threading
 import time
 from pathlib import Path
 
+import jupyter_client.launcher
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 from traitlets.config import Config
@@ -21,12 +22,12 @@ from traitlets.config import Config
 from autograde import doctor, notes
 from autograde.course import ROOT
 from autograde.samples.hostile import FORK_BOMB, OUTLIVE
-from autograde.sandbox import Sandbox, SandboxUnavailable, cgroups, host
+from autograde.sandbox import cgroups, host
 from autograde.sandbox.box import JOB_PREFIX, PREFIX, UID_BASE, sweep
-from autograde.sandbox.settings import weaker_limits
-from autograde.sandbox.view import runtime_paths
+from autograde.sandbox.settings import Sandbox, SandboxUnavailable, weaker_limits
+from autograde.sandbox.view import LAUNCHER_ENV, PASSED_ENV, runtime_paths
 from autograde.sandbox import warm as warm_kernels
-from autograde.steps import ExecuteInSandbox
+from autograde.steps import ExecuteInSandbox, execute_in_sandbox
 from autograde.steps.common import grading
 from course_lib.graded_run import NOT_RENDERED
 from course_lib.i18n import COURSE_LIB, DEFAULT
@@ -240,16 +241,15 @@ def processes_holding(secret: bytes) -> list[str]:
     return found
 
 
-@KERNELS
-def test_no_grader_environment_reaches_the_launcher_or_bwrap(tmp_path, monkeypatch, warm):
-    """Not only the kernel: the launcher, bwrap and the warm kernel server do not carry the secret either."""
+def holding_the_secret_while_a_kernel_runs(tmp_path, monkeypatch, warm: bool) -> list[str]:
+    """The command lines of the processes that held a secret of the grader's while a graded kernel ran."""
     monkeypatch.setenv("COURSE_GRADER_SECRET", "do-not-leak-h9")
     monkeypatch.setattr(warm_kernels, "_shared", None)  # a server started with this environment
     monkeypatch.delenv(warm_kernels.ENV, raising=False)
     seen, done = [], threading.Event()
     kernel_user = UID_BASE + os.getpid()
 
-    def watch():  # once the kernel runs, its launcher has long replaced itself
+    def watch():  # once the kernel runs, its launcher has long replaced itself, if it had to
         while not done.is_set():
             if any(uid == kernel_user for _, uid, _ in table().values()):
                 seen.extend(processes_holding(b"do-not-leak-h9"))
@@ -265,7 +265,29 @@ def test_no_grader_environment_reaches_the_launcher_or_bwrap(tmp_path, monkeypat
         if warm_kernels._shared:
             warm_kernels._shared.close()
     assert "started" in printed(nb)
-    assert seen == []
+    return seen
+
+
+@KERNELS
+def test_no_grader_environment_reaches_the_launcher_or_bwrap(tmp_path, monkeypatch, warm):
+    """Not only the kernel: the launcher, bwrap and the warm kernel server do not carry the secret either.
+
+    The launcher does not even start with it (so it need not replace itself, which would cost it a second start).
+    """
+    given = []
+
+    def popen(argv, **kwargs):  # jupyter_client's, for the kernelspec's argv: the launcher
+        given.append(sorted(kwargs["env"]))
+        return subprocess.Popen(argv, **kwargs)
+    monkeypatch.setattr(jupyter_client.launcher, "Popen", popen)
+    assert holding_the_secret_while_a_kernel_runs(tmp_path, monkeypatch, warm) == []
+    assert len(given) == 1 and set(given[0]) <= set(LAUNCHER_ENV + PASSED_ENV), given
+
+
+def test_a_launcher_given_the_graders_environment_replaces_itself_with_a_copy_without_it(tmp_path, monkeypatch):
+    """As any starter of the kernelspec but ExecuteInSandbox would give it: jupyter_client's default, all of it."""
+    monkeypatch.setattr(execute_in_sandbox, "launcher_env", lambda: dict(os.environ))
+    assert holding_the_secret_while_a_kernel_runs(tmp_path, monkeypatch, warm=True) == []
 
 
 def test_a_killed_job_leaves_no_folder_behind():

@@ -1,4 +1,5 @@
-"""The sandbox's descriptions on their own: the kernel's view and the warm kernel server's socket protocol.
+"""The sandbox's descriptions on their own: the kernel's view, the warm kernel server's socket protocol, and
+what the launcher imports.
 
 That both kinds of kernel see the same from inside is test_sandbox.py's
 test_both_kinds_of_kernel_see_the_same; here, what both are derived from.
@@ -6,9 +7,12 @@ test_both_kinds_of_kernel_see_the_same; here, what both are derived from.
 import json
 import os
 import socket
+import subprocess
+import sys
 
 import pytest
 
+from autograde.course import ROOT
 from autograde.sandbox import protocol, view, warm, zygote
 from autograde.sandbox.box import Box
 
@@ -106,3 +110,17 @@ def test_the_protocol_table_names_every_message():
     for message in (protocol.STDERR, protocol.REQUEST, protocol.PID, protocol.GO, protocol.EXIT):
         assert f" {message} " in table
     assert set(protocol.LINES) == {protocol.REQUEST, protocol.PID, protocol.GO, protocol.EXIT}
+
+
+def test_the_launcher_starts_with_only_what_a_warm_kernel_needs():
+    """It starts for every notebook, so its imports are most of its CPU time: none of site, traitlets
+    (settings.py), dataclasses, typing or the grader's side of the warm kernel server."""
+    spec = ROOT / "autograde" / "sandbox" / "kernels" / "course-sandbox"
+    argv = json.loads((spec / "kernel.json").read_text())["argv"]
+    flags = argv[1:argv.index("{resource_dir}/launch.py")]
+    imports = f"import sys; sys.path.insert(0, {str(ROOT)!r}); import autograde.sandbox.launcher; print(*sys.modules)"
+    loaded = subprocess.run([sys.executable, *flags, "-c", imports], env={}, capture_output=True, text=True,
+                            check=True).stdout.split()
+    assert "autograde.sandbox.launcher" in loaded
+    assert {"site", "traitlets", "dataclasses", "typing", "autograde.sandbox.settings", "autograde.sandbox.warm",
+            "autograde.sandbox.zygote"}.isdisjoint(loaded)

@@ -24,9 +24,9 @@ from tqdm import tqdm
 from traitlets.config.loader import PyFileConfigLoader
 
 from ..platform.grades_out import TaskTableExport
-from ..sandbox import Sandbox
 from ..sandbox import cgroups, host
 from ..sandbox.box import sweep
+from ..sandbox.settings import Sandbox
 from ..secret import load_secret
 from ..submission_files import Submission, SubmissionLimits, scan
 from . import gradebook

