@@ -49,12 +49,14 @@ class Judge(Configurable):
                                            "grader's process already holds.").tag(config=True)
 
     def judge_all(self, cells: list[tuple[str, list]], secret: str, student: str, notebook: str,
-                  stopped: str = "", keys: dict | None = None) -> list[Feedback]:
-        """Feedback for each (task id, outputs) of ``cells``, in order; never raises, never hangs."""
+                  stopped: str = "", keys: dict | None = None, requests: dict | None = None) -> list[Feedback]:
+        """Feedback for each (task id, outputs) of ``cells``, in order; never raises, never hangs.
+
+        ``stopped``, ``keys`` and ``requests`` as for verdict.judge_cell."""
         warm_up()
         verdicts: list[Feedback] = []
         while len(verdicts) < len(cells):
-            verdicts += self._judge_from(cells, len(verdicts), (secret, student, notebook, stopped, keys))
+            verdicts += self._judge_from(cells, len(verdicts), (secret, student, notebook, stopped, keys, requests))
         return verdicts
 
     def _judge_from(self, cells, first: int, who: tuple) -> list[Feedback]:
