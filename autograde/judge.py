@@ -13,10 +13,12 @@ for the cells after it; a judge that dies (out of memory, a crash) costs only th
 it was judging. Nothing the judge sends is unpickled: it is parsed as JSON into a
 Feedback, whatever the fields.
 
-Each judge starts as a copy of the grader's process, so what the first verdict of a task
-would do in every judge — import networkx (the graphs of b and c1), build c3's SymPy
-model of the definitions — ``warm_up`` does once, in the grader, before the first fork;
-it depends on no submission.
+Each judge starts as a copy of the grader's process, and what it computes dies with it, so
+what every judge would compute the same way ``warm_up`` does once, in the grader, before the
+first fork: import networkx (the graphs of b and c1), read both languages' message catalogues,
+name the diagnosis trees (the answer notes), build a1's key for every case a request can ask
+and c3's SymPy model of the definitions. All of it comes from the course and the keys, none of
+it from a submission.
 """
 from __future__ import annotations
 
@@ -47,12 +49,14 @@ class Judge(Configurable):
                                            "grader's process already holds.").tag(config=True)
 
     def judge_all(self, cells: list[tuple[str, list]], secret: str, student: str, notebook: str,
-                  stopped: str = "", keys: dict | None = None) -> list[Feedback]:
-        """Feedback for each (task id, outputs) of ``cells``, in order; never raises, never hangs."""
+                  stopped: str = "", keys: dict | None = None, requests: dict | None = None) -> list[Feedback]:
+        """Feedback for each (task id, outputs) of ``cells``, in order; never raises, never hangs.
+
+        ``stopped``, ``keys`` and ``requests`` as for verdict.judge_cell."""
         warm_up()
         verdicts: list[Feedback] = []
         while len(verdicts) < len(cells):
-            verdicts += self._judge_from(cells, len(verdicts), (secret, student, notebook, stopped, keys))
+            verdicts += self._judge_from(cells, len(verdicts), (secret, student, notebook, stopped, keys, requests))
         return verdicts
 
     def _judge_from(self, cells, first: int, who: tuple) -> list[Feedback]:
@@ -89,7 +93,19 @@ def warm_up() -> None:
     """Once per grader process: the work every judge's first verdict would repeat, none of it a submission's."""
     import networkx  # noqa: F401  (imported by the b and c1 judges when they first read a graph)
 
+    from course_lib.i18n import COURSE_LIB, LANGUAGES
+    from course_lib.tasks.a import reference_data
     from course_lib.tasks.c.c3 import concrete_model
+
+    from .answer_notes import note_path
+    from .keys.a import a1_cases, a1_reference
+    from .language import GRADER
+
+    for language in LANGUAGES:
+        COURSE_LIB.translations(language), GRADER.translations(language)
+    note_path("", [], ())
+    for n, i in a1_cases():
+        reference_data(a1_reference(n, i))
     concrete_model()
 
 

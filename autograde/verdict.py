@@ -30,20 +30,21 @@ def request_for(task_id: str, secret: str, student: str, notebook: str, keys: di
 
 
 def judge_cell(task_id: str, outputs: list, secret: str, student: str, notebook: str, stopped: str = "",
-               keys: dict[str, Key] | None = None) -> Feedback:
+               keys: dict[str, Key] | None = None, requests: dict[str, dict] | None = None) -> Feedback:
     """Feedback (with credit 0..1 and the answer notes) for the graded cell of ``task_id``. Never raises.
 
     ``stopped`` says why execution ended early (a dead kernel), for a cell that never ran; ``keys`` as
-    for request_for.
+    for request_for; ``requests``: task -> request_for's request, where the caller has made them already
+    (WriteGraderRequests, for the kernel), so that the judge need not draw the hidden networks again.
     """
     with recording() as taken:
-        feedback = _judge(task_id, outputs, secret, student, notebook, stopped, keys or all_keys())
+        feedback = _judge(task_id, outputs, secret, student, notebook, stopped, keys or all_keys(), requests or {})
     feedback.notes = notes_for(task_id, taken, feedback)
     return feedback
 
 
 def _judge(task_id: str, outputs: list, secret: str, student: str, notebook: str, stopped: str,
-           keys: dict[str, Key]) -> Feedback:
+           keys: dict[str, Key], requests: dict[str, dict]) -> Feedback:
     if task_id not in keys:
         return Feedback(task_id, 0.0).add("", "invalid", _("this graded cell has no key; ask the course staff"))
     try:
@@ -51,7 +52,7 @@ def _judge(task_id: str, outputs: list, secret: str, student: str, notebook: str
         if "error" in data:
             status = "blank" if data.get("blank") is True else "invalid"
             return Feedback(task_id, 0.0).add("", status, str(data["error"])[:300])
-        request = request_for(task_id, secret, student, notebook, keys)
+        request = requests[task_id] if task_id in requests else request_for(task_id, secret, student, notebook, keys)
         rng = rng_for(secret, student, notebook, task_id, "probes")
         feedback = tasks.get(task_id).judge(data, request, keys[task_id].reference, rng)
     except PayloadError as e:

@@ -31,6 +31,7 @@ def who(resources) -> tuple[str, str]:
 class Grading:
     """One notebook's grading as the steps hand it on: the only state that passes between them."""
     keys: dict[str, Key] = field(default_factory=all_keys)  # looked up once per notebook, by its first step
+    requests: dict[str, dict] = field(default_factory=dict)  # task -> what is asked of its answer (WriteGraderRequests)
     stopped: str = ""                      # why the kernel stopped early (ExecuteKeepingAnswers), "" if it did not
     credit: dict[str, float] = field(default_factory=dict)  # task -> its verdict's credit 0..1 (JudgeAnswers)
 

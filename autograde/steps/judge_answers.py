@@ -23,10 +23,10 @@ from .common import grading, judged_cells, who
 class JudgeAnswers(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         student, notebook = who(resources)
-        secret, state = load_secret(), grading(resources)  # every judge process forked from here inherits the keys
+        secret, state = load_secret(), grading(resources)  # every judge forked from here inherits keys and requests
         cells = list(judged_cells(nb))
-        verdicts = Judge(parent=self).judge_all([(task, cell.outputs) for task, cell in cells], secret,
-                                                student, notebook, state.stopped, state.keys)
+        verdicts = Judge(parent=self).judge_all([(task, cell.outputs) for task, cell in cells], secret, student,
+                                                notebook, state.stopped, state.keys, state.requests)
         for (task, cell), feedback in zip(cells, verdicts):
             state.credit[task] = feedback.credit
             store(cell, feedback.notes)

@@ -2,8 +2,9 @@
 (WriteGraderRequests), read in the kernel by course_lib.answers.request_for, removed after the kernel
 (ExecuteKeepingAnswers) so it does not travel into feedback.
 
-The kernel may read or even rewrite it; the verdict recomputes every request from the secret and
-never reads it back, so that gains nothing.
+The kernel may read or even rewrite it; the verdict takes every request from the grader's own
+memory (the notebook's Grading) or recomputes it from the secret, and never reads the file back, so
+that gains nothing.
 """
 from __future__ import annotations
 

@@ -122,12 +122,15 @@ def probe_chains(n_: int, rng, points: int = 16) -> dict[str, Chain]:
 
 # ------------------------------------------------------------------ a1
 def _ratio_const(ctx, value=None):
-    """S/E is one constant over all probes (that constant, or ``value`` if given)."""
+    """S/E is one constant over all probes (that constant, or ``value`` if given).
+
+    Only a constant found here is named ({factor}): the branches that give one (1, −1) never show it, and
+    nsimplify costs a millisecond a case."""
     r = np.concatenate([ctx.S[a] / ctx.E[a] for a in ctx.S])
     if not np.all(np.isfinite(r)):
         return False
     c = np.median(r) if value is None else value
-    return bool(all_close(r, c, rtol=1e-6)) and {"factor": _fmt(c)}
+    return bool(all_close(r, c, rtol=1e-6)) and (value is not None or {"factor": _fmt(c)})
 
 
 def _fmt(c: float) -> str:
@@ -418,9 +421,16 @@ def _diagnose_case(n_, i_, answer, ref, rng):
     if ref is None:
         E = {a: slopes(a, c.x, c.w)[i_ - 1] for a, c in chains.items()}
     else:
-        ref_data = ej.to_data(ref)
+        ref_data = reference_data(ref)
         E = {a: np.broadcast_to(ej.evaluate(ref_data, c.env(), fns[a]), c.x.shape) for a, c in chains.items()}
     return diagnose(A1_TREE, A1Context(n_, i_, answer, chains, S, E, fns))
+
+
+@functools.lru_cache(maxsize=64)
+def reference_data(ref: sp.Expr) -> list:
+    """The key's expression of one case as data (read-only): encoded once per grading process, as every
+    student is asked the same cases (the judges' warm-up, autograde/judge.py, encodes them all)."""
+    return ej.to_data(ref)
 
 
 # ------------------------------------------------------------------ a2

@@ -136,10 +136,18 @@ def dims_text(dims) -> str:
 def once_for_public(public_request):
     """Decorator: f(request) is computed once for the request ``public_request()`` returns, which a self-check
     sends every call; so its networks' forward passes and finite differences are reused. Any other request
-    (the grader's) gets a fresh result."""
+    (the grader's) gets a fresh result.
+
+    ``public_request`` is an lru_cache: a request can only be its result once it has been built, so a
+    process that never built it (a judge) does not build it (networks, their forward passes) just to
+    tell that its own request is another."""
     def wrap(f):
         public = functools.lru_cache(maxsize=1)(lambda: f(public_request()))
-        return functools.wraps(f)(lambda request: public() if request is public_request() else f(request))
+
+        def once(request):
+            built = public_request.cache_info().currsize
+            return public() if built and request is public_request() else f(request)
+        return functools.wraps(f)(once)
     return wrap
 
 
