@@ -38,8 +38,10 @@ HOME = "/home/student"
 WORK = f"{HOME}/work"
 ZYGOTE_ENV = "COURSE_SANDBOX_ZYGOTE"  # the warm kernel server's socket (warm.py)
 # What the launcher needs besides PASSED_ENV; LC_CTYPE, which Python itself sets in a C locale (PEP 538);
-# JPY_PARENT_PID, the grader's pid, which jupyter_client adds to the environment the grader gives the launcher.
-LAUNCHER_ENV = ("PATH", "HOME", "TMPDIR", "LC_CTYPE", "JPY_PARENT_PID", ZYGOTE_ENV)
+# JPY_PARENT_PID, the grader's pid, which jupyter_client adds to the environment the grader gives the launcher;
+# OPENBLAS_THREAD_TIMEOUT, which importing autograde sets (else the launcher, importing it, would replace
+# itself again and again to shed it).
+LAUNCHER_ENV = ("PATH", "HOME", "TMPDIR", "LC_CTYPE", "JPY_PARENT_PID", "OPENBLAS_THREAD_TIMEOUT", ZYGOTE_ENV)
 
 RO_BIND, BIND, SYMLINK, TMPFS, PROC, DEV, DIR = "ro-bind", "bind", "symlink", "tmpfs", "proc", "dev", "dir"
 # namespace -> (bwrap's option, unshare's flag); every bwrap sandbox has a mount namespace of its own
