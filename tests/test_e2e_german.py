@@ -59,7 +59,7 @@ def test_the_german_feedback_is_german(course):
     assert re.search(r"a1: 0 von 2 Punkten", html)
     assert "der Faktor x fehlt" in html and "das ist σ(0)" in html      # the verdicts' diagnoses
     assert "Selbsttest a1" in html          # the graded run's self-checks: the kernel read the grader's request
-    assert "[Abbildung beim Bewerten nicht gezeichnet" in html   # the a-notebook's plot, not rendered when grading
+    assert "[beim Bewerten nicht ausgeführt: diese Zelle zeigt nur etwas" in html   # the a-notebook's plot, not run
     assert "Wartet auf Korrektur (0.5 Punkte)" in html    # the exporter: the metadata survived autograding
     assert not re.search(r"\d of \d+ points|Self-check a1|missing the factor x", html)
     assert "das Produkt enthält w_i" in _feedback(course, "de_mistake_a_product_range")
