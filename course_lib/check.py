@@ -16,9 +16,6 @@ from .i18n import _
 
 
 def check(task_id: str, answer) -> Feedback:
-    if graded_run.graded():  # the grader judges every answer itself, in its own process: a check here is lost work
-        return Feedback(str(task_id), 0.0, title=_("Self-check {task}").format(task=task_id)).add(
-            "", "skipped", _("the grader judges this answer itself; its verdict is in the graded cell below"))
     # The checks' matrix products are small: BLAS threads only fight each other (and the browser) for the cores.
     with threadpool_limits(limits=1):
         return checked(task_id, answer)
@@ -26,6 +23,9 @@ def check(task_id: str, answer) -> Feedback:
 
 def checked(task_id: str, answer) -> Feedback:
     title = _("Self-check {task}").format(task=task_id)
+    if graded_run.graded():  # the grader judges every answer itself, in its own process: a check here is lost work
+        return Feedback(str(task_id), 0.0, title=title).add(
+            "", "skipped", _("the grader judges this answer itself; its verdict is in the graded cell below"))
     try:
         task = tasks.get(task_id)
     except KeyError as e:

@@ -74,12 +74,17 @@ class Feedback:
         """Nothing was answered yet: the only findings say so."""
         return bool(self.findings) and all(f.status == "blank" for f in self.findings)
 
+    @property
+    def skipped(self) -> bool:
+        """Not checked at all: a self-check in a graded run (check.py)."""
+        return bool(self.findings) and all(f.status == "skipped" for f in self.findings)
+
     def headline(self) -> str:
         title = self.title or self.task
         wrong = sum(f.status in ("wrong", "invalid") for f in self.findings)
         if self.blank:
             said = _("not answered yet")
-        elif self.findings and all(f.status == "skipped" for f in self.findings):
+        elif self.skipped:
             said = _("not run when grading")
         elif wrong:
             said = ngettext("{count} problem found", "{count} problems found", wrong).format(count=wrong)
@@ -94,8 +99,7 @@ class Feedback:
 
     def html(self) -> str:
         problems = any(f.status in ("wrong", "invalid") for f in self.findings)
-        skipped = self.findings and all(f.status == "skipped" for f in self.findings)
-        colour = COLOURS["wrong" if problems else "blank" if self.blank or skipped else "ok"]
+        colour = COLOURS["wrong" if problems else "blank" if self.blank or self.skipped else "ok"]
         rows = "".join(
             f'<li style="color:{COLOURS.get(f.status, "#000")}">{ICONS.get(f.status, "-")} '
             f'{"<b>" + html.escape(f.part) + "</b>: " if f.part else ""}{html.escape(f.message)}</li>'
