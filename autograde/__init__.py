@@ -9,7 +9,12 @@ full size above all. The helper thread then burned nearly as much CPU as the jud
 c2's ≈180 ms a submission). The number of threads, so how a product is split and summed, and every
 digit of a verdict, stay as they were; kernels run with one thread (sandbox/view.py). A value set
 in the environment is left alone.
+
+It is also where those processes stop jsonschema compiling grammars they never use as it loads
+(defer_iri_grammars.py): about 2 CPU s of each.
 """
 import os
+
+from . import defer_iri_grammars  # noqa: F401  (before anything imports jsonschema)
 
 os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")  # 2**4 cycles, OpenBLAS's shortest

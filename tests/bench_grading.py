@@ -32,7 +32,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from autograde.samples import students, write_submission  # noqa: E402
 from autograde.samples.hostile import cases, write_case  # noqa: E402
-from autograde.course import ASSIGNMENT, ROOT  # noqa: E402
+try:
+    from autograde.course import ASSIGNMENT, ROOT  # noqa: E402
+except ImportError:  # with --old, a checkout from before autograde/course.py
+    from autograde.report import ASSIGNMENT, ROOT  # noqa: E402
 from autograde.scratch_course import Course  # noqa: E402
 
 NOTEBOOK = "a_vanishing_gradient.ipynb"
