@@ -8,6 +8,7 @@ import io
 import numpy as np
 
 from .errors import AnswerError
+from .i18n import _
 
 
 def array_to_data(a) -> dict:

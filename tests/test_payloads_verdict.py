@@ -1,9 +1,12 @@
 """The grader trusts no payload: every malformed or missing one is a clear message and zero credit."""
+import numpy as np
 import pytest
 
 from autograde import verdict
 from autograde.payloads import PayloadError, read_payload
 from course_lib.answers import MIME
+from course_lib.arrays import array_from_data, array_to_data
+from course_lib.errors import AnswerError
 from grading import output
 
 
@@ -72,3 +75,15 @@ def test_requests_are_stable_per_student_and_differ_between_students():
     assert any(o != one for o in others)
     by_secret = {str(verdict.request_for("a1", secret, "alice", "a_vanishing_gradient")) for secret in "vwxyz"}
     assert len(by_secret) > 1  # the secret seeds the request, so it cannot be predicted without it
+
+
+@pytest.mark.parametrize("refused", [np.array([object()], dtype=object), np.array([1 + 2j]), np.array(["1.0"])])
+def test_an_array_that_is_not_numbers_is_refused_with_a_message(refused):
+    with pytest.raises(AnswerError, match="expected a numeric array, got dtype"):
+        array_to_data(refused)
+
+
+def test_a_numeric_array_goes_out_as_data_and_comes_back():
+    a = np.arange(6, dtype=np.int16).reshape(2, 3)
+    back = array_from_data(array_to_data(a))
+    assert back.dtype == np.float64 and (back == a).all()
