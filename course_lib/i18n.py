@@ -38,7 +38,7 @@ DOMAIN = "course_lib"
 LOCALE = Path(__file__).resolve().parent / "locale"
 ENV = "COURSE_LIB_LANGUAGE"
 REQUEST_KEY = "language"        # the grader's request file: {"language": "de", "<task>": request, …}
-FILE_BYTES = 64 * 2**20         # a notebook (or request file) larger than this is not read for its language
+FILE_BYTES = 64 * 2**20         # a notebook larger than this is not read for its language
 
 _chosen: str | None = None
 _seen: dict[str, tuple] = {}    # path -> ((mtime_ns, size), the language found there)
@@ -70,8 +70,9 @@ def language() -> str:
 
 
 def _requested() -> str | None:
-    from .answers import REQUEST_FILE  # answers imports the tasks, which import this module
-    return _language_in(REQUEST_FILE, lambda requests: supported(requests.get(REQUEST_KEY)))
+    from .answers import requests  # answers imports the tasks, which import this module
+    given = requests()  # (read once for the hand-ins and the language alike)
+    return supported(given.get(REQUEST_KEY)) if given is not None else None
 
 
 def _session_notebook() -> str | None:

@@ -7,6 +7,7 @@ by the exact data, a shape by expression and sizes, a product by network, steps 
 """
 import copy
 import json
+import sys
 
 import numpy as np
 import sympy as sp
@@ -147,3 +148,29 @@ def test_drawings_are_not_laid_out_in_a_graded_run(monkeypatch):
         assert isinstance(fig, Figure) and not fig.axes
     monkeypatch.delenv(graded_run.EXECUTION_ENV)
     assert draw(G).axes
+
+
+def test_the_request_file_is_read_once_and_again_when_it_changes(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    task = tasks.get("a1")
+    assert answers.request_for(task) == task.public_request()  # no file: the public request
+    path = tmp_path / answers.REQUEST_FILE
+    path.write_text(json.dumps({"a1": {"cases": [[1, 1]]}}))
+    loads = []
+    monkeypatch.setattr(answers.json, "load", lambda f: loads.append(1) or json.loads(f.read()))
+    assert answers.request_for(task) == answers.request_for(task) == {"cases": [[1, 1]]}
+    assert len(loads) == 1
+    path.write_text(json.dumps({"a1": {"cases": [[2, 1], [3, 2]]}}))
+    assert answers.request_for(task) == {"cases": [[2, 1], [3, 2]]}
+    path.write_text("[]")
+    assert answers.request_for(task) == task.public_request()
+    path.unlink()
+    assert answers.request_for(task) == task.public_request()
+
+
+def test_a_graded_self_check_limits_no_threads(monkeypatch):
+    import course_lib.check
+
+    monkeypatch.setenv(graded_run.EXECUTION_ENV, graded_run.GRADED)
+    monkeypatch.setattr(sys.modules["course_lib.check"], "threadpool_limits", None)  # called, it would raise
+    assert [f.status for f in course_lib.check("a1", ...).findings] == ["skipped"]

@@ -46,8 +46,12 @@ from .box import Box
 SERVER_ROOT = "/run/course-zygote"  # the server's code: autograde/__init__.py and autograde/sandbox/ (warm.py)
 STAGING = "/run/course-staging"  # where C holds what it moves while it swaps the mounts: a tmpfs of each kernel's
 # ipykernel.debugger (debugpy) and IPython.terminal.interactiveshell (prompt_toolkit, which SymPy's
-# init_printing imports) would otherwise be 0.3 CPU s of every kernel's start
+# init_printing imports) would otherwise be 0.3 CPU s of every kernel's start; IPython's magics, pdb and storemagic,
+# zmq's zero-copy sends and SymPy's sets are what a kernel's start and the sheet's cells import besides
 PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.debugger", "IPython.terminal.interactiveshell",
+           "IPython.core.magics.execution", "IPython.core.completerlib", "IPython.core.debugger", "IPython.core.logger",
+           "IPython.extensions.storemagic", "IPython.lib.latextools", "tornado.platform.asyncio", "tracemalloc",
+           "zmq.utils.garbage", "sympy.sets.setexpr",
            "numpy", "sympy", "matplotlib.pyplot", "matplotlib_inline.backend_inline", "networkx")
 FROM_SERVER = (view.RO_BIND, view.SYMLINK, view.DEV)  # the kinds of mount a warm kernel keeps from the server's view
 PRELOADED_ENV: dict[str, str] = {}  # what the preloaded imports set in os.environ, as they do in a cold kernel
