@@ -1,8 +1,11 @@
 """The grader trusts no payload: every malformed or missing one is a clear message and zero credit."""
+import json
+
+import nbformat
 import pytest
 
 from autograde import verdict
-from autograde.payloads import PayloadError, read_payload
+from autograde.payloads import PayloadError, json_size, read_payload
 from course_lib.answers import MIME
 from grading import output
 
@@ -72,3 +75,18 @@ def test_requests_are_stable_per_student_and_differ_between_students():
     assert any(o != one for o in others)
     by_secret = {str(verdict.request_for("a1", secret, "alice", "a_vanishing_gradient")) for secret in "vwxyz"}
     assert len(by_secret) > 1  # the secret seeds the request, so it cannot be predicted without it
+
+
+def test_a_payload_is_sized_as_json_writes_it():
+    long = "QUJD" * 2**11
+    deep = [1]
+    for _ in range(100):
+        deep = [deep, {}]
+    for payload in ({"npy": long}, {"a": [long, long + "\x7f", long + '"', long + "\\", long + "\n", long + "é"]},
+                    [], {}, [[]], {"": {}}, [0.1, 1e-300, -0.0, 10**30, True, False, None, "ß", "\u2028"],
+                    {"t": (1, 2)}, {1: "x", "y": 2}, deep, {"v": [long] * 3, "w": {"x": [1.5, "y"]}},
+                    nbformat.from_dict({"v": {"npy": long}, "w": [{"x": "y"}]})):
+        assert json_size(payload) == len(json.dumps(payload, allow_nan=False)), payload
+    for bad, error in (({"v": [float("inf")]}, ValueError), ({"v": {1, 2}}, TypeError)):
+        with pytest.raises(error):
+            json_size(bad)
