@@ -19,7 +19,8 @@ from .language import _
 MAX_PAYLOAD_BYTES = 32 * 2**20
 MAX_NESTING = 500
 LONG = 2**12         # a string this long is sized without encoding it (json_size)
-WALKED_NESTING = 64  # deeper payloads are sized by json.dumps itself
+WALKED_NESTING = 64  # deeper payloads, or ones of more values, are sized by json.dumps itself
+WALKED_VALUES = 2**14
 
 
 class PayloadError(ValueError):
@@ -61,26 +62,40 @@ class _Unusual(Exception):
 def json_size(payload) -> int:
     """``len(json.dumps(payload, allow_nan=False))``, raising as it does, but without encoding the long
     base64 strings of arrays: for them JSON adds only the quotes (c2's answer holds 3.6 MB of them, which
-    json.dumps took 17 ms to escape). Anything but plain JSON values, or deep nesting, goes to json.dumps."""
+    json.dumps took 17 ms to escape). Anything but plain JSON values, deep nesting or many values (which
+    json.dumps walks far faster) goes to json.dumps."""
     try:
-        return _size(payload, 0)
+        return _size(payload, 0, [WALKED_VALUES])
     except _Unusual:
         return len(json.dumps(payload, allow_nan=False))
 
 
-def _size(value, depth: int) -> int:
+def _size(value, depth: int, left: list) -> int:
+    """What json.dumps writes for value (numbers as their repr, as it does); ``left``: [values still to walk]."""
+    left[0] -= 1
+    if left[0] < 0:
+        raise _Unusual
     kind = type(value)
     if kind is str and len(value) >= LONG and _plain(value):
         return len(value) + 2
-    if kind in (str, int, float, bool, type(None)):
-        return len(json.dumps(value, allow_nan=False))
+    if kind is int:
+        return len(int.__repr__(value))
+    if kind is float:
+        if not math.isfinite(value):
+            raise ValueError("not JSON")
+        return len(float.__repr__(value))
+    if value is True or value is None or value is False:
+        return 5 if value is False else 4  # true, null, false
+    if kind is str:
+        return len(json.dumps(value))
     if depth > WALKED_NESTING:
         raise _Unusual
     if kind is list:
-        return 2 * max(len(value), 1) + sum(_size(v, depth + 1) for v in value)  # "[", "]", ", " between
+        return 2 * max(len(value), 1) + sum(_size(v, depth + 1, left) for v in value)  # "[", "]", ", " between
     if isinstance(value, dict) and kind.items is dict.items and all(type(k) is str for k in value):  # (NotebookNode)
         # "{", "}", ", " between, and ": " after each key
-        return 2 * max(len(value), 1) + sum(_size(k, depth + 1) + 2 + _size(v, depth + 1) for k, v in value.items())
+        return 2 * max(len(value), 1) + sum(_size(k, depth + 1, left) + 2 + _size(v, depth + 1, left)
+                                         for k, v in value.items())
     raise _Unusual
 
 

@@ -85,7 +85,7 @@ def test_a_payload_is_sized_as_json_writes_it():
     for payload in ({"npy": long}, {"a": [long, long + "\x7f", long + '"', long + "\\", long + "\n", long + "é"]},
                     [], {}, [[]], {"": {}}, [0.1, 1e-300, -0.0, 10**30, True, False, None, "ß", "\u2028"],
                     {"t": (1, 2)}, {1: "x", "y": 2}, deep, {"v": [long] * 3, "w": {"x": [1.5, "y"]}},
-                    nbformat.from_dict({"v": {"npy": long}, "w": [{"x": "y"}]})):
+                    nbformat.from_dict({"v": {"npy": long}, "w": [{"x": "y"}]}), {"many": [1, "a"] * 10**4}):
         assert json_size(payload) == len(json.dumps(payload, allow_nan=False)), payload
     for bad, error in (({"v": [float("inf")]}, ValueError), ({"v": {1, 2}}, TypeError)):
         with pytest.raises(error):
