@@ -1,9 +1,12 @@
 """The grader trusts no payload: every malformed or missing one is a clear message and zero credit."""
+import json
+
+import nbformat
 import numpy as np
 import pytest
 
 from autograde import verdict
-from autograde.payloads import PayloadError, read_payload
+from autograde.payloads import PayloadError, json_size, read_payload
 from course_lib.answers import MIME
 from course_lib.arrays import array_from_data, array_to_data
 from course_lib.errors import AnswerError
@@ -87,3 +90,18 @@ def test_a_numeric_array_goes_out_as_data_and_comes_back():
     a = np.arange(6, dtype=np.int16).reshape(2, 3)
     back = array_from_data(array_to_data(a))
     assert back.dtype == np.float64 and (back == a).all()
+
+
+def test_a_payload_is_sized_as_json_writes_it():
+    long = "QUJD" * 2**11
+    deep = [1]
+    for _ in range(100):
+        deep = [deep, {}]
+    for payload in ({"npy": long}, {"a": [long, long + "\x7f", long + '"', long + "\\", long + "\n", long + "é"]},
+                    [], {}, [[]], {"": {}}, [0.1, 1e-300, -0.0, 10**30, True, False, None, "ß", "\u2028"],
+                    {"t": (1, 2)}, {1: "x", "y": 2}, deep, {"v": [long] * 3, "w": {"x": [1.5, "y"]}},
+                    nbformat.from_dict({"v": {"npy": long}, "w": [{"x": "y"}]}), {"many": [1, "a"] * 10**4}):
+        assert json_size(payload) == len(json.dumps(payload, allow_nan=False)), payload
+    for bad, error in (({"v": [float("inf")]}, ValueError), ({"v": {1, 2}}, TypeError)):
+        with pytest.raises(error):
+            json_size(bad)

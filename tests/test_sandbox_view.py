@@ -114,7 +114,8 @@ def test_the_protocol_table_names_every_message():
 
 def test_the_launcher_starts_with_only_what_a_warm_kernel_needs():
     """It starts for every notebook, so its imports are most of its CPU time: none of site, traitlets
-    (settings.py), dataclasses, typing or the grader's side of the warm kernel server."""
+    (settings.py), dataclasses, typing, the grader's side of the warm kernel server, nor subprocess and
+    tempfile, which only a cold kernel's launcher and the grader use."""
     spec = ROOT / "autograde" / "sandbox" / "kernels" / "course-sandbox"
     argv = json.loads((spec / "kernel.json").read_text())["argv"]
     flags = argv[1:argv.index("{resource_dir}/launch.py")]
@@ -123,4 +124,4 @@ def test_the_launcher_starts_with_only_what_a_warm_kernel_needs():
                             check=True).stdout.split()
     assert "autograde.sandbox.launcher" in loaded
     assert {"site", "traitlets", "dataclasses", "typing", "autograde.sandbox.settings", "autograde.sandbox.warm",
-            "autograde.sandbox.zygote"}.isdisjoint(loaded)
+            "autograde.sandbox.zygote", "subprocess", "tempfile"}.isdisjoint(loaded)

@@ -20,7 +20,6 @@ import functools
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 from . import cgroups
@@ -57,6 +56,7 @@ class Box:
     @classmethod
     def create(cls, spec: dict) -> "Box":
         """A new, empty sandbox folder for one kernel of this grader, holding ``spec``."""
+        import tempfile  # here, as in sweep: the grader's, not the launcher's, which imports this module
         box = cls(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-"))
         (box.path / "spec.json").write_text(json.dumps({"uid": kernel_uid(), **spec}))
         return box
@@ -103,6 +103,7 @@ def _alive(pid: int) -> bool:
 
 def sweep() -> None:
     """Remove the sandboxes and job folders left behind by graders that no longer run."""
+    import tempfile
     for prefix in (PREFIX, SERVER_PREFIX, JOB_PREFIX, BATCH_PREFIX):
         for path in Path(tempfile.gettempdir()).glob(prefix + "*"):
             owner = path.name[len(prefix):].split("-", 1)[0]

@@ -28,7 +28,6 @@ import select
 import shutil
 import signal
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -72,11 +71,13 @@ def sandbox_argv(box: Box, spec: dict, kernel_args: list[str]) -> list[str]:
 
 class ColdKernel:
     def __init__(self, box: Box, spec: dict, kernel_args: list[str]):
+        import subprocess  # here: a warm kernel's launcher, the usual one, needs neither it nor its selectors
         self.process = subprocess.Popen(sandbox_argv(box, spec, kernel_args), preexec_fn=box.groups.join,
                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self.stderr = self.process.stderr
 
     def wait(self, timeout: float | None) -> int | None:
+        import subprocess
         try:
             return self.process.wait(timeout)
         except subprocess.TimeoutExpired:

@@ -26,7 +26,6 @@ import collections
 import importlib.util
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -165,6 +164,7 @@ def font_cache() -> Path:
     """matplotlib's font list, built once per machine, so that no kernel spends seconds rebuilding it."""
     cache = Path.home() / ".cache" / "matplotlib"
     if not any(cache.glob("fontlist-*.json")):
+        import subprocess  # here: only the first kernel on a machine needs it, and the launcher imports this module
         subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], check=True,
                        env={**os.environ, "MPLCONFIGDIR": str(cache)}, capture_output=True)
     return cache
