@@ -43,7 +43,7 @@ c.CourseDirectory.feedback_directory = os.path.join("autograde", "feedback")
 # write (a folder with mode 1777, as nbgrader's docs describe): set c.Exchange.root there.
 c.Exchange.root = os.path.join(ROOT, "autograde", "exchange")
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(ROOT, "autograde", "gradebook.db")
-gradebook_engine.install()  # one engine per gradebook, its compiled queries kept (nbgrader opens it ~25 times a submission)
+gradebook_engine.install()  # one engine per gradebook, its compiled queries kept (nbgrader opens it ~25 times)
 # Instructor data never sits in solutions/sheet03 (it would be copied into the release).
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*"]
 

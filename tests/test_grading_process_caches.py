@@ -1,7 +1,8 @@
 """The grading process's own caches (issue 15): they answer only for exactly what they were computed for.
 
 CheckMetadataOnce remembers cell metadata that passed nbgrader's schema check, by its exact content;
-gradebook_engine shares one SQLAlchemy engine per gradebook URL and process.
+gradebook_engine shares one SQLAlchemy engine per gradebook URL and process; the feedback's
+RememberingHighlight remembers a code cell's HTML by its source, language and magics.
 """
 import copy
 import os
@@ -10,11 +11,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from nbconvert.filters.highlight import Highlight2HTML
 from nbgrader.api import Gradebook
 from nbgrader.nbgraderformat import SchemaTooOldError, ValidationError
 from nbgrader.preprocessors import CheckCellMetadata
 
 from autograde import gradebook_engine
+from autograde.feedback_exporter import RememberingHighlight
 from autograde.steps import CheckMetadataOnce
 
 RELEASE = os.path.join(os.path.dirname(__file__), "..", "exercises", "sheet03", "a_vanishing_gradient.ipynb")
@@ -65,7 +68,8 @@ def test_the_notebook_level_and_cell_rules_are_nbgraders():
 
 
 def test_one_engine_per_gradebook_url_and_it_works_after_close(tmp_path, monkeypatch):
-    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")  # a new gradebook: alembic
+    # a new gradebook runs alembic, from the virtual environment
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     url, other = f"sqlite:///{tmp_path}/a.db", f"sqlite:///{tmp_path}/b.db"
     gradebook_engine.install()
     with Gradebook(url) as gb:
@@ -75,3 +79,14 @@ def test_one_engine_per_gradebook_url_and_it_works_after_close(tmp_path, monkeyp
         assert gb.engine is engine and [s.id for s in gb.students] == ["ana"]
     with Gradebook(other) as gb:
         assert gb.engine is not engine and gb.students == []
+
+
+def test_highlighting_is_remembered_only_for_the_same_source_language_and_magics():
+    fresh, remembering = Highlight2HTML(pygments_lexer="ipython3"), RememberingHighlight(pygments_lexer="ipython3")
+    cells = [("x = 1", None, {}), ("x = 2", None, {}), ("x = 1", "python", {}), ("", None, {}), ("x = 1", None, None),
+             ("x = 1", None, {"magics_language": "sql"}), ("x = 1", None, {"magics_language": "bash"})]
+    for _ in range(2):  # the second time from what was remembered
+        for source, language, metadata in cells:
+            assert remembering(source, language, metadata) == fresh(source, language, metadata)
+    python = RememberingHighlight(pygments_lexer="python")
+    assert python("%time x") == Highlight2HTML(pygments_lexer="python")("%time x")
