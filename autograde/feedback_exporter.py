@@ -89,10 +89,11 @@ class RememberingHighlight(Highlight2HTML):
     html: dict[str, str] = {}
 
     def __call__(self, source, language=None, metadata=None):
+        magics = [metadata["magics_language"]] if metadata and "magics_language" in metadata else []  # null ≠ none
         try:
-            key = json.dumps([source, language or self.pygments_lexer, (metadata or {}).get("magics_language"),
-                              self.extra_formatter_options], sort_keys=True)
-        except (TypeError, ValueError, AttributeError):
+            key = json.dumps([source, language or self.pygments_lexer, magics, self.extra_formatter_options],
+                             sort_keys=True)
+        except (TypeError, ValueError):
             return super().__call__(source, language, metadata)
         html = self.html.get(key)
         if html is None:

@@ -65,6 +65,10 @@ def test_the_notebook_level_and_cell_rules_are_nbgraders():
     nb = release()
     graded(nb).metadata["nbgrader"]["schema_version"] = 2
     both_reject(nb, SchemaTooOldError)
+    CheckMetadataOnce().preprocess(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell()]), {})
+    nb = release()
+    nb.cells[0].metadata["nbgrader"] = None  # not the same as no nbgrader metadata
+    both_reject(nb, AttributeError)
 
 
 def test_one_engine_per_gradebook_url_and_it_works_after_close(tmp_path, monkeypatch):
@@ -84,7 +88,8 @@ def test_one_engine_per_gradebook_url_and_it_works_after_close(tmp_path, monkeyp
 def test_highlighting_is_remembered_only_for_the_same_source_language_and_magics():
     fresh, remembering = Highlight2HTML(pygments_lexer="ipython3"), RememberingHighlight(pygments_lexer="ipython3")
     cells = [("x = 1", None, {}), ("x = 2", None, {}), ("x = 1", "python", {}), ("", None, {}), ("x = 1", None, None),
-             ("x = 1", None, {"magics_language": "sql"}), ("x = 1", None, {"magics_language": "bash"})]
+             ("x = 1", None, {"magics_language": "sql"}), ("x = 1", None, {"magics_language": "bash"}),
+             ("x = 1", None, {"magics_language": None}), ("x = 1", None, {"magics_language": "python"})]
     for _ in range(2):  # the second time from what was remembered
         for source, language, metadata in cells:
             assert remembering(source, language, metadata) == fresh(source, language, metadata)

@@ -25,9 +25,9 @@ class _SchemaOnce(BaseMetadataValidator):
 
     def validate_cell(self, cell) -> None:
         try:
-            key = json.dumps([self.schema_version, cell.metadata.get("nbgrader")], sort_keys=True)
-        except (TypeError, ValueError, AttributeError):
-            key = None
+            key = json.dumps([self.schema_version, cell.metadata["nbgrader"]], sort_keys=True)
+        except (KeyError, TypeError, ValueError):
+            key = None  # no nbgrader metadata (nothing to check), or none that JSON could hold
         if key is not None and key in self.passed:
             return
         super().validate_cell(cell)
