@@ -18,16 +18,16 @@ sys.path.insert(0, ROOT)
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.converters import GenerateAssignment  # noqa: E402
 from nbgrader.preprocessors import (  # noqa: E402
-    AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, ClearOutput, ClearSolutions, DeduplicateIds,
+    AssignLatePenalties, ClearHiddenTests, ClearOutput, ClearSolutions, DeduplicateIds,
     IgnorePattern, LimitOutput, OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
 
-from autograde import safe_autograde  # noqa: E402
+from autograde import gradebook_engine, safe_autograde  # noqa: E402
 from autograde.feedback_exporter import FeedbackExporter, use_in_formgrader  # noqa: E402
 from autograde.platform.grades_out import TaskTableExport  # noqa: E402
 from autograde.practice import skip_practice_notebooks  # noqa: E402
 from autograde.steps import (  # noqa: E402
-    ClearSolutionsToStubsThatRun, ExecuteInSandbox, GetGradesMarkingWaiting, JudgeAnswers, KeepNotebookLanguage,
-    RestoreLayout, SaveExtraCredit, SpeakTheNotebooksLanguage, WriteGraderRequests)
+    CheckMetadataOnce, ClearSolutionsToStubsThatRun, ExecuteInSandbox, GetGradesMarkingWaiting, JudgeAnswers,
+    KeepNotebookLanguage, RestoreLayout, SaveExtraCredit, SpeakTheNotebooksLanguage, WriteGraderRequests)
 
 c = get_config()  # noqa: F821  (provided by nbgrader's config loader)
 
@@ -43,6 +43,7 @@ c.CourseDirectory.feedback_directory = os.path.join("autograde", "feedback")
 # write (a folder with mode 1777, as nbgrader's docs describe): set c.Exchange.root there.
 c.Exchange.root = os.path.join(ROOT, "autograde", "exchange")
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(ROOT, "autograde", "gradebook.db")
+gradebook_engine.install()  # one engine per gradebook, its compiled queries kept (nbgrader opens it ~25 times)
 # Instructor data never sits in solutions/sheet03 (it would be copied into the release).
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*"]
 
@@ -93,7 +94,7 @@ c.ClearMetadataPreprocessor.preserve_nb_metadata_mask = {("language_info", "name
 c.Autograde.sanitize_preprocessors = [
     SpeakTheNotebooksLanguage, ClearOutput, RestoreLayout, DeduplicateIds, OverwriteKernelspec, OverwriteCells,
     KeepNotebookLanguage,
-    CheckCellMetadata]
+    CheckMetadataOnce]   # nbgrader's CheckCellMetadata, what passed remembered by content
 # Practice notebooks (d_…) have no graded cells: autograde leaves them out instead of running them.
 c.Autograde.pre_convert_hook = skip_practice_notebooks
 c.Autograde.autograde_preprocessors = [
@@ -106,7 +107,7 @@ c.Autograde.autograde_preprocessors = [
     SaveAutoGrades,
     SaveExtraCredit,            # bonus cells: their points go to Grade.extra_credit
     AssignLatePenalties,
-    CheckCellMetadata,
+    CheckMetadataOnce,
 ]
 
 # Feedback shows the verdicts, not the graded cells' hidden code, no HTML of the student's that could run

@@ -26,8 +26,9 @@ source) lets the first one compile them for all.
 HTMLExporter reads its whole page back through BeautifulSoup to give images without one an
 alt text and JupyterLab's cells a tabindex: a third of the feedback's CPU time, and the classic
 templates nbgrader's feedback and formgrader use have no such cells. This exporter adds the alt
-text itself (``with_alt_text``) and renders the page once. ``clean`` remembers what it returned:
-most of a sheet's markdown and code is the same in every submission.
+text itself (``with_alt_text``) and renders the page once. ``clean`` remembers what it returned, and
+the code cells' highlighting (``RememberingHighlight``) its HTML, each by exact content: most of a
+sheet's markdown and code is the same in every submission.
 
 nbgrader's template shows a cell nobody has scored yet (a written answer waiting for a
 tutor) as "Score: 0.0 / 0.5"; for the cells that steps.GetGradesMarkingWaiting marked, the
@@ -37,6 +38,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 import re
 import sys
 
@@ -81,6 +83,26 @@ def _clean(html: str) -> str:
                         protocols={"http", "https", "mailto", "data"}, strip_comments=True)
 
 
+class RememberingHighlight(Highlight2HTML):
+    """Highlight2HTML, its HTML remembered by all it depends on: the source, the language, the cell's
+    ``magics_language`` (which may replace the language) and the formatter's options."""
+    html: dict[str, str] = {}
+
+    def __call__(self, source, language=None, metadata=None):
+        magics = [metadata["magics_language"]] if metadata and "magics_language" in metadata else []  # null ≠ none
+        try:
+            key = json.dumps([source, language or self.pygments_lexer, magics, self.extra_formatter_options],
+                             sort_keys=True)
+        except (TypeError, ValueError):
+            return super().__call__(source, language, metadata)
+        html = self.html.get(key)
+        if html is None:
+            html = super().__call__(source, language, metadata)
+            if len(self.html) < 4096:
+                self.html[key] = html
+        return html
+
+
 def with_alt_text(html: str) -> str:
     """Every image without an alt attribute gets HTMLExporter's "no description" (the page is cleaned HTML,
     so "<img" only begins a tag; text and code show it escaped)."""
@@ -120,8 +142,8 @@ class FeedbackExporter(HTMLExporter):
         """HTMLExporter.from_notebook_node without its BeautifulSoup pass: its filters, the template, once."""
         language = nb.metadata.get("language_info", {})
         lexer = language.get("pygments_lexer", language.get("name", None))
-        self.register_filter("highlight_code", self.filters.get("highlight_code",
-                                                                Highlight2HTML(pygments_lexer=lexer, parent=self)))
+        self.register_filter("highlight_code", self.filters.get(
+            "highlight_code", RememberingHighlight(pygments_lexer=lexer, parent=self)))
         resources = self._init_resources(resources)
         self.register_filter("filter_data_type", WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata,
                                                                        parent=self, resources=resources))

@@ -1,0 +1,41 @@
+"""One SQLAlchemy engine per gradebook in a process, instead of one per ``Gradebook(db_url)``.
+
+nbgrader opens the gradebook some 25 times while grading one submission (the converter, most
+of its steps, ours), and each ``Gradebook`` creates an engine of its own: a new dialect and an
+empty cache of compiled statements, so every query is compiled again each time (SQL compilation
+was most of the gradebook's cost). An engine is made to be shared (SQLAlchemy: one per database
+URL and process); ``Gradebook.close`` disposes of its connections, which leaves the engine usable
+with its compiled statements. The compiled cache holds SQL text keyed by the statement's
+structure, never a parameter's value. Keyed by process as well: an engine does not cross a fork.
+A few are kept, most recent first: a batch job's gradebook is a new file for each job.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+
+import nbgrader.api
+import sqlalchemy
+
+KEPT = 4
+_engines: OrderedDict = OrderedDict()
+_lock = threading.Lock()
+
+
+def shared_engine(url, **kwargs) -> sqlalchemy.engine.Engine:
+    """``sqlalchemy.create_engine(url, **kwargs)``, the same engine again for the same arguments in this process."""
+    key = (os.getpid(), str(url), tuple(sorted(kwargs.items())))
+    with _lock:
+        engine = _engines.get(key)
+        if engine is None:
+            engine = _engines[key] = sqlalchemy.create_engine(url, **kwargs)
+        _engines.move_to_end(key)
+        while len(_engines) > KEPT:
+            _engines.popitem(last=False)  # an open Gradebook keeps its own reference
+        return engine
+
+
+def install() -> None:
+    """Make every ``nbgrader.api.Gradebook`` use ``shared_engine``."""
+    nbgrader.api.create_engine = shared_engine

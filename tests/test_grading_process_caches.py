@@ -1,0 +1,97 @@
+"""The grading process's own caches (issue 15): they answer only for exactly what they were computed for.
+
+CheckMetadataOnce remembers cell metadata that passed nbgrader's schema check, by its exact content;
+gradebook_engine shares one SQLAlchemy engine per gradebook URL and process; the feedback's
+RememberingHighlight remembers a code cell's HTML by its source, language and magics.
+"""
+import copy
+import os
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbconvert.filters.highlight import Highlight2HTML
+from nbgrader.api import Gradebook
+from nbgrader.nbgraderformat import SchemaTooOldError, ValidationError
+from nbgrader.preprocessors import CheckCellMetadata
+
+from autograde import gradebook_engine
+from autograde.feedback_exporter import RememberingHighlight
+from autograde.steps import CheckMetadataOnce
+
+RELEASE = os.path.join(os.path.dirname(__file__), "..", "exercises", "sheet03", "a_vanishing_gradient.ipynb")
+
+
+def release():
+    return nbformat.read(RELEASE, as_version=4)
+
+
+def graded(nb):
+    return next(cell for cell in nb.cells if cell.metadata.get("nbgrader", {}).get("grade"))
+
+
+def both_reject(nb, error=ValidationError):
+    for step in (CheckCellMetadata(), CheckMetadataOnce()):
+        with pytest.raises(error):
+            step.preprocess(copy.deepcopy(nb), {})
+
+
+def test_the_release_passes_and_is_remembered():
+    nb = release()
+    assert CheckMetadataOnce().preprocess(nb, {}) == (nb, {})
+    assert CheckMetadataOnce().preprocess(nb, {}) == (nb, {})  # the second time from what passed
+
+
+def test_metadata_like_what_passed_is_checked_again():
+    CheckMetadataOnce().preprocess(release(), {})  # the release's metadata remembered
+    for change in ({"grade": 1}, {"points": "two"}, {"schema_version": 3.0, "grade": "yes"}, {"extra": None},
+                   {"grade_id": 7}):
+        nb = release()
+        graded(nb).metadata["nbgrader"].update(change)
+        both_reject(nb)
+
+
+def test_the_notebook_level_and_cell_rules_are_nbgraders():
+    nb = release()
+    del graded(nb).metadata["nbgrader"]["points"]  # valid for the schema, not for nbgrader's cell check
+    both_reject(nb)
+    nb = release()
+    graded(nb).cell_type = "markdown"  # the same metadata, but a markdown grade cell that is no solution
+    both_reject(nb)
+    nb = release()
+    nb.cells.append(copy.deepcopy(graded(nb)))  # a duplicate grade id
+    both_reject(nb)
+    nb = release()
+    graded(nb).metadata["nbgrader"]["schema_version"] = 2
+    both_reject(nb, SchemaTooOldError)
+    CheckMetadataOnce().preprocess(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell()]), {})
+    nb = release()
+    nb.cells[0].metadata["nbgrader"] = None  # not the same as no nbgrader metadata
+    both_reject(nb, AttributeError)
+
+
+def test_one_engine_per_gradebook_url_and_it_works_after_close(tmp_path, monkeypatch):
+    # a new gradebook runs alembic, from the virtual environment
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    url, other = f"sqlite:///{tmp_path}/a.db", f"sqlite:///{tmp_path}/b.db"
+    gradebook_engine.install()
+    with Gradebook(url) as gb:
+        engine = gb.engine
+        gb.add_student("ana")
+    with Gradebook(url) as gb:
+        assert gb.engine is engine and [s.id for s in gb.students] == ["ana"]
+    with Gradebook(other) as gb:
+        assert gb.engine is not engine and gb.students == []
+
+
+def test_highlighting_is_remembered_only_for_the_same_source_language_and_magics():
+    fresh, remembering = Highlight2HTML(pygments_lexer="ipython3"), RememberingHighlight(pygments_lexer="ipython3")
+    cells = [("x = 1", None, {}), ("x = 2", None, {}), ("x = 1", "python", {}), ("", None, {}), ("x = 1", None, None),
+             ("x = 1", None, {"magics_language": "sql"}), ("x = 1", None, {"magics_language": "bash"}),
+             ("x = 1", None, {"magics_language": None}), ("x = 1", None, {"magics_language": "python"})]
+    for _ in range(2):  # the second time from what was remembered
+        for source, language, metadata in cells:
+            assert remembering(source, language, metadata) == fresh(source, language, metadata)
+    python = RememberingHighlight(pygments_lexer="python")
+    assert python("%time x") == Highlight2HTML(pygments_lexer="python")("%time x")
