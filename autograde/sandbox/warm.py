@@ -41,7 +41,8 @@ def server_view(folder: Path) -> View:
     mounts = [Mount(PROC, "/proc"), Mount(TMPFS, "/dev/shm", mode="1777"), Mount(BIND, temp, temp),
               Mount(DIR, HOME, mode="0755"), Mount(BIND, f"{HOME}/.matplotlib", str(folder / "matplotlib")),
               Mount(DIR, STAGING, mode="0700"), Mount(RO_BIND, f"{code}/sandbox", str(SERVER)),
-              Mount(RO_BIND, f"{code}/__init__.py", str(SERVER.parent / "__init__.py"))]
+              *(Mount(RO_BIND, f"{code}/{name}", str(SERVER.parent / name))  # what the package's import runs
+                for name in ("__init__.py", "defer_iri_grammars.py"))]
     if temp != "/tmp":
         mounts.append(Mount(TMPFS, "/tmp", mode="1777"))
     env = {**kernel_env(), "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
