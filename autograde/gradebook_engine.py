@@ -8,6 +8,10 @@ URL and process); ``Gradebook.close`` disposes of its connections, which leaves 
 with its compiled statements. The compiled cache holds SQL text keyed by the statement's
 structure, never a parameter's value. Keyed by process as well: an engine does not cross a fork.
 A few are kept, most recent first: a batch job's gradebook is a new file for each job.
+
+Each open also runs ``Base.metadata.create_all``, which asks the database about each of nbgrader's
+tables in turn (a query per table, every time); ``create_missing`` asks once for all their names
+and leaves the work to ``create_all`` only when one is missing, which is exactly when it would do any.
 """
 from __future__ import annotations
 
@@ -36,6 +40,13 @@ def shared_engine(url, **kwargs) -> sqlalchemy.engine.Engine:
         return engine
 
 
+def create_missing(bind, create_all=nbgrader.api.Base.metadata.create_all) -> None:
+    """``Base.metadata.create_all(bind=bind)``, after one query that finds every table there already."""
+    if not set(nbgrader.api.Base.metadata.tables) <= set(sqlalchemy.inspect(bind).get_table_names()):
+        create_all(bind=bind)
+
+
 def install() -> None:
-    """Make every ``nbgrader.api.Gradebook`` use ``shared_engine``."""
+    """Make every ``nbgrader.api.Gradebook`` use ``shared_engine`` and ``create_missing``."""
     nbgrader.api.create_engine = shared_engine
+    nbgrader.api.Base.metadata.create_all = create_missing

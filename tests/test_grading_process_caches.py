@@ -11,6 +11,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import sqlalchemy
 from nbconvert.filters.highlight import Highlight2HTML
 from nbgrader.api import Gradebook
 from nbgrader.nbgraderformat import SchemaTooOldError, ValidationError
@@ -83,6 +84,25 @@ def test_one_engine_per_gradebook_url_and_it_works_after_close(tmp_path, monkeyp
         assert gb.engine is engine and [s.id for s in gb.students] == ["ana"]
     with Gradebook(other) as gb:
         assert gb.engine is not engine and gb.students == []
+
+
+def test_a_gradebook_missing_a_table_gets_it_back_and_a_whole_one_is_asked_once(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    url = f"sqlite:///{tmp_path}/a.db"
+    gradebook_engine.install()
+    with Gradebook(url) as gb:
+        gb.add_student("ana")
+        engine = gb.engine
+    with engine.begin() as connection:
+        connection.execute(sqlalchemy.text("DROP TABLE comment"))
+    statements = []
+    sqlalchemy.event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    with Gradebook(url) as gb:
+        assert "comment" in sqlalchemy.inspect(gb.engine).get_table_names()
+        assert [s.id for s in gb.students] == ["ana"]
+    statements.clear()
+    Gradebook(url).close()
+    assert sum("PRAGMA" in s or "sqlite_master" in s for s in statements) <= 2  # not one per table
 
 
 def test_highlighting_is_remembered_only_for_the_same_source_language_and_magics():
