@@ -31,6 +31,7 @@ import select
 import signal
 import time
 
+from threadpoolctl import ThreadpoolController
 from traitlets import Float, Integer
 from traitlets.config import Configurable
 
@@ -89,6 +90,12 @@ class Judge(Configurable):
 
 
 @functools.cache
+def blas() -> ThreadpoolController:
+    """The grader's BLAS libraries, found once (threadpoolctl walks every loaded library to find them)."""
+    return ThreadpoolController()
+
+
+@functools.cache
 def warm_up() -> None:
     """Once per grader process: the work every judge's first verdict would repeat, none of it a submission's."""
     import networkx  # noqa: F401  (imported by the b and c1 judges when they first read a graph)
@@ -107,6 +114,7 @@ def warm_up() -> None:
     for n, i in a1_cases():
         reference_data(a1_reference(n, i))
     concrete_model()
+    blas()
 
 
 def _serve(write: int, cells, who: tuple, memory_bytes: int) -> None:
@@ -116,6 +124,10 @@ def _serve(write: int, cells, who: tuple, memory_bytes: int) -> None:
         die_with_parent()  # a grader killed at its job limit takes its judge along
         size = _address_space()
         resource.setrlimit(resource.RLIMIT_AS, (size + memory_bytes, size + memory_bytes))
+        # One BLAS thread: a judge runs beside the batch's other work, and c2's finite differences at full
+        # size took 40 to 120 ms with two threads contending for the cores, 31 ms with one. (The product's
+        # summation, so the last digit of a reported relative error, depends on the thread count.)
+        blas().limit(limits=1)
         with os.fdopen(write, "wb") as out:
             for task, outputs in cells:
                 verdict = judge_cell(task, outputs, *who)
