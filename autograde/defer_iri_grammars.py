@@ -13,12 +13,12 @@ before autograde — the ``nbgrader`` commands — run it from a ``.pth`` file t
 venv`` writes into the virtual environment (``install``): it executes this file by path,
 so it needs nothing importable at start-up and does nothing where the file is absent.
 """
+from __future__ import annotations
+
 import importlib
 import importlib.util
 import sys
-import sysconfig
 import types
-from pathlib import Path
 
 NAME = "rfc3987_syntax"
 
@@ -51,6 +51,9 @@ def defer() -> None:
 
 def install(site_packages: Path | None = None) -> Path:
     """Write the ``.pth`` file that runs this file in every Python of the environment."""
+    import sysconfig  # (here, not at the top: the rest of this file runs as every Python starts)
+    from pathlib import Path
+
     here = str(Path(__file__).resolve())
     pth = Path(site_packages or sysconfig.get_paths()["purelib"]) / "course-defer-iri-grammars.pth"
     pth.write_text(f"import os; p = {here!r}; os.path.isfile(p) and exec(compile(open(p).read(), p, 'exec'), "
