@@ -11,7 +11,8 @@ first use, so an iri check still answers as before.
 Importing it is enough (``autograde/__init__.py`` does). Processes that import nbgrader
 before autograde — the ``nbgrader`` commands — run it from a ``.pth`` file that ``make
 venv`` writes into the virtual environment (``install``): it executes this file by path,
-so it needs nothing importable at start-up and does nothing where the file is absent.
+so it needs nothing importable at start-up and does nothing where the file is absent or unreadable
+(a user who may run the venv's Python but not read the course's code).
 """
 from __future__ import annotations
 
@@ -56,7 +57,7 @@ def install(site_packages: Path | None = None) -> Path:
 
     here = str(Path(__file__).resolve())
     pth = Path(site_packages or sysconfig.get_paths()["purelib"]) / "course-defer-iri-grammars.pth"
-    pth.write_text(f"import os; p = {here!r}; os.path.isfile(p) and exec(compile(open(p).read(), p, 'exec'), "
+    pth.write_text(f"import os; p = {here!r}; os.path.isfile(p) and os.access(p, os.R_OK) and exec(compile(open(p).read(), p, 'exec'), "
                    f"{{'__name__': 'course_defer_iri_grammars'}})\n")
     return pth
 
