@@ -346,6 +346,45 @@ def test_a_job_process_that_dies_fails_only_its_submission(tmp_path):
     no_leftovers()
 
 
+FORKS = """
+import json, os, signal, sys
+from multiprocessing import forkserver
+from pathlib import Path
+from nbgrader.api import Gradebook
+from autograde.batch import gradebook as batch_gradebook
+from autograde.batch.run import CourseFolder, job_for, plan
+from autograde.batch.workers import Local
+course = CourseFolder(Path("."), sys.argv[1])
+todo = plan(course, force=False)
+with Gradebook(course.db_url) as gb:
+    jobs = [job_for(s, todo[s], batch_gradebook.carried(gb, sys.argv[1], s)) for s in ("reference", "blank", "crash_in_a2")]
+pool = Local(course.data(), 2)
+try:
+    seen = {"first": [pool.submit(job).result(timeout=300)["ok"] for job in jobs[:2]],
+            "fork server after them": forkserver._forkserver._forkserver_pid}
+    for child in list(pool.children):
+        os.kill(child.pid, signal.SIGKILL)
+        child.join()
+    seen["replaced"] = pool.submit(jobs[2]).result(timeout=300)["ok"]
+    seen["fork server after it"] = forkserver._forkserver._forkserver_pid is not None
+finally:
+    pool.close()
+print(json.dumps(seen))
+"""
+
+
+def test_the_first_job_processes_are_forks_of_the_coordinator_and_a_replacement_comes_from_the_fork_server(tmp_path):
+    """The coordinator forks its first job processes itself, so no fork server imports preload.py a second
+    time; once the pool's threads run, a job process that died is replaced from the fork server, and grades."""
+    course = copy_of(tmp_path / "forks")
+    done = subprocess.run([sys.executable, "-c", FORKS, ASSIGNMENT], cwd=course.path, capture_output=True, text=True,
+                          timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads(done.stdout.splitlines()[-1]) == {"first": [True, True], "fork server after them": None,
+                                                        "replaced": True, "fork server after it": True}
+    no_leftovers()
+
+
 def test_a_second_run_skips_graded_submissions_and_force_keeps_manual_work(serial):
     course, _ = serial
     out = finish(batch(course, "--workers", "2"))

@@ -13,6 +13,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import jupyter_client.launcher
 import pytest
@@ -176,6 +177,22 @@ def test_without_a_warm_kernel_server_kernels_start_cold(tmp_path, monkeypatch):
     with pytest.warns(RuntimeWarning, match="kernels start cold: the warm kernel server did not start"):
         nb, _ = run(tmp_path, "print(open('/proc/self/comm').read().strip())")
     assert printed(nb).strip() not in ("", "course-kernel")
+
+
+def test_a_fork_of_the_servers_starter_uses_the_server_and_never_ends_or_replaces_it(tmp_path, monkeypatch):
+    """A batch's first job processes are forks of the coordinator (batch/workers.py): the server they inherit
+    is the coordinator's, so their kernels come from it, and only the coordinator can check or end it."""
+    path = tmp_path / "socket"
+    path.touch()
+
+    def only_its_starter():
+        raise AssertionError("only the server's starter can tell if it runs, or end it")
+    inherited = SimpleNamespace(starter=os.getpid() + 1, socket=path, alive=only_its_starter, close=only_its_starter)
+    monkeypatch.setattr(warm_kernels, "_shared", inherited)
+    monkeypatch.setenv(warm_kernels.ENV, str(path))
+    monkeypatch.setattr(warm_kernels, "Zygote", lambda: pytest.fail("a second server was started"))
+    warm_kernels.ensure_server()
+    assert os.environ[warm_kernels.ENV] == str(path)
 
 
 def test_warm_kernels_start_with_fresh_random_state(tmp_path):

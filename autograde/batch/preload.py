@@ -1,7 +1,8 @@
-"""Imported once by the local workers' fork server: what every job would otherwise import for itself.
+"""Imported once before the local job processes start: what every job would otherwise import for itself.
 
-Each local job runs in a fresh process forked from that server (workers.py), so what
-the server has imported, every job has for free. Without this, each job would load
+The first job processes are forked from the batch's coordinator after it has imported this,
+and any later one from multiprocessing's fork server, which imports it too (workers.py), so
+what is imported here, every job has for free. Without this, each job would load
 again the course's steps, keys and task checks (sympy, numpy), nbgrader's gradebook
 engine, and nbconvert's HTML exporter with its parsers and IPython's lexers for the
 feedback: about a second of every job. The judges' warm-up (judge.py) is done here too.

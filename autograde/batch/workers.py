@@ -1,9 +1,13 @@
 """Where the jobs run: on this machine's cores (the default), or on a Dask cluster.
 
-Local: each worker is a job process forked from a warm server (multiprocessing's
-forkserver, with nbgrader and the steps already imported) that grades one
-submission after another, so a job pays for no start-up; all their kernels fork
-from one warm kernel server (sandbox/warm.py). The job process never
+Local: each worker is a job process, with nbgrader and the steps already imported
+(preload.py), that grades one submission after another, so a job pays for no
+start-up; all their kernels fork from one warm kernel server (sandbox/warm.py).
+The first job processes are forked from the coordinator as the batch starts, while
+it runs no other thread: it has imported most of preload.py to read the course's
+configuration, and a fork server would import all of it again (≈2 CPU s a batch).
+A job process that has to be replaced later comes from multiprocessing's fork
+server (with the same preload), as a fork of a process running threads is unsafe. The job process never
 runs student code (kernels run in the sandbox), and a job leaves the process as
 it found it (job.py). A job process that dies fails only the submission it was
 grading; the next job gets a fresh one. Up to ``workers`` jobs run at once.
@@ -69,29 +73,53 @@ def _serve(conn, course: dict, workdir: str) -> None:
 class Local:
     def __init__(self, course: dict, workers: int, warm_kernels: bool = True, job_seconds: float = 2400.0):
         self.course, self.workers, self.job_seconds = course, workers, job_seconds
-        if warm_kernels:  # before the fork server starts: every job's kernels then come from this one server
+        if warm_kernels:  # before any job process exists: every job's kernels then come from this one server
             warm.ensure_server()
-        self.context = multiprocessing.get_context("forkserver")
+        self.context = multiprocessing.get_context("forkserver")  # started only for a job process replaced
         self.context.set_forkserver_preload([f"{__package__}.preload"])
         self.pool = ThreadPoolExecutor(workers)
         # the jobs' folders: a killed job leaves its own; a killed batch's folder is swept by the next (box.sweep)
         self.workdir = tempfile.mkdtemp(prefix=f"{BATCH_PREFIX}{os.getpid()}-")
         self.mine = threading.local()  # each pool thread's job process
         self.children = set()
+        self.first = None  # the job processes forked from here, until a pool thread takes each
 
     def submit(self, job: dict):
+        if self.first is None:
+            self.first = self._fork_first()
         return self.pool.submit(self._in_job_process, job)
+
+    def _fork_first(self) -> list:
+        """``workers`` job processes forked from this process, if no thread but this one runs (the pool's
+        start with the first job), else none: the pool's threads then start theirs from the fork server."""
+        if threading.active_count() > 1:
+            return []
+        from . import preload  # noqa: F401
+        return [self._start(multiprocessing.get_context("fork")) for _ in range(self.workers)]
 
     def _job_process(self):
         child = getattr(self.mine, "child", None)
         if child is None or not child[0].is_alive():
-            receiver, sender = self.context.Pipe()
-            process = self.context.Process(target=_serve, args=(sender, self.course, self.workdir), daemon=True)
-            process.start()
-            sender.close()
-            child = self.mine.child = (process, receiver)
-            self.children.add(process)
+            child = self.mine.child = self._next_process()
         return child
+
+    def _next_process(self) -> tuple:
+        """One of the first job processes still waiting for a thread, else a new one from the fork server."""
+        while True:
+            try:
+                child = self.first.pop()  # (atomic: two pool threads may ask at once)
+            except IndexError:
+                return self._start(self.context)
+            if child[0].is_alive():
+                return child
+
+    def _start(self, context) -> tuple:
+        receiver, sender = context.Pipe()
+        process = context.Process(target=_serve, args=(sender, self.course, self.workdir), daemon=True)
+        process.start()
+        sender.close()
+        self.children.add(process)
+        return process, receiver
 
     def _in_job_process(self, job: dict) -> dict:
         process, conn = self._job_process()

@@ -53,7 +53,8 @@ class Zygote:
     """The warm kernel server, running in its sandbox until ``close`` or until its starter dies."""
 
     def __init__(self):
-        self.folder = Path(tempfile.mkdtemp(prefix=f"{SERVER_PREFIX}{os.getpid()}-"))
+        self.starter = os.getpid()
+        self.folder = Path(tempfile.mkdtemp(prefix=f"{SERVER_PREFIX}{self.starter}-"))
         self.socket = self.folder / "socket"
         shutil.copytree(font_cache(), self.folder / "matplotlib")  # its own writable copy (launcher.prepare)
         server = [sys.executable, "-m", "autograde.sandbox.zygote", str(self.socket)]
@@ -77,9 +78,16 @@ class Zygote:
 _shared: Zygote | None = None
 
 
+def _own() -> Zygote | None:
+    """The server this process started. One inherited through a fork (a batch's first job processes,
+    workers.py) is its starter's: only the starter can tell if it still runs, and only it may end it."""
+    return _shared if _shared is not None and _shared.starter == os.getpid() else None
+
+
 def shared() -> Zygote:
     """This process's warm kernel server, started at the first call (and again if it died)."""
     global _shared
+    _shared = _own()
     if _shared is not None and not _shared.alive():
         _shared.close()
         _shared = None
@@ -100,7 +108,7 @@ def ensure_server() -> None:
         warnings.warn("kernels start cold: warm kernels need root", RuntimeWarning, stacklevel=2)
         return
     given = os.environ.get(ENV)
-    if given and not (_shared and given == str(_shared.socket)) and os.path.exists(given):
+    if given and not (_own() and given == str(_shared.socket)) and os.path.exists(given):
         return  # a batch's jobs share the coordinator's server (batch/workers.py)
     try:
         os.environ[ENV] = str(shared().socket)
