@@ -25,8 +25,9 @@ from autograde import gradebook_engine, safe_autograde  # noqa: E402
 from autograde.feedback_exporter import FeedbackExporter, use_in_formgrader  # noqa: E402
 from autograde.platform.grades_out import TaskTableExport  # noqa: E402
 from autograde.practice import skip_practice_notebooks  # noqa: E402
+from autograde.validated_once import NotebookValidatedOnce  # noqa: E402
 from autograde.steps import (  # noqa: E402
-    CheckMetadataOnce, ClearSolutionsToStubsThatRun, ExecuteInSandbox, GetGradesMarkingWaiting, JudgeAnswers,
+    CheckMetadataOnce, CheckNotebookValid, ClearSolutionsToStubsThatRun, ExecuteInSandbox, GetGradesMarkingWaiting, JudgeAnswers,
     KeepNotebookLanguage, RestoreLayout, SaveExtraCredit, SpeakTheNotebooksLanguage, WriteGraderRequests)
 
 c = get_config()  # noqa: F821  (provided by nbgrader's config loader)
@@ -74,6 +75,8 @@ safe_autograde.install()
 c.SubmissionLimits.notebook_bytes = 20 * 2**20
 c.SubmissionLimits.cells = 2000
 c.Autograde.permissions = 440
+# Both passes copy each notebook once and validate it once, not after every step (autograde/validated_once.py).
+c.Autograde.exporter_class = NotebookValidatedOnce
 
 # Answers are judged outside the kernel, in a judge process of their own (autograde/judge.py):
 c.Judge.seconds = 10                    # per graded cell; past it the cell gets 0 with a note
@@ -104,6 +107,7 @@ c.Autograde.autograde_preprocessors = [
     IgnorePattern,
     ClearMetadataPreprocessor,
     LimitOutput,
+    CheckNotebookValid,         # points only from a valid notebook (the exporter validates once, after the last step)
     SaveAutoGrades,
     SaveExtraCredit,            # bonus cells: their points go to Grade.extra_credit
     AssignLatePenalties,

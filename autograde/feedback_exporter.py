@@ -36,7 +36,6 @@ exporter says instead that they wait for a tutor.
 """
 from __future__ import annotations
 
-import copy
 import functools
 import json
 import re
@@ -53,6 +52,7 @@ from traitlets import default
 from course_lib.i18n import set_language
 
 from .language import Language, _
+from .validated_once import ValidatedOnce
 
 TAGS = {"a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "del", "details", "div", "dl", "dt", "em",
         "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "kbd", "li", "ol", "p", "pre",
@@ -124,17 +124,13 @@ def _clean_output(output) -> None:
     output["metadata"] = sizes
 
 
-class FeedbackExporter(HTMLExporter):
+class FeedbackExporter(ValidatedOnce, HTMLExporter):
     @default("sanitize_html")
     def _sanitize(self):
         return True
 
     def from_notebook_node(self, nb, resources=None, **kw):
         set_language(Language(parent=self).of(nb))  # the headings it adds speak the notebook's language
-        nb = copy.deepcopy(nb)
-        for cell in nb.cells:
-            for output in cell.get("outputs", []):
-                _clean_output(output)
         output, resources = self._render(nb, resources, **kw)
         return label_waiting_cells(with_alt_text(output), resources.get("waiting_cells", {})), resources
 
@@ -159,6 +155,9 @@ class FeedbackExporter(HTMLExporter):
 
     def _preprocess(self, nb, resources):
         nb, resources = super()._preprocess(nb, resources)  # on the copy the template renders
+        for cell in nb.cells:
+            for output in cell.get("outputs", []):
+                _clean_output(output)
         resources["waiting_cells"] = waiting_cells(nb)
         return nb, resources
 

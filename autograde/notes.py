@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import re
 
-from nbformat.v4 import new_markdown_cell
-
 from .language import N_, _
+from .nodes import new_cell
 
 MARK = "course_lib_grading_notes"
 TITLE = N_("Grading notes")
@@ -36,7 +35,7 @@ def _notes_cell(nb):
 def add_note(nb, text: str) -> None:
     cell = _notes_cell(nb)
     if cell is None:
-        cell = new_markdown_cell(f"**{_(TITLE)}**\n", metadata={MARK: True})
+        cell = new_cell("markdown", f"**{_(TITLE)}**\n", metadata={MARK: True})
         nb.cells.insert(0, cell)
     cell.source += f"\n- {text[:1].upper()}{text[1:]}"
 

@@ -3,7 +3,7 @@
 Sanitizing: SpeakTheNotebooksLanguage -> (nbgrader's ClearOutput) -> RestoreLayout -> (nbgrader's own) ...
 OverwriteCells -> KeepNotebookLanguage -> CheckMetadataOnce (nbgrader's CheckCellMetadata, checking what passed once).
 Order inside autograde: WriteGraderRequests -> ExecuteInSandbox (an ExecuteKeepingAnswers) -> JudgeAnswers
--> (nbgrader's own) ... SaveAutoGrades -> SaveExtraCredit -> (nbgrader's own) -> CheckMetadataOnce.
+-> (nbgrader's own) ... CheckNotebookValid -> SaveAutoGrades -> SaveExtraCredit -> (nbgrader's own) -> CheckMetadataOnce.
 Release: ClearSolutionsToStubsThatRun (nbgrader's ClearSolutions, stubs that keep a cell runnable).
 Feedback: GetGradesMarkingWaiting (nbgrader's GetGrades, and which cells wait for a tutor).
 Between the steps: common.Grading, one per notebook in resources; the request file: request_file.py.
@@ -19,7 +19,9 @@ from .save_extra_credit import SaveExtraCredit
 from .get_grades_marking_waiting import GetGradesMarkingWaiting
 from .clear_solutions_to_stubs_that_run import ClearSolutionsToStubsThatRun
 from .check_metadata_once import CheckMetadataOnce
+from .check_notebook_valid import CheckNotebookValid
 
 __all__ = ["SpeakTheNotebooksLanguage", "RestoreLayout", "KeepNotebookLanguage", "WriteGraderRequests",
            "ExecuteKeepingAnswers", "ExecuteInSandbox", "JudgeAnswers", "SaveExtraCredit", "GetGradesMarkingWaiting",
-           "ClearSolutionsToStubsThatRun", "CheckMetadataOnce"]
+           "ClearSolutionsToStubsThatRun", "CheckMetadataOnce",
+           "CheckNotebookValid"]

@@ -14,11 +14,11 @@ is one line saying so.
 from __future__ import annotations
 
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
-from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 
 from .. import display_cells
 from ..language import _
+from ..nodes import new_output
 from ..notes import add_note, cell_label
 from . import request_file
 from .common import grading

@@ -10,12 +10,12 @@ title, with its points, is given here; its credit goes on in the notebook's Grad
 """
 from __future__ import annotations
 
-from nbformat.v4 import new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from ..answer_notes import store
 from ..judge import Judge
 from ..language import _
+from ..nodes import new_output
 from ..secret import load_secret
 from .common import grading, judged_cells, who
 

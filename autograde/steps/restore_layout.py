@@ -21,11 +21,11 @@ step needs nothing but what nbgrader already stored at generate_assignment.
 """
 from __future__ import annotations
 
-from nbformat.v4 import new_code_cell, new_markdown_cell
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 
 from ..language import FOLDERS, SOURCE, _, locked_texts
+from ..nodes import new_cell
 from ..notes import add_note, cell_label, literal
 
 
@@ -39,7 +39,7 @@ def _kind(name, layout) -> str:
 
 def _as_handed_out(source_cell) -> str:
     """The source students got: the stored source without its hidden tests."""
-    cell = new_code_cell(source_cell.source)
+    cell = new_cell("code", source_cell.source)
     ClearHiddenTests()._remove_hidden_test_region(cell)
     return cell.source
 
@@ -110,7 +110,7 @@ class RestoreLayout(NbGraderPreprocessor):
     @staticmethod
     def _restored(name, layout):
         stored = layout["cells"][name]
-        cell = (new_code_cell if stored.cell_type == "code" else new_markdown_cell)(_as_handed_out(stored))
+        cell = new_cell(stored.cell_type, _as_handed_out(stored))
         cell.metadata["nbgrader"] = {
             "grade": name in layout["grade"], "grade_id": name, "locked": stored.locked,
             "solution": name in layout["solution"], "task": name in layout["task"], "schema_version": 3,

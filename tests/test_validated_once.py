@@ -1,0 +1,83 @@
+"""The exporters copy a notebook once and validate it once; points are still read only from a valid notebook."""
+import copy
+
+import nbformat
+import pytest
+from nbconvert.exporters import NotebookExporter
+from nbconvert.preprocessors import Preprocessor
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+from nbgrader.preprocessors import SaveAutoGrades
+from traitlets.config.loader import PyFileConfigLoader
+
+from autograde import nodes
+from autograde.feedback_exporter import FeedbackExporter
+from autograde.steps import CheckNotebookValid
+from autograde.validated_once import NotebookValidatedOnce, ValidatedOnce
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
+
+
+class Breaks(Preprocessor):
+    def preprocess(self, nb, resources):
+        nb.cells[0].execution_count = "7"  # as a kernel's malformed execute_input would leave it
+        return nb, resources
+
+
+class Records(Preprocessor):
+    ran = []
+
+    def preprocess(self, nb, resources):
+        self.ran.append(nb)
+        return nb, resources
+
+
+def notebook():
+    cell = new_code_cell("x = 1", outputs=[new_output("stream", name="stdout", text="1\n")])
+    return new_notebook(cells=[cell, new_markdown_cell("*text*")])
+
+
+def exporter(cls, *steps):
+    e = cls()
+    for step in steps:
+        e.register_preprocessor(step, enabled=True)
+    return e
+
+
+def test_the_same_notebook_as_nbconverts_exporter_and_the_callers_notebook_unchanged():
+    nb = notebook()
+    before = copy.deepcopy(nb)
+    ours, _ = exporter(NotebookValidatedOnce, Records).from_notebook_node(nb)
+    stock, _ = exporter(NotebookExporter, Records).from_notebook_node(nb)
+    assert ours == stock and nb == before
+
+
+def test_a_notebook_a_step_made_invalid_stops_the_run():
+    with pytest.raises(nbformat.ValidationError):
+        exporter(NotebookValidatedOnce, Breaks, Records).from_notebook_node(notebook())
+
+
+def test_points_are_never_read_from_an_invalid_notebook():
+    Records.ran.clear()
+    with pytest.raises(nbformat.ValidationError):
+        exporter(NotebookValidatedOnce, Breaks, CheckNotebookValid, Records).from_notebook_node(notebook())
+    assert Records.ran == []  # the step in SaveAutoGrades' place never saw it
+
+
+def test_autograde_and_feedback_validate_once_and_check_before_saving_points():
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
+    assert config.Autograde.exporter_class is NotebookValidatedOnce and issubclass(FeedbackExporter, ValidatedOnce)
+    steps = config.Autograde.autograde_preprocessors
+    assert steps[steps.index(SaveAutoGrades) - 1] is CheckNotebookValid
+
+
+def test_the_graders_own_nodes_are_nbformats():
+    for kind, fields in [("stream", {"name": "stdout", "text": "t\n"}), ("display_data", {"data": {"text/plain": "x"}}),
+                         ("execute_result", {"data": {"text/plain": "1.0"}, "execution_count": 3}),
+                         ("error", {"ename": "E", "evalue": "v", "traceback": []})]:
+        assert nodes.new_output(kind, **fields) == new_output(kind, **fields)
+        nbformat.validate(nodes.new_output(kind, **fields), "output", version=4)
+    code, markdown = nodes.new_cell("code", "x"), nodes.new_cell("markdown", "y", metadata={"m": True})
+    for ours, theirs in [(code, new_code_cell("x")), (markdown, new_markdown_cell("y", metadata={"m": True}))]:
+        assert ours.id and ours.id != theirs.id
+        assert {**ours, "id": 0} == {**theirs, "id": 0}
+        assert isinstance(ours.metadata, nbformat.NotebookNode)
