@@ -47,12 +47,13 @@ SERVER_ROOT = "/run/course-zygote"  # the server's code: autograde/__init__.py a
 STAGING = "/run/course-staging"  # where C holds what it moves while it swaps the mounts: a tmpfs of each kernel's
 # ipykernel.debugger (debugpy) and IPython.terminal.interactiveshell (prompt_toolkit, which SymPy's
 # init_printing imports) would otherwise be 0.3 CPU s of every kernel's start; IPython's magics, pdb and storemagic,
-# zmq's zero-copy sends and SymPy's sets are what a kernel's start and the sheet's cells import besides
+# zmq's zero-copy sends and SymPy's sets are what a kernel's start and the sheet's cells import besides;
+# numpy.random, which NumPy imports lazily, every kernel reseeds (_kernel)
 PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.debugger", "IPython.terminal.interactiveshell",
            "IPython.core.magics.execution", "IPython.core.completerlib", "IPython.core.debugger", "IPython.core.logger",
            "IPython.extensions.storemagic", "IPython.lib.latextools", "tornado.platform.asyncio", "tracemalloc",
            "zmq.utils.garbage", "sympy.sets.setexpr",
-           "numpy", "sympy", "matplotlib.pyplot", "matplotlib_inline.backend_inline", "networkx")
+           "numpy", "numpy.random", "sympy", "matplotlib.pyplot", "matplotlib_inline.backend_inline", "networkx")
 FROM_SERVER = (view.RO_BIND, view.SYMLINK, view.DEV)  # the kinds of mount a warm kernel keeps from the server's view
 PRELOADED_ENV: dict[str, str] = {}  # what the preloaded imports set in os.environ, as they do in a cold kernel
 
@@ -69,6 +70,8 @@ def preload() -> None:
         importlib.import_module(name)
     del os.environ["PYDEVD_DISABLE_FILE_VALIDATION"]
     localinterfaces.localhost()  # every kernel's ipykernel asks; psutil answers once for all
+    from matplotlib.backends.registry import backend_registry
+    backend_registry.list_all()  # --matplotlib=inline's check reads every package's entry points: once, here
     for module in pkgutil.walk_packages(course_lib.__path__, "course_lib."):
         importlib.import_module(module.name)
     from course_lib.i18n import COURSE_LIB, LANGUAGES
