@@ -27,8 +27,8 @@ from autograde.platform.grades_out import TaskTableExport  # noqa: E402
 from autograde.practice import skip_practice_notebooks  # noqa: E402
 from autograde.validated_once import NotebookValidatedOnce  # noqa: E402
 from autograde.steps import (  # noqa: E402
-    CheckMetadataOnce, CheckNotebookValid, ClearSolutionsToStubsThatRun, ExecuteInSandbox, GetGradesMarkingWaiting, JudgeAnswers,
-    KeepNotebookLanguage, RestoreLayout, SaveExtraCredit, SpeakTheNotebooksLanguage, WriteGraderRequests)
+    CheckMetadataOnce, CheckNotebookValid, ClearSolutionsToStubsThatRun, ExecuteInSandbox, GetGradesMarkingWaiting,
+    JudgeAnswers, KeepNotebookLanguage, RestoreLayout, SaveExtraCredit, SpeakTheNotebooksLanguage, WriteGraderRequests)
 
 c = get_config()  # noqa: F821  (provided by nbgrader's config loader)
 

@@ -23,12 +23,17 @@ class ValidatedOnce(Exporter):
         resources = copy.deepcopy(resources)  # as nbconvert's: a step's additions never reach the caller's
         for step in self._preprocessors:
             nb, resources = step(nb, resources)
-        try:
-            nbformat.validate(nb, relax_add_props=True)
-        except nbformat.ValidationError:
-            self.log.error("Notebook is invalid after the steps %s", [type(s).__name__ for s in self._preprocessors])
-            raise
+        valid_or_stop(nb, self.log, f"after the steps {[type(s).__name__ for s in self._preprocessors]}")
         return nb, resources
+
+
+def valid_or_stop(nb, log, when: str) -> None:
+    """Raise nbformat's ValidationError, logged with ``when``, if ``nb`` is not a valid notebook."""
+    try:
+        nbformat.validate(nb, relax_add_props=True)
+    except nbformat.ValidationError:
+        log.error("Notebook is invalid %s", when)
+        raise
 
 
 class NotebookValidatedOnce(ValidatedOnce, NotebookExporter):

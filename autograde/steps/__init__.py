@@ -23,5 +23,4 @@ from .check_notebook_valid import CheckNotebookValid
 
 __all__ = ["SpeakTheNotebooksLanguage", "RestoreLayout", "KeepNotebookLanguage", "WriteGraderRequests",
            "ExecuteKeepingAnswers", "ExecuteInSandbox", "JudgeAnswers", "SaveExtraCredit", "GetGradesMarkingWaiting",
-           "ClearSolutionsToStubsThatRun", "CheckMetadataOnce",
-           "CheckNotebookValid"]
+           "ClearSolutionsToStubsThatRun", "CheckMetadataOnce", "CheckNotebookValid"]

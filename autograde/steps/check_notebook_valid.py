@@ -7,15 +7,12 @@ the grading here, before any score reaches the gradebook.
 """
 from __future__ import annotations
 
-import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
+
+from ..validated_once import valid_or_stop
 
 
 class CheckNotebookValid(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
-        try:
-            nbformat.validate(nb, relax_add_props=True)
-        except nbformat.ValidationError:
-            self.log.error("Notebook is invalid before its grades are saved")
-            raise
+        valid_or_stop(nb, self.log, "before its grades are saved")
         return nb, resources
