@@ -11,12 +11,19 @@ included. That is the figure to quote on a shared, loaded machine, where wall ti
 (printed too) depends on the neighbours. --old TREE runs the same benchmark with that
 checkout's own .venv (e.g. `git archive` of main, after `make venv` there) in the same
 run and prints the ratios new/old.
+
+    python -m autograde.bench_autograde --demo [--old TREE] [--rounds 3]
+
+measures `make demo` whole, then its autograde step alone (`nbgrader autograde` of the
+demo's sample students, run again in the course the demo left), ROUNDS times in each
+tree, interleaved, and prints the medians and their ratio.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -68,15 +75,26 @@ for nb in notebooks:
 """
 
 
-def demo(old: Path | None) -> None:
-    """`make demo` (release, samples, autograde, feedback, export) measured whole: autograde is most of it."""
-    rows = [measure("demo", [sys.executable, "-m", "autograde.demo"], ROOT)]
+def demo(old: Path | None, rounds: int) -> None:
+    """`make demo` (release, samples, autograde, feedback, export) measured whole, then its autograde step alone:
+    `nbgrader autograde` of the sample students again, ``rounds`` times, interleaved with --old's."""
+    trees = {"new": (sys.executable, ROOT)}
     if old:
-        rows.append(measure("demo-old", [str(old / ".venv" / "bin" / "python"), "-m", "autograde.demo"], old))
-    for r in rows:
-        print(f"{r['name']:9} {r['cpu']:7.1f} CPU s ({r['wall']:6.1f} s wall)")
+        trees["old"] = (str(old / ".venv" / "bin" / "python"), old)
+    whole = {name: measure(f"demo-{name}", [python, "-m", "autograde.demo"], tree)["cpu"]
+             for name, (python, tree) in trees.items()}
+    step = {name: [] for name in trees}
+    for k in range(rounds):
+        for name, (python, tree) in trees.items():
+            argv = [python, "-m", "nbgrader", "autograde", ASSIGNMENT, "--force"]
+            step[name].append(measure(f"autograde-{name}-{k}", argv, tree)["cpu"])
+    print(f"CPU s; the autograde step: median of {rounds} runs, interleaved")
+    for name in trees:
+        runs = " ".join(f"{cpu:.1f}" for cpu in step[name])
+        print(f"{name}: make demo {whole[name]:6.1f}   its autograde {statistics.median(step[name]):6.1f} ({runs})")
     if old:
-        print(f"new/old CPU: {rows[0]['cpu'] / rows[1]['cpu']:.2f}")
+        print(f"new/old: make demo {whole['new'] / whole['old']:.2f}, "
+              f"its autograde {statistics.median(step['new']) / statistics.median(step['old']):.2f}")
 
 
 def main() -> None:
@@ -85,10 +103,12 @@ def main() -> None:
     ap.add_argument("--old", type=Path, help="another checkout with its own .venv, measured in the same run")
     ap.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # how --old reads the other run
     ap.add_argument("--demo", action="store_true",
-                    help="instead: CPU s of `make demo` (python -m autograde.demo) here, and in --old")
+                    help="instead: CPU s of `make demo` (python -m autograde.demo) and of its autograde step, "
+                         "here and in --old")
+    ap.add_argument("--rounds", type=int, default=3, help="with --demo: runs of the autograde step in each tree")
     args = ap.parse_args()
     if args.demo:
-        return demo(args.old)
+        return demo(args.old, args.rounds)
     new = run(args.copies)
     if args.json:
         return print(json.dumps(new))

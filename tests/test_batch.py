@@ -456,3 +456,10 @@ def test_a_dask_cluster_grades_the_same_and_its_kernels_cannot_reach_it(serial, 
             process.terminate()
         for process in cluster:
             process.wait(timeout=60)
+
+
+def test_a_worker_running_other_course_code_grades_nothing():
+    from autograde.batch.job import code_fingerprint, grade
+    done = grade({"code": code_fingerprint()[::-1], "secret": "s", "assignment": ASSIGNMENT}, {"student": "s1"})
+    assert not done["ok"] and "runs other course code than the coordinator" in done["error"]
+    assert "grades" not in done

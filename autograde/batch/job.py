@@ -14,6 +14,7 @@ coordinator; the job checks ``code_fingerprint`` before it grades.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import sys
@@ -43,8 +44,13 @@ def _sources(package: Path):
         yield from _sources(sub)
 
 
+@functools.cache
 def code_fingerprint() -> str:
-    """A hash of the Python sources grading depends on: the autograde package and course_lib."""
+    """A hash of the Python sources grading depends on: the autograde package and course_lib.
+
+    Once per process: the code a process runs is what it imported, which reading the files again for
+    every job would not tell any better (a checkout changed under a running worker has the same files
+    as the coordinator and still runs the old code; restart the workers after an update)."""
     digest = hashlib.sha256()
     for package in (Path(__file__).resolve().parents[1], Path(course_lib.__file__).resolve().parent):
         for path in _sources(package):
