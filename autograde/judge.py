@@ -10,8 +10,9 @@ one after another, writing each verdict as one line of JSON (``Feedback.to_data`
 into a pipe. The grader waits at most ``Judge.seconds`` for each line. A cell that
 takes longer gets 0 with a plain note, the judge is killed, and a fresh one is forked
 for the cells after it; a judge that dies (out of memory, a crash) costs only the cell
-it was judging. Nothing the judge sends is unpickled: it is parsed as JSON into a
-Feedback, whatever the fields.
+it was judging. Nothing the judge sends is unpickled: each line is parsed as JSON, the
+verdict into a Feedback, whatever its fields, beside the proofs the judge found on the way
+(course_lib/proofs.py), which the grader keeps for the judges it forks later.
 
 Each judge starts as a copy of the grader's process, and what it computes dies with it, so
 what every judge would compute the same way ``warm_up`` does once, in the grader, before the
@@ -35,6 +36,7 @@ from threadpoolctl import ThreadpoolController
 from traitlets import Float, Integer
 from traitlets.config import Configurable
 
+from course_lib import proofs
 from course_lib.feedback import Feedback
 
 from .language import _
@@ -128,10 +130,11 @@ def _serve(write: int, cells, who: tuple, memory_bytes: int) -> None:
         # size took 40 to 120 ms with two threads contending for the cores, 31 ms with one. (The product's
         # summation, so the last digit of a reported relative error, depends on the thread count.)
         blas().limit(limits=1)
+        proofs.take_new()  # the grader's own, if any: it has them
         with os.fdopen(write, "wb") as out:
             for task, outputs in cells:
                 verdict = judge_cell(task, outputs, *who)
-                out.write(json.dumps(verdict.to_data()).encode() + b"\n")
+                out.write(json.dumps({"verdict": verdict.to_data(), "proved": proofs.take_new()}).encode() + b"\n")
                 out.flush()
     except BaseException:  # MemoryError while writing, or anything else: the grader sees a dead judge
         code = 1
@@ -160,9 +163,11 @@ def _next_line(fd: int, buffer: bytes, deadline: float):
 
 
 def _verdict(task: str, line: bytes) -> Feedback:
-    """The judge's line as Feedback, its credit a finite fraction."""
+    """The judge's line as Feedback, its credit a finite fraction; the proofs it reports are kept."""
     try:
-        feedback = Feedback.from_data(json.loads(line))
+        data = json.loads(line)
+        proofs.learn(data.get("proved"))
+        feedback = Feedback.from_data(data["verdict"])
         feedback.credit = min(max(feedback.credit, 0.0), 1.0) if math.isfinite(feedback.credit) else 0.0
         return feedback
     except (ValueError, TypeError, KeyError, AttributeError):

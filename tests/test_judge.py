@@ -12,10 +12,11 @@ import sympy as sp
 
 from autograde import judge as judge_module
 from autograde.judge import Judge
-from course_lib import feedback, tasks
+from course_lib import feedback, proofs, tasks
 from course_lib.graph import Graph
 from course_lib.tasks.a import dsigma, h, w
 from course_lib.tasks.c import J, n0
+from course_lib.tasks.c import c3
 from course_lib.tasks.c.c3 import concrete_model
 from grading import handed_in, output
 
@@ -109,6 +110,43 @@ def test_feedback_crosses_as_json_with_every_field_even_new_ones():
         asides: list[feedback.Finding] = dataclasses.field(default_factory=list)
     later = Later("a1", 1.0, answer_notes=["dsigma(x) read as σ'"], asides=[feedback.Finding("", "info", "i")])
     assert Later.from_data(json.loads(json.dumps(later.to_data()))) == later
+
+
+# --- proofs a judge found, kept by the grader (course_lib/proofs.py) -----------------------------------
+
+def c3_answer(tanh_last):
+    e, u, S, delta, o_i, o_j, s_i, s_j = sp.exp, c3.u, c3.S, c3.delta, c3.o_i, c3.o_j, c3.s_i, c3.s_j
+    return {"tanh": [((e(u) + e(-u)) ** 2 - (e(u) - e(-u)) ** 2) / (e(u) + e(-u)) ** 2, tanh_last],
+            "softmax": [(delta * e(o_i) * S - e(o_i) * e(o_j)) / S ** 2, s_i * (delta - s_j)]}
+
+
+def test_a_proof_one_judge_found_serves_the_judges_forked_after_it_and_only_for_the_same_steps(monkeypatch):
+    proofs.forget()
+    right = c3_answer(1 - sp.tanh(c3.u) ** 2)
+    (first,) = judged([("c3", right)])
+    assert first.credit == 1.0 and first.text().count("confirmed symbolically") == 2
+    monkeypatch.setattr(c3, "prove", lambda *a: False)  # from here on, no judge can prove anything itself
+    (again,) = Judge().judge_all([("c3", handed_in("c3", right, student="s2"))], "secret", "s2", "nb")
+    assert again.credit == 1.0 and again.text().count("confirmed symbolically") == 2
+    # the same tanh steps in another form are other data: proved afresh, which now fails
+    (other,) = judged([("c3", c3_answer(sp.sech(c3.u) ** 2 * 1))])
+    assert other.text().count("confirmed symbolically") <= 1
+
+
+def test_what_a_judge_reports_beside_its_verdict_is_kept_only_as_short_strings():
+    proofs.forget()
+    verdict = feedback.Feedback("a1", 0.5).add("", "ok", "fine")
+
+    def line(**fields):
+        return judge_module._verdict("a1", json.dumps(fields).encode())
+    too_long = "x" * (proofs.KEY_CHARS + 1)
+    assert line(verdict=verdict.to_data(), proved=[123, None, {"a": 1}, too_long, "a proof"]) == verdict
+    assert proofs.known("a proof") and not proofs.known(too_long) and not proofs.take_new()
+    assert line(verdict=verdict.to_data(), proved="another proof") == verdict
+    assert not proofs.known("another proof")
+    for broken in (verdict.to_data(), {"proved": ["p"]}):  # no verdict in the line
+        assert "judging it failed" in line(**broken).text()
+    proofs.forget()
 
 
 # --- the task (c) bombs: data that would keep SymPy or the graph check busy for hours --------------

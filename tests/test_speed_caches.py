@@ -12,7 +12,7 @@ import sys
 import numpy as np
 import sympy as sp
 
-from course_lib import answers, graded_run, mlp, tasks
+from course_lib import answers, graded_run, mlp, proofs, tasks
 from course_lib.tasks import c
 from course_lib.tasks.c import bonus, c2, c3, common
 
@@ -84,24 +84,26 @@ def encoded_c3(steps_tanh):
 def test_a_proof_is_remembered_for_exactly_its_data():
     e, u = sp.exp, c.u
     right = [((e(u) + e(-u)) ** 2 - (e(u) - e(-u)) ** 2) / (e(u) + e(-u)) ** 2, 1 - sp.tanh(u) ** 2]
-    c3.PROVED.clear()
-    first = tasks.get("c3").self_check(encoded_c3(right), {}).text()
-    assert "confirmed symbolically" in first and len(c3.PROVED) == 2
+    proofs.forget()
+    data = encoded_c3(right)
+    first = tasks.get("c3").self_check(data, {}).text()
+    assert "confirmed symbolically" in first
+    assert all(proofs.known(proofs.key("c3", kind, data[kind])) for kind in ("tanh", "softmax"))
     assert tasks.get("c3").self_check(encoded_c3(right), {}).text() == first
     # the same steps with one changed: not served from the cache, and judged afresh (the step is wrong)
     wrong = [right[0], 1 + sp.tanh(u) ** 2]
     assert "confirmed symbolically" not in tasks.get("c3").self_check(encoded_c3(wrong), {}).text().split("tanh")[1]
-    assert len(c3.PROVED) == 2
+    assert not proofs.known(proofs.key("c3", "tanh", encoded_c3(wrong)["tanh"]))
 
 
 def test_a_failed_proof_is_not_remembered(monkeypatch):
     e, u = sp.exp, c.u
     right = [((e(u) + e(-u)) ** 2 - (e(u) - e(-u)) ** 2) / (e(u) + e(-u)) ** 2, 1 - sp.tanh(u) ** 2]
     data = encoded_c3(right)
-    c3.PROVED.clear()
+    proofs.forget()
     monkeypatch.setattr(c3, "prove", lambda *a: False)   # e.g. the time budget ran out
     assert not c3._confirmed("tanh", data["tanh"], c3.DERIVATIONS["tanh"], 1.0)
-    assert not c3.PROVED
+    assert not proofs.known(proofs.key("c3", "tanh", data["tanh"])) and not proofs.take_new()
 
 
 def test_graded_run_shows_figures_as_a_line_saying_why(monkeypatch):

@@ -8,13 +8,12 @@ confirmed symbolically within a time budget.
 from __future__ import annotations
 
 import functools
-import json
 from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
 
-from ... import bounded
+from ... import bounded, proofs
 from ... import expr_json as ej
 from ...diagnose import Branch, Outcome, always, diagnose, guarded
 from ...errors import AnswerError, unusable
@@ -231,21 +230,15 @@ def step_label(name: str, k: int) -> str:
     return _("{name}, step {k}").format(name=name, k=k)
 
 
-PROVED: set[tuple[str, str]] = set()  # (kind, the steps' data as JSON) whose proof was found
-PROVED_LIMIT = 256
-
-
 def _confirmed(kind: str, steps: list, spec: Derivation, seconds: float) -> bool:
     """SymPy proves, within the time budget, that step 1 is the derivative and every step equals the next.
 
-    A proof found once holds for the same data: it is remembered (a failure is not, it may be the budget's)."""
-    key = (kind, json.dumps(steps, sort_keys=True))
-    if key in PROVED:
+    A proof found once holds for the same data: it is remembered (course_lib/proofs.py)."""
+    proof = proofs.key("c3", kind, steps)
+    if proofs.known(proof):
         return True
     if prove(kind, steps, spec, seconds):
-        if len(PROVED) >= PROVED_LIMIT:
-            PROVED.clear()
-        PROVED.add(key)
+        proofs.remember(proof)
         return True
     return False
 
