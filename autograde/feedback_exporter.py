@@ -26,9 +26,10 @@ source) lets the first one compile them for all.
 HTMLExporter reads its whole page back through BeautifulSoup to give images without one an
 alt text and JupyterLab's cells a tabindex: a third of the feedback's CPU time, and the classic
 templates nbgrader's feedback and formgrader use have no such cells. This exporter adds the alt
-text itself (``with_alt_text``) and renders the page once. ``clean`` remembers what it returned, and
-the code cells' highlighting (``RememberingHighlight``) its HTML, each by exact content: most of a
-sheet's markdown and code is the same in every submission.
+text itself (``with_alt_text``) and renders the page once. ``clean`` remembers what it returned, the
+markdown cells' rendering (``markdown2html_clean``) and the code cells' highlighting
+(``RememberingHighlight``) their HTML, each by exact content and the settings it depends on: most of
+a sheet's markdown and code is the same in every submission.
 
 nbgrader's template shows a cell nobody has scored yet (a written answer waiting for a
 tutor) as "Score: 0.0 / 0.5"; for the cells that steps.GetGradesMarkingWaiting marked, the
@@ -83,6 +84,22 @@ def _clean(html: str) -> str:
                         protocols={"http", "https", "mailto", "data"}, strip_comments=True)
 
 
+def remembered(store: dict[str, str], key: list, render) -> str:
+    """``render()``, kept in ``store`` by ``key`` (all the rendering depends on, as JSON); rendered afresh when
+    the key is no JSON. At most 4096 entries, each at most 64 kB of source: a sheet's text and code, the first
+    submissions' answers, not every submission's."""
+    try:
+        key = json.dumps(key, sort_keys=True)
+    except (TypeError, ValueError):
+        return render()
+    html = store.get(key)
+    if html is None:
+        html = render()
+        if len(store) < 4096 and len(key) < 65536:
+            store[key] = html
+    return html
+
+
 class RememberingHighlight(Highlight2HTML):
     """Highlight2HTML, its HTML remembered by all it depends on: the source, the language, the cell's
     ``magics_language`` (which may replace the language) and the formatter's options."""
@@ -90,17 +107,8 @@ class RememberingHighlight(Highlight2HTML):
 
     def __call__(self, source, language=None, metadata=None):
         magics = [metadata["magics_language"]] if metadata and "magics_language" in metadata else []  # null ≠ none
-        try:
-            key = json.dumps([source, language or self.pygments_lexer, magics, self.extra_formatter_options],
-                             sort_keys=True)
-        except (TypeError, ValueError):
-            return super().__call__(source, language, metadata)
-        html = self.html.get(key)
-        if html is None:
-            html = super().__call__(source, language, metadata)
-            if len(self.html) < 4096:
-                self.html[key] = html
-        return html
+        return remembered(self.html, [source, language or self.pygments_lexer, magics, self.extra_formatter_options],
+                          lambda: super(RememberingHighlight, self).__call__(source, language, metadata))
 
 
 def with_alt_text(html: str) -> str:
@@ -149,9 +157,24 @@ class FeedbackExporter(ValidatedOnce, HTMLExporter):
         environment = super()._create_environment()
         environment.bytecode_cache = FileSystemBytecodeCache()
         markdown2html = environment.filters["markdown2html"]
-        environment.filters["markdown2html"] = pass_context(lambda context, source: clean(markdown2html(context, source)))
+        environment.filters["markdown2html"] = pass_context(
+            lambda context, source: self.markdown2html_clean(markdown2html, context, source))
         environment.filters["clean_html"] = clean
         return environment
+
+    markdown: dict[str, str] = {}
+
+    def markdown2html_clean(self, markdown2html, context, source):
+        """The markdown filter's HTML, cleaned. HTMLExporter's own, without attachments or images embedded from
+        disk, depends on nothing but the source and the renderer's settings, and is remembered by them (most of
+        a sheet's markdown cells are the same course text in every submission)."""
+        def render():
+            return clean(markdown2html(context, source))
+        if (markdown2html != self.markdown2html or context.get("cell", {}).get("attachments")
+                or self.embed_images):
+            return render()
+        return remembered(self.markdown, [source, self.anchor_link_text, self.exclude_anchor_links,
+                                          self.lexer_options], render)
 
     def _preprocess(self, nb, resources):
         nb, resources = super()._preprocess(nb, resources)  # on the copy the template renders
