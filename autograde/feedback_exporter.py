@@ -41,6 +41,7 @@ import functools
 import json
 import re
 import sys
+from pathlib import Path
 
 import bleach
 from bleach.css_sanitizer import ALLOWED_CSS_PROPERTIES, CSSSanitizer
@@ -48,6 +49,7 @@ from jinja2 import FileSystemBytecodeCache, pass_context
 from nbconvert.exporters import HTMLExporter, TemplateExporter
 from nbconvert.filters.highlight import Highlight2HTML
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from traitlets import default
 
 from course_lib.i18n import set_language
@@ -109,6 +111,19 @@ class RememberingHighlight(Highlight2HTML):
         magics = [metadata["magics_language"]] if metadata and "magics_language" in metadata else []  # null ≠ none
         return remembered(self.html, [source, language or self.pygments_lexer, magics, self.extra_formatter_options],
                           lambda: super(RememberingHighlight, self).__call__(source, language, metadata))
+
+
+class CSSHTMLHeaderOnce(CSSHTMLHeaderPreprocessor):
+    """CSSHTMLHeaderPreprocessor, its CSS remembered by all it depends on: the pygments style, the highlight
+    class and the user's custom.css (read each time); pygments builds the same style sheet for every notebook."""
+    css: dict[tuple, list[str]] = {}
+
+    def _generate_header(self, resources):
+        custom = Path(resources["config_dir"], "custom", "custom.css")
+        key = (self.style, self.highlight_class, custom.read_bytes() if custom.is_file() else None)
+        if key not in self.css:
+            self.css[key] = super()._generate_header(resources)
+        return list(self.css[key])
 
 
 def with_alt_text(html: str) -> str:

@@ -3,7 +3,8 @@
 CheckMetadataOnce remembers cell metadata that passed nbgrader's schema check, by its exact content;
 gradebook_engine shares one SQLAlchemy engine per gradebook URL and process; the feedback's
 RememberingHighlight remembers a code cell's HTML by its source, language and magics; FeedbackExporter a
-markdown cell's by its source and the renderer's settings, never one with attachments.
+markdown cell's by its source and the renderer's settings, never one with attachments; CSSHTMLHeaderOnce
+the style sheet by the style, the highlight class and custom.css.
 """
 import copy
 import os
@@ -148,3 +149,20 @@ def test_markdown_is_remembered_only_for_the_same_source_and_settings(monkeypatc
         assert [render(nb, **settings) for nb, settings in cases] == expected
         cases, expected = cases[::-1], expected[::-1]
     assert len(FeedbackExporter.markdown) > 50 and not any("attachment" in key for key in FeedbackExporter.markdown)
+
+
+def test_the_css_header_is_remembered_only_for_the_same_style_class_and_custom_css(tmp_path):
+    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+
+    from autograde.feedback_exporter import CSSHTMLHeaderOnce
+
+    resources = {"config_dir": str(tmp_path)}
+    settings = [{}, {"style": "monokai"}, {"highlight_class": ".other"}]
+    for custom in (None, ".a { color: red }", ".a { color: blue }"):
+        if custom is not None:
+            (tmp_path / "custom").mkdir(exist_ok=True)
+            (tmp_path / "custom" / "custom.css").write_text(custom)
+        for kw in settings * 2:  # the second time from what was remembered
+            ours = CSSHTMLHeaderOnce(**kw).preprocess({}, copy.deepcopy(resources))[1]["inlining"]
+            assert ours == CSSHTMLHeaderPreprocessor(**kw).preprocess({}, copy.deepcopy(resources))[1]["inlining"]
+            assert (custom in ours["css"]) if custom else len(ours["css"]) == 1
