@@ -88,16 +88,17 @@ def _clean(html: str) -> str:
 
 def remembered(store: dict[str, str], key: list, render) -> str:
     """``render()``, kept in ``store`` by ``key`` (all the rendering depends on, as JSON); rendered afresh when
-    the key is no JSON. At most 4096 entries, each at most 64 kB of source: a sheet's text and code, the first
-    submissions' answers, not every submission's."""
+    the key is no JSON. At most 1024 entries of at most 8192 characters (a sheet's cells, German and English,
+    are some 200 of at most 2300): the course's text and code and the first submissions' answers, not every
+    submission's, and some tens of megabytes at most whatever the submissions hold."""
     try:
-        key = json.dumps(key, sort_keys=True)
+        key = json.dumps(key, sort_keys=True, ensure_ascii=False)
     except (TypeError, ValueError):
         return render()
     html = store.get(key)
     if html is None:
         html = render()
-        if len(store) < 4096 and len(key) < 65536:
+        if len(store) < 1024 and len(key) <= 8192:
             store[key] = html
     return html
 
