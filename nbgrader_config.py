@@ -15,14 +15,14 @@ import sys
 ROOT = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, ROOT)
 
-from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
 from nbgrader.converters import GenerateAssignment  # noqa: E402
 from nbgrader.preprocessors import (  # noqa: E402
     AssignLatePenalties, ClearHiddenTests, ClearOutput, ClearSolutions, DeduplicateIds,
     IgnorePattern, LimitOutput, OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
 
 from autograde import gradebook_engine, safe_autograde  # noqa: E402
-from autograde.feedback_exporter import FeedbackExporter, use_in_formgrader  # noqa: E402
+from autograde.feedback_exporter import CSSHTMLHeaderOnce, FeedbackExporter, use_in_formgrader  # noqa: E402
 from autograde.platform.grades_out import TaskTableExport  # noqa: E402
 from autograde.practice import skip_practice_notebooks  # noqa: E402
 from autograde.validated_once import NotebookValidatedOnce  # noqa: E402
@@ -119,7 +119,7 @@ c.Autograde.autograde_preprocessors = [
 # nobody has graded yet; the formgrader renders submissions with the same exporter.
 c.GenerateFeedback.exporter_class = FeedbackExporter  # HTMLExporter, student HTML cleaned, compiled templates cached
 use_in_formgrader()
-c.GenerateFeedback.preprocessors = [GetGradesMarkingWaiting, CSSHTMLHeaderPreprocessor, ClearHiddenTests]
+c.GenerateFeedback.preprocessors = [GetGradesMarkingWaiting, CSSHTMLHeaderOnce, ClearHiddenTests]
 
 # `nbgrader export` writes a column per graded cell, the total (never above the maximum), the
 # bonus apart and what still waits for a tutor (autograde/platform/grades_out.py).

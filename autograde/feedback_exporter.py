@@ -26,9 +26,10 @@ source) lets the first one compile them for all.
 HTMLExporter reads its whole page back through BeautifulSoup to give images without one an
 alt text and JupyterLab's cells a tabindex: a third of the feedback's CPU time, and the classic
 templates nbgrader's feedback and formgrader use have no such cells. This exporter adds the alt
-text itself (``with_alt_text``) and renders the page once. ``clean`` remembers what it returned, and
-the code cells' highlighting (``RememberingHighlight``) its HTML, each by exact content: most of a
-sheet's markdown and code is the same in every submission.
+text itself (``with_alt_text``) and renders the page once. ``clean`` remembers what it returned, the
+markdown cells' rendering (``markdown2html_clean``) and the code cells' highlighting
+(``RememberingHighlight``) their HTML, each by exact content and the settings it depends on: most of
+a sheet's markdown and code is the same in every submission.
 
 nbgrader's template shows a cell nobody has scored yet (a written answer waiting for a
 tutor) as "Score: 0.0 / 0.5"; for the cells that steps.GetGradesMarkingWaiting marked, the
@@ -40,6 +41,7 @@ import functools
 import json
 import re
 import sys
+from pathlib import Path
 
 import bleach
 from bleach.css_sanitizer import ALLOWED_CSS_PROPERTIES, CSSSanitizer
@@ -47,6 +49,7 @@ from jinja2 import FileSystemBytecodeCache, pass_context
 from nbconvert.exporters import HTMLExporter, TemplateExporter
 from nbconvert.filters.highlight import Highlight2HTML
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from traitlets import default
 
 from course_lib.i18n import set_language
@@ -83,6 +86,23 @@ def _clean(html: str) -> str:
                         protocols={"http", "https", "mailto", "data"}, strip_comments=True)
 
 
+def remembered(store: dict[str, str], key: list, render) -> str:
+    """``render()``, kept in ``store`` by ``key`` (all the rendering depends on, as JSON); rendered afresh when
+    the key is no JSON. At most 1024 entries of at most 8192 characters (a sheet's cells, German and English,
+    are some 200 of at most 2300): the course's text and code and the first submissions' answers, not every
+    submission's, and some tens of megabytes at most whatever the submissions hold."""
+    try:
+        key = json.dumps(key, sort_keys=True, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return render()
+    html = store.get(key)
+    if html is None:
+        html = render()
+        if len(store) < 1024 and len(key) <= 8192:
+            store[key] = html
+    return html
+
+
 class RememberingHighlight(Highlight2HTML):
     """Highlight2HTML, its HTML remembered by all it depends on: the source, the language, the cell's
     ``magics_language`` (which may replace the language) and the formatter's options."""
@@ -90,17 +110,21 @@ class RememberingHighlight(Highlight2HTML):
 
     def __call__(self, source, language=None, metadata=None):
         magics = [metadata["magics_language"]] if metadata and "magics_language" in metadata else []  # null ≠ none
-        try:
-            key = json.dumps([source, language or self.pygments_lexer, magics, self.extra_formatter_options],
-                             sort_keys=True)
-        except (TypeError, ValueError):
-            return super().__call__(source, language, metadata)
-        html = self.html.get(key)
-        if html is None:
-            html = super().__call__(source, language, metadata)
-            if len(self.html) < 4096:
-                self.html[key] = html
-        return html
+        return remembered(self.html, [source, language or self.pygments_lexer, magics, self.extra_formatter_options],
+                          lambda: super(RememberingHighlight, self).__call__(source, language, metadata))
+
+
+class CSSHTMLHeaderOnce(CSSHTMLHeaderPreprocessor):
+    """CSSHTMLHeaderPreprocessor, its CSS remembered by all it depends on: the pygments style, the highlight
+    class and the user's custom.css (read each time); pygments builds the same style sheet for every notebook."""
+    css: dict[tuple, list[str]] = {}
+
+    def _generate_header(self, resources):
+        custom = Path(resources["config_dir"], "custom", "custom.css")
+        key = (self.style, self.highlight_class, custom.read_bytes() if custom.is_file() else None)
+        if key not in self.css:
+            self.css[key] = super()._generate_header(resources)
+        return list(self.css[key])
 
 
 def with_alt_text(html: str) -> str:
@@ -149,9 +173,24 @@ class FeedbackExporter(ValidatedOnce, HTMLExporter):
         environment = super()._create_environment()
         environment.bytecode_cache = FileSystemBytecodeCache()
         markdown2html = environment.filters["markdown2html"]
-        environment.filters["markdown2html"] = pass_context(lambda context, source: clean(markdown2html(context, source)))
+        environment.filters["markdown2html"] = pass_context(
+            lambda context, source: self.markdown2html_clean(markdown2html, context, source))
         environment.filters["clean_html"] = clean
         return environment
+
+    markdown: dict[str, str] = {}
+
+    def markdown2html_clean(self, markdown2html, context, source):
+        """The markdown filter's HTML, cleaned. HTMLExporter's own, without attachments or images embedded from
+        disk, depends on nothing but the source and the renderer's settings, and is remembered by them (most of
+        a sheet's markdown cells are the same course text in every submission)."""
+        def render():
+            return clean(markdown2html(context, source))
+        if (markdown2html != self.markdown2html or context.get("cell", {}).get("attachments")
+                or self.embed_images):
+            return render()
+        return remembered(self.markdown, [source, self.anchor_link_text, self.exclude_anchor_links,
+                                          self.lexer_options], render)
 
     def _preprocess(self, nb, resources):
         nb, resources = super()._preprocess(nb, resources)  # on the copy the template renders

@@ -2,7 +2,9 @@
 
 CheckMetadataOnce remembers cell metadata that passed nbgrader's schema check, by its exact content;
 gradebook_engine shares one SQLAlchemy engine per gradebook URL and process; the feedback's
-RememberingHighlight remembers a code cell's HTML by its source, language and magics.
+RememberingHighlight remembers a code cell's HTML by its source, language and magics; FeedbackExporter a
+markdown cell's by its source and the renderer's settings, never one with attachments; CSSHTMLHeaderOnce
+the style sheet by the style, the highlight class and custom.css.
 """
 import copy
 import os
@@ -115,3 +117,52 @@ def test_highlighting_is_remembered_only_for_the_same_source_language_and_magics
             assert remembering(source, language, metadata) == fresh(source, language, metadata)
     python = RememberingHighlight(pygments_lexer="python")
     assert python("%time x") == Highlight2HTML(pygments_lexer="python")("%time x")
+
+
+def _sheet(language: str, name: str):
+    folder = "solutions" if language == "en" else "solutions-de"
+    return nbformat.read(os.path.join(os.path.dirname(__file__), "..", folder, "sheet03", name), as_version=4)
+
+
+def test_markdown_is_remembered_only_for_the_same_source_and_settings(monkeypatch):
+    from autograde import feedback_exporter
+    from autograde.feedback_exporter import FeedbackExporter
+    from nbformat.v4 import new_markdown_cell, new_notebook
+
+    def render(nb, **settings):
+        return FeedbackExporter(**settings).from_notebook_node(copy.deepcopy(nb))[0]
+
+    image = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+    attached = [new_notebook(cells=[new_markdown_cell("# Bild\n\n![x](attachment:p.png)",
+                                                      attachments={"p.png": {mime: image}})])
+                for mime in ("image/png", "image/jpeg")]  # the same source, other attachments
+    cases = [(_sheet(language, name), settings) for name in ("a_vanishing_gradient.ipynb", "c_mlp_jacobians.ipynb")
+             for language in ("en", "de") for settings in ({}, {"exclude_anchor_links": True},
+                                                           {"anchor_link_text": "#"})]
+    cases += [(nb, {}) for nb in attached]
+    with monkeypatch.context() as fresh:
+        fresh.setattr(feedback_exporter, "remembered", lambda store, key, render: render())
+        expected = [render(nb, **settings) for nb, settings in cases]
+    assert len(set(expected)) == len(expected)
+    FeedbackExporter.markdown.clear()
+    for _ in range(2):  # the second time from what was remembered, in another order
+        assert [render(nb, **settings) for nb, settings in cases] == expected
+        cases, expected = cases[::-1], expected[::-1]
+    assert len(FeedbackExporter.markdown) > 50 and not any("attachment" in key for key in FeedbackExporter.markdown)
+
+
+def test_the_css_header_is_remembered_only_for_the_same_style_class_and_custom_css(tmp_path):
+    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+
+    from autograde.feedback_exporter import CSSHTMLHeaderOnce
+
+    resources = {"config_dir": str(tmp_path)}
+    settings = [{}, {"style": "monokai"}, {"highlight_class": ".other"}]
+    for custom in (None, ".a { color: red }", ".a { color: blue }"):
+        if custom is not None:
+            (tmp_path / "custom").mkdir(exist_ok=True)
+            (tmp_path / "custom" / "custom.css").write_text(custom)
+        for kw in settings * 2:  # the second time from what was remembered
+            ours = CSSHTMLHeaderOnce(**kw).preprocess({}, copy.deepcopy(resources))[1]["inlining"]
+            assert ours == CSSHTMLHeaderPreprocessor(**kw).preprocess({}, copy.deepcopy(resources))[1]["inlining"]
+            assert (custom in ours["css"]) if custom else len(ours["css"]) == 1
