@@ -46,16 +46,19 @@ from .box import Box
 SERVER_ROOT = "/run/course-zygote"  # the server's code: autograde/__init__.py and autograde/sandbox/ (warm.py)
 STAGING = "/run/course-staging"  # where C holds what it moves while it swaps the mounts: a tmpfs of each kernel's
 # ipykernel.debugger (debugpy) and IPython.terminal.interactiveshell (prompt_toolkit, which SymPy's
-# init_printing imports) would otherwise be 0.3 CPU s of every kernel's start; IPython's magics, pdb and storemagic,
-# zmq's zero-copy sends and SymPy's sets are what a kernel's start and the sheet's cells import besides;
+# init_printing imports) would otherwise be 0.3 CPU s of every kernel's start; IPython's magics, inspector, pdb and
+# storemagic, zmq's zero-copy sends and SymPy's sets are what a kernel's start and the sheet's cells import besides;
 # numpy.random, which NumPy imports lazily, every kernel reseeds (_kernel)
 PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.debugger", "IPython.terminal.interactiveshell",
-           "IPython.core.magics.execution", "IPython.core.completerlib", "IPython.core.debugger", "IPython.core.logger",
-           "IPython.extensions.storemagic", "IPython.lib.latextools", "tornado.platform.asyncio", "tracemalloc",
-           "zmq.utils.garbage", "sympy.sets.setexpr",
+           "IPython.core.magics.execution", "IPython.core.oinspect", "IPython.core.completerlib",
+           "IPython.core.debugger", "IPython.core.logger", "IPython.extensions.storemagic", "IPython.lib.latextools",
+           "tornado.platform.asyncio", "tracemalloc", "zmq.utils.garbage", "sympy.sets.setexpr",
            "numpy", "numpy.random", "sympy", "matplotlib.pyplot", "matplotlib_inline.backend_inline", "networkx")
 FROM_SERVER = (view.RO_BIND, view.SYMLINK, view.DEV)  # the kinds of mount a warm kernel keeps from the server's view
 PRELOADED_ENV: dict[str, str] = {}  # what the preloaded imports set in os.environ, as they do in a cold kernel
+# This server's own modules, named once before it forks any kernel (each kernel drops them): looking for them
+# in every kernel would touch every name in sys.modules, a page copied from the server for each one touched
+OWN_MODULES: list[str] = []
 
 
 def preload() -> None:
@@ -275,26 +278,42 @@ def _kernel(request: protocol.Request, kernel: view.View, stderr: int) -> int:
     # formatter: a figure would show as "<Figure size …>". --matplotlib=inline registers it at start.
     sys.argv = ["ipykernel_launcher", "-f", f"{request.box}/ipc/connection.json", "--matplotlib=inline",
                 *request.args]
-    for name in [name for name in sys.modules if name.partition(".")[0] == "autograde"]:
+    for name in OWN_MODULES:
         del sys.modules[name]  # this server's code: a cold kernel cannot import it either
     _start_ipykernel()
     return 0
 
 
 def _start_ipykernel() -> None:
-    """ipykernel's launch_instance, with course_lib's graded-run switch once the shell exists: it was
-    imported here before any shell, so in a graded run its figures would still be rendered (graded_run.py)."""
+    """ipykernel's launch_instance, with output streams that flush only what was written and course_lib's
+    graded-run switch once the shell exists: it was imported here before any shell, so in a graded run its
+    figures would still be rendered (graded_run.py)."""
     from ipykernel.kernelapp import IPKernelApp
 
     from course_lib import graded_run
+    _flush_only_what_was_written()
     app = IPKernelApp.instance()
     app.initialize()
     graded_run.configure()
     app.start()
 
 
+def _flush_only_what_was_written() -> None:
+    """ipykernel flushes stdout and stderr several times a cell, and each flush waits for a round trip through
+    its I/O thread even when nothing was written: about a millisecond of an empty cell's three or four.
+    Skip the wait then: whatever the I/O thread still sends is queued before the messages after it."""
+    from ipykernel.iostream import OutStream
+    flush = OutStream.flush
+
+    def flush_written(stream):
+        if getattr(stream, "_buffers", True) or getattr(stream, "_subprocess_flush_pending", True) or stream.echo:
+            flush(stream)  # (the attributes are ipykernel's own: without them, every flush)
+    OutStream.flush = flush_written
+
+
 if __name__ == "__main__":
     before = dict(os.environ)
     preload()
     PRELOADED_ENV.update((k, v) for k, v in os.environ.items() if before.get(k) != v)
+    OWN_MODULES.extend(name for name in sys.modules if name.partition(".")[0] == "autograde")
     serve(sys.argv[1])
