@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 
 from nbgrader.api import Comment, Gradebook, Grade, MissingEntry, Student, SubmittedAssignment, SubmittedNotebook
 from sqlalchemy import text
+from sqlalchemy.orm import joinedload, object_session
 
 MARKS = "course_lib_batch"  # (assignment, student) -> fingerprint of the submission last graded by a batch
 STUDENT_FIELDS = ("first_name", "last_name", "email", "lms_user_id")
@@ -48,9 +49,15 @@ def template(db_url: str) -> bytes:
 
 
 def _cells(submission, kind: str):
-    for nb in submission.notebooks:
-        for item in getattr(nb, kind):
-            yield f"{nb.name}/{item.name}", item
+    """("notebook/cell", row) for each of the submission's Grade (kind "grades") or Comment rows, in one query
+    with their cells and notebooks (nbgrader's relationships would ask one query per row for its cell's name)."""
+    model = {"grades": Grade, "comments": Comment}[kind]
+    rows = (object_session(submission).query(model)
+            .join(SubmittedNotebook, SubmittedNotebook.id == model.notebook_id)
+            .filter(SubmittedNotebook.assignment_id == submission.id)
+            .options(joinedload(model.cell), joinedload(model.notebook).joinedload(SubmittedNotebook.notebook)))
+    for item in rows:
+        yield f"{item.notebook.name}/{item.name}", item
 
 
 def carried(gb: Gradebook, assignment: str, student: str) -> dict:
