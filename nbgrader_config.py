@@ -19,7 +19,7 @@ from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
 from nbgrader.converters import GenerateAssignment  # noqa: E402
 from nbgrader.preprocessors import (  # noqa: E402
     AssignLatePenalties, ClearHiddenTests, ClearOutput, ClearSolutions, DeduplicateIds,
-    IgnorePattern, LimitOutput, OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
+    IgnorePattern, LimitOutput, OverwriteKernelspec)
 
 from autograde import gradebook_engine, safe_autograde  # noqa: E402
 from autograde.feedback_exporter import CSSHTMLHeaderOnce, FeedbackExporter, use_in_formgrader  # noqa: E402
@@ -28,7 +28,8 @@ from autograde.practice import skip_practice_notebooks  # noqa: E402
 from autograde.validated_once import NotebookValidatedOnce  # noqa: E402
 from autograde.steps import (  # noqa: E402
     CheckMetadataOnce, CheckNotebookValid, ClearSolutionsToStubsThatRun, ExecuteInSandbox, GetGradesMarkingWaiting,
-    JudgeAnswers, KeepNotebookLanguage, RestoreLayout, SaveExtraCredit, SpeakTheNotebooksLanguage, WriteGraderRequests)
+    JudgeAnswers, KeepNotebookLanguage, OverwriteCellsReadOnce, RestoreLayout, SaveAutoGradesReadOnce, SaveExtraCredit,
+    SpeakTheNotebooksLanguage, WriteGraderRequests)
 
 c = get_config()  # noqa: F821  (provided by nbgrader's config loader)
 
@@ -95,7 +96,8 @@ c.ClearMetadataPreprocessor.preserve_nb_metadata_mask = {("language_info", "name
 # A student hands in the German (exercises-de/) or the English release (exercises/) under the same names; the
 # gradebook holds the English sources, so a German notebook's locked text is put back in German (language.py).
 c.Autograde.sanitize_preprocessors = [
-    SpeakTheNotebooksLanguage, ClearOutput, RestoreLayout, DeduplicateIds, OverwriteKernelspec, OverwriteCells,
+    SpeakTheNotebooksLanguage, ClearOutput, RestoreLayout, DeduplicateIds, OverwriteKernelspec,
+    OverwriteCellsReadOnce,     # nbgrader's OverwriteCells, from the notebook's rows RestoreLayout read once
     KeepNotebookLanguage,
     CheckMetadataOnce]   # nbgrader's CheckCellMetadata, what passed remembered by content
 # Practice notebooks (d_…) have no graded cells: autograde leaves them out instead of running them.
@@ -108,7 +110,7 @@ c.Autograde.autograde_preprocessors = [
     ClearMetadataPreprocessor,
     LimitOutput,
     CheckNotebookValid,         # points only from a valid notebook (the exporter validates once, after the last step)
-    SaveAutoGrades,
+    SaveAutoGradesReadOnce,     # nbgrader's SaveAutoGrades: the notebook's grades read in one query, one commit
     SaveExtraCredit,            # bonus cells: their points go to Grade.extra_credit
     AssignLatePenalties,
     CheckMetadataOnce,

@@ -6,12 +6,11 @@ import pytest
 from nbconvert.exporters import NotebookExporter
 from nbconvert.preprocessors import Preprocessor
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
-from nbgrader.preprocessors import SaveAutoGrades
 from traitlets.config.loader import PyFileConfigLoader
 
 from autograde import nodes
 from autograde.feedback_exporter import FeedbackExporter
-from autograde.steps import CheckNotebookValid
+from autograde.steps import CheckNotebookValid, SaveAutoGradesReadOnce
 from autograde.validated_once import NotebookValidatedOnce, ValidatedOnce
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
@@ -67,7 +66,7 @@ def test_autograde_and_feedback_validate_once_and_check_before_saving_points():
     config = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
     assert config.Autograde.exporter_class is NotebookValidatedOnce and issubclass(FeedbackExporter, ValidatedOnce)
     steps = config.Autograde.autograde_preprocessors
-    assert steps[steps.index(SaveAutoGrades) - 1] is CheckNotebookValid
+    assert steps[steps.index(SaveAutoGradesReadOnce) - 1] is CheckNotebookValid
 
 
 def test_the_graders_own_nodes_are_nbformats():

@@ -20,8 +20,10 @@ import sqlite3
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from nbgrader.api import Comment, Gradebook, Grade, MissingEntry, Student, SubmittedAssignment, SubmittedNotebook
+from nbgrader.api import (BaseCell, Comment, Gradebook, Grade, MissingEntry, Notebook, Student, SubmittedAssignment,
+                          SubmittedNotebook)
 from sqlalchemy import text
+from sqlalchemy.orm import object_session
 
 MARKS = "course_lib_batch"  # (assignment, student) -> fingerprint of the submission last graded by a batch
 STUDENT_FIELDS = ("first_name", "last_name", "email", "lms_user_id")
@@ -48,9 +50,16 @@ def template(db_url: str) -> bytes:
 
 
 def _cells(submission, kind: str):
-    for nb in submission.notebooks:
-        for item in getattr(nb, kind):
-            yield f"{nb.name}/{item.name}", item
+    """("notebook/cell", row) for each of the submission's Grade (kind "grades") or Comment rows, in one query
+    with the names (nbgrader's relationships would ask one query per row for its cell's name)."""
+    model = {"grades": Grade, "comments": Comment}[kind]
+    rows = (object_session(submission).query(Notebook.name, BaseCell.name, model)
+            .join(BaseCell, BaseCell.id == model.cell_id)
+            .join(SubmittedNotebook, SubmittedNotebook.id == model.notebook_id)
+            .join(Notebook, Notebook.id == SubmittedNotebook.notebook_id)
+            .filter(SubmittedNotebook.assignment_id == submission.id))
+    for notebook, cell, item in rows:
+        yield f"{notebook}/{cell}", item
 
 
 def carried(gb: Gradebook, assignment: str, student: str) -> dict:

@@ -17,16 +17,17 @@ answer). This step, first in ``Autograde.sanitize_preprocessors``:
   text as handed out in either language (solutions-de/ for German) is not an edit.
 
 The layout comes from the gradebook (the source cells in notebook order), so the
-step needs nothing but what nbgrader already stored at generate_assignment.
+step needs nothing but what nbgrader already stored at generate_assignment; it is read
+once (stored_notebook.py), and OverwriteCellsReadOnce answers its lookups from the same rows.
 """
 from __future__ import annotations
 
-from nbgrader.api import Gradebook
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 
 from ..language import FOLDERS, SOURCE, _, locked_texts
 from ..nodes import new_cell
 from ..notes import add_note, cell_label, literal
+from .stored_notebook import stored_notebook
 
 
 def _kind(name, layout) -> str:
@@ -47,16 +48,14 @@ def _as_handed_out(source_cell) -> str:
 class RestoreLayout(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         meta = resources["nbgrader"]
-        with Gradebook(meta["db_url"]) as gb:
-            stored = gb.find_notebook(meta["notebook"], meta["assignment"])
-            layout = {"cells": {c.name: c for c in stored.source_cells}, "order": [c.name for c in stored.source_cells],
-                      "grade": {c.name: c.max_score for c in stored.grade_cells},
-                      "solution": {c.name for c in stored.solution_cells},
-                      "task": {c.name for c in stored.task_cells},
-                      "translated": [locked_texts(language, meta["assignment"], meta["notebook"])
-                                     for language in FOLDERS if language != SOURCE]}
-            notes = self._keep_known_cells(nb, layout) + self._restore_order(nb, layout)
-            notes += self._edits_to_undo(nb, layout)
+        stored = stored_notebook(resources).find_notebook(meta["notebook"], meta["assignment"])
+        layout = {"cells": {c.name: c for c in stored.source_cells}, "order": [c.name for c in stored.source_cells],
+                  "grade": {c.name: c.max_score for c in stored.grade_cells},
+                  "solution": {c.name for c in stored.solution_cells},
+                  "task": {c.name for c in stored.task_cells},
+                  "translated": [locked_texts(language, meta["assignment"], meta["notebook"])
+                                 for language in FOLDERS if language != SOURCE]}
+        notes = self._keep_known_cells(nb, layout) + self._restore_order(nb, layout) + self._edits_to_undo(nb, layout)
         for note in notes:
             add_note(nb, note)
         return nb, resources
