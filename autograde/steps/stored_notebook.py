@@ -76,18 +76,17 @@ class StoredNotebook:
         return self
 
     def find_source_cell(self, name: str, notebook: str, assignment: str) -> StoredCell:
-        self._check(notebook, assignment)
-        try:
-            return self._source[name]
-        except KeyError:
-            raise MissingEntry(f"No such source cell: {assignment}/{notebook}/{name}") from None
+        return self._find(self._source, "source cell", name, notebook, assignment)
 
     def find_graded_cell(self, name: str, notebook: str, assignment: str) -> StoredGradedCell:
+        return self._find(self._graded, "grade cell", name, notebook, assignment)
+
+    def _find(self, cells: dict, kind: str, name: str, notebook: str, assignment: str):
         self._check(notebook, assignment)
         try:
-            return self._graded[name]
+            return cells[name]
         except KeyError:
-            raise MissingEntry(f"No such grade cell: {assignment}/{notebook}/{name}") from None
+            raise MissingEntry(f"No such {kind}: {assignment}/{notebook}/{name}") from None
 
 
 def stored_notebook(resources) -> StoredNotebook:
