@@ -385,6 +385,20 @@ def test_the_first_job_processes_are_forks_of_the_coordinator_and_a_replacement_
     no_leftovers()
 
 
+def test_a_run_with_nothing_left_to_grade_starts_no_workers(serial, monkeypatch, capsys):
+    """Resuming a finished batch costs only reading the course: no job process, no warm kernel server."""
+    from autograde.batch import run as batch_run
+
+    def no_pool(*args, **kwargs):
+        raise AssertionError("a pool of workers was started with nothing to grade")
+    monkeypatch.setattr(batch_run, "Local", no_pool)
+    monkeypatch.setattr(batch_run, "Cluster", no_pool)
+    course, graded = serial
+    assert batch_run.run(course.path, ASSIGNMENT, 2) == 0
+    assert "graded 0 of 0 submissions" in capsys.readouterr().out
+    assert grades(course) == graded
+
+
 def test_a_second_run_skips_graded_submissions_and_force_keeps_manual_work(serial):
     course, _ = serial
     out = finish(batch(course, "--workers", "2"))

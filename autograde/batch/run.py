@@ -153,22 +153,17 @@ def export(course: CourseFolder) -> Path:
     return target
 
 
-def run(root: Path, assignment: str, workers: int, force: bool = False, scheduler: str | None = None) -> int:
-    """Grade every submission of ``assignment`` not graded yet; the number of submissions that failed."""
-    course = CourseFolder(root, assignment)
-    sandbox = Sandbox(config=course.config)
-    if scheduler is None and sandbox.enabled:
-        sandbox.check()  # here, before any job: one clear message instead of a failure per submission
-        sweep()  # the sandbox folders and kernel servers of batches that were killed
-    todo, failed, started = plan(course, force), {}, time.monotonic()
-    with Gradebook(course.db_url) as gb:
-        kept = {student: gradebook.carried(gb, assignment, student) for student in todo}
+def _grade_all(course: CourseFolder, todo: dict, kept: dict, workers: int, sandbox: Sandbox,
+               scheduler: str | None) -> dict[str, str]:
+    """Grade ``todo`` on a pool of workers (no pool, and no warm kernel server, is started for nothing);
+    store each result as it comes; the error of each submission that failed."""
+    failed = {}
     job_seconds = Batch(config=course.config).job_seconds
     pool = (Local(course.data(), workers, warm_kernels=sandbox.enabled and sandbox.warm_kernels, job_seconds=job_seconds)
             if scheduler is None else Cluster(course.data(), scheduler, job_seconds))
     try:
         futures = {pool.submit(job_for(s, submission, kept[s])): s for s, submission in todo.items()}
-        with tqdm(total=len(todo), unit="submission", desc=f"grading {assignment}", dynamic_ncols=True) as bar:
+        with tqdm(total=len(todo), unit="submission", desc=f"grading {course.assignment}", dynamic_ncols=True) as bar:
             for future in pool.completed(futures):
                 student = futures[future]
                 try:
@@ -184,6 +179,21 @@ def run(root: Path, assignment: str, workers: int, force: bool = False, schedule
                 bar.set_postfix(done=bar.n - len(failed), failed=len(failed), running=min(pool.workers, left))
     finally:
         pool.close()
+    return failed
+
+
+def run(root: Path, assignment: str, workers: int, force: bool = False, scheduler: str | None = None) -> int:
+    """Grade every submission of ``assignment`` not graded yet; the number of submissions that failed."""
+    course = CourseFolder(root, assignment)
+    sandbox = Sandbox(config=course.config)
+    if scheduler is None and sandbox.enabled:
+        sandbox.check()  # here, before any job: one clear message instead of a failure per submission
+        sweep()  # the sandbox folders and kernel servers of batches that were killed
+    todo, failed, started = plan(course, force), {}, time.monotonic()
+    with Gradebook(course.db_url) as gb:
+        kept = {student: gradebook.carried(gb, assignment, student) for student in todo}
+    if todo:
+        failed = _grade_all(course, todo, kept, workers, sandbox, scheduler)
     csv = export(course)
     print(f"graded {len(todo) - len(failed)} of {len(todo)} submissions in {time.monotonic() - started:.1f} s "
           f"({len(course.submissions()) - len(todo)} already graded); grades: {os.path.relpath(csv, root)}")
