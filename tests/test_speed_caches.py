@@ -7,12 +7,13 @@ by the exact data, a shape by expression and sizes, a product by network, steps 
 """
 import copy
 import json
+import math
 import sys
 
 import numpy as np
 import sympy as sp
 
-from course_lib import answers, graded_run, mlp, proofs, tasks
+from course_lib import answers, arrays, graded_run, mlp, proofs, tasks
 from course_lib.tasks import c
 from course_lib.tasks.c import bonus, c2, c3, common
 
@@ -176,3 +177,25 @@ def test_a_graded_self_check_limits_no_threads(monkeypatch):
     monkeypatch.setenv(graded_run.EXECUTION_ENV, graded_run.GRADED)
     monkeypatch.setattr(sys.modules["course_lib.check"], "threadpool_limits", None)  # called, it would raise
     assert [f.status for f in course_lib.check("a1", ...).findings] == ["skipped"]
+
+
+def test_an_encoded_network_is_read_back_from_memory_only_for_its_own_strings():
+    net = mlp.random_network((5, 4, 3, 2), np.random.default_rng(0))
+    data = mlp.network_to_data(net)
+    back = mlp.network_from_data(data)
+    assert all(np.array_equal(back[k], net[k]) and back[k] is not net[k] for k in ("x", *mlp.PARAMETERS))
+    back["W1"][0, 0] = 99.0  # a copy: what a judge does with it stays there
+    assert mlp.network_from_data(data)["W1"][0, 0] == net["W1"][0, 0]
+    # another string object, the same text (a request file read back) or another one (a submission): decoded
+    copied = json.loads(json.dumps(data))
+    assert all(np.array_equal(mlp.network_from_data(copied)[k], net[k]) for k in ("x", *mlp.PARAMETERS))
+    copied["W1"] = arrays.array_to_data(2 * net["W1"])
+    assert np.array_equal(mlp.network_from_data(copied)["W1"], 2 * net["W1"])
+
+
+def test_dims_that_are_one_size_or_a_number_are_read_as_subs_reads_them():
+    for d in (n1 := common.n1, common.n3, sp.Integer(3), sp.Rational(7, 2), sp.Integer(2) ** 70, sp.nan, sp.zoo, n1 * 2):
+        slow = d.subs(dict(zip(common.SIZE_ORDER, (9, 7, 5, 4))))
+        slow = math.nan if slow.has(sp.nan, sp.zoo) else float(slow)
+        got = common.dim_at(d, (9, 7, 5, 4))
+        assert (math.isnan(got) and math.isnan(slow)) or (got == slow and type(got) is (int if slow.is_integer() else float))

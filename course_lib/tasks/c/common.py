@@ -20,6 +20,7 @@ from ...i18n import N_, _
 # ------------------------------------------------------------------ the layer sizes n0 … n3, for shapes
 n0, n1, n2, n3 = sp.symbols("n0 n1 n2 n3", positive=True, integer=True)
 SIZE_SYMBOLS = {s.name: s for s in (n0, n1, n2, n3)}
+SIZE_ORDER = (n0, n1, n2, n3)
 MAX_EXPONENT = 64
 
 
@@ -123,7 +124,12 @@ def dims_at(dims: list, sizes) -> tuple:
 @functools.lru_cache(maxsize=4096)  # SymPy's subs is slow; the same few shapes come at the same few sizes
 def dim_at(d: sp.Expr, sizes: tuple) -> int | float:
     try:
-        v = float(d.subs({SIZE_SYMBOLS[k]: n for k, n in zip(("n0", "n1", "n2", "n3"), sizes)}))
+        if d in SIZE_ORDER:  # most dimensions are one size or a number: what subs gives, without its 0.5 ms
+            v = float(sizes[SIZE_ORDER.index(d)])
+        elif d.is_Number:
+            v = float(d)
+        else:
+            v = float(d.subs({SIZE_SYMBOLS[k]: n for k, n in zip(("n0", "n1", "n2", "n3"), sizes)}))
     except (TypeError, ValueError, OverflowError):  # e.g. a division by zero
         v = math.nan
     return int(v) if v.is_integer() else v
