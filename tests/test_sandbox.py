@@ -422,3 +422,23 @@ def test_make_doctor_says_what_the_host_gives_and_fails_where_grading_would_stop
     assert doctor.main() == 1
     report = capsys.readouterr().out
     assert "an AppArmor profile for it" in report and "grading:     stops: the kernel sandbox cannot be set up" in report
+
+
+def test_relay_passes_the_first_bytes_and_keeps_the_deadline(capfdbinary):
+    """The launcher relays the kernel's stderr itself, so neither a flood nor a silent stream may hold it past the budget."""
+    from autograde.sandbox.launcher import _relay
+    read, write = os.pipe()
+    os.write(write, b"x" * 100)
+    os.close(write)
+    _relay(os.fdopen(read, "rb"), 10, time.monotonic() + 30)  # returns at the stream's end
+    assert capfdbinary.readouterr().err == b"x" * 10
+    for writer in (["yes"], ["sleep", "30"]):
+        read, write = os.pipe()
+        process = subprocess.Popen(writer, stdout=write)
+        os.close(write)
+        started = time.monotonic()
+        _relay(os.fdopen(read, "rb"), 10, started + 0.5)
+        assert time.monotonic() - started < 5
+        process.kill()
+        process.wait()
+    assert capfdbinary.readouterr().err == b"y\n" * 5
