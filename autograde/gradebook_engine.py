@@ -12,12 +12,19 @@ A few are kept, most recent first: a batch job's gradebook is a new file for eac
 Each open also runs ``Base.metadata.create_all``, which asks the database about each of nbgrader's
 tables in turn (a query per table, every time); ``create_missing`` asks once for all their names
 and leaves the work to ``create_all`` only when one is missing, which is exactly when it would do any.
+
+A batch job's gradebook is a private file the job has just written (batch/job.py) and that only nbgrader
+and the job change: nothing drops a table or a course row. Inside ``private(url)`` the first open per course
+id checks it as stock nbgrader does (tables, alembic's version, the course row); the later ones open a
+session without asking again. Only the URL named, only until the scope ends (the next job's file may have
+the same inode, the course's gradebook is never named).
 """
 from __future__ import annotations
 
 import os
 import threading
 from collections import OrderedDict
+from contextlib import contextmanager
 
 import nbgrader.api
 import sqlalchemy
@@ -25,6 +32,8 @@ import sqlalchemy
 KEPT = 4
 _engines: OrderedDict = OrderedDict()
 _lock = threading.Lock()
+_checked: dict[str, set] = {}  # a private gradebook's URL -> the course ids an open in its scope has checked
+_nbgraders_init = nbgrader.api.Gradebook.__init__
 
 
 def shared_engine(url, **kwargs) -> sqlalchemy.engine.Engine:
@@ -46,7 +55,33 @@ def create_missing(bind, create_all=nbgrader.api.Base.metadata.create_all) -> No
         create_all(bind=bind)
 
 
+@contextmanager
+def private(url: str):
+    """While in this block, the gradebook at ``url`` is checked at its first open per course id only."""
+    _checked[str(url)] = set()
+    try:
+        yield
+    finally:
+        del _checked[str(url)]
+
+
+def _open(self, db_url, course_id="default_course", authenticator=None) -> None:
+    """``Gradebook.__init__``; within ``private(db_url)`` after the first for ``course_id``, without its checks."""
+    checked = _checked.get(str(db_url))
+    if checked is None or course_id not in checked:
+        _nbgraders_init(self, db_url, course_id, authenticator)
+        if checked is not None:
+            checked.add(course_id)
+        return
+    # what nbgrader's __init__ leaves on the object, the checks aside
+    self.engine = nbgrader.api.create_engine(db_url, echo=False, future=True)
+    self.db = nbgrader.api.scoped_session(nbgrader.api.sessionmaker(autoflush=True, bind=self.engine, future=True))
+    self.course_id = course_id
+    self.authenticator = authenticator
+
+
 def install() -> None:
-    """Make every ``nbgrader.api.Gradebook`` use ``shared_engine`` and ``create_missing``."""
+    """Make every ``nbgrader.api.Gradebook`` use ``shared_engine`` and ``create_missing``, and ``private``'s scopes."""
     nbgrader.api.create_engine = shared_engine
     nbgrader.api.Base.metadata.create_all = create_missing
+    nbgrader.api.Gradebook.__init__ = _open

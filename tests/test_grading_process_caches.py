@@ -15,6 +15,7 @@ import nbformat
 import pytest
 import sqlalchemy
 from nbconvert.filters.highlight import Highlight2HTML
+import nbgrader.api
 from nbgrader.api import Gradebook
 from nbgrader.nbgraderformat import SchemaTooOldError, ValidationError
 from nbgrader.preprocessors import CheckCellMetadata
@@ -105,6 +106,36 @@ def test_a_gradebook_missing_a_table_gets_it_back_and_a_whole_one_is_asked_once(
     statements.clear()
     Gradebook(url).close()
     assert sum("PRAGMA" in s or "sqlite_master" in s for s in statements) <= 2  # not one per table
+
+
+def test_a_private_gradebook_is_checked_at_its_first_open_per_course_within_its_scope_only(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    url, other = f"sqlite:///{tmp_path}/a.db", f"sqlite:///{tmp_path}/b.db"
+    gradebook_engine.install()
+    with Gradebook(url) as gb:
+        gb.add_student("ana")
+        engine = gb.engine
+    statements = []
+    sqlalchemy.event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+
+    def checks():
+        return sum("sqlite_master" in s or "PRAGMA" in s or "FROM course" in s for s in statements)
+
+    with gradebook_engine.private(url):
+        Gradebook(url).close()
+        assert checks() > 0  # the first open checks as nbgrader does
+        statements.clear()
+        for _ in range(3):
+            with Gradebook(url) as gb:
+                assert [s.id for s in gb.students] == ["ana"] and gb.course_id == "default_course"
+        assert checks() == 0
+        with Gradebook(url, "another_course") as gb:  # another course id: checked, so its row is made
+            assert gb.db.query(nbgrader.api.Course).filter_by(id="another_course").one()
+        with Gradebook(other):  # another file: never within this scope
+            pass
+    statements.clear()
+    Gradebook(url).close()
+    assert checks() > 0  # the scope has ended
 
 
 def test_highlighting_is_remembered_only_for_the_same_source_language_and_magics():

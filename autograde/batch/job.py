@@ -30,6 +30,7 @@ from traitlets.config.loader import PyFileConfigLoader
 
 import course_lib
 
+from .. import gradebook_engine
 from ..submission_files import SubmissionLimits
 from ..sandbox.box import JOB_PREFIX
 from .gradebook import db_path, harvest, seed
@@ -102,19 +103,21 @@ def _grade_in(root: Path, course: dict, job: dict) -> dict:
 
     Path(db_path(coursedir.db_url)).parent.mkdir(parents=True, exist_ok=True)
     Path(db_path(coursedir.db_url)).write_bytes(course["gradebook"])
-    write_files(folder("release"), course["release"])
-    write_files(folder("source"), course["source"])
-    folder("submitted", student).mkdir(parents=True)
-    write_files(folder("submitted", student), job["files"])
-    with Gradebook(coursedir.db_url) as gb:
-        expected = {nb.name: {c.name for c in nb.source_cells} for nb in gb.find_assignment(assignment).notebooks}
-    intake(folder("submitted", student), expected, folder("release"), job["dropped"], SubmissionLimits(config=config))
-    seed(coursedir.db_url, assignment, student, job["kept"])
-    api = NbGraderAPI(coursedir=coursedir, config=config)
-    for step in (api.autograde, api.generate_feedback):
-        done = step(assignment, student)
-        if not done["success"]:
-            raise RuntimeError(f"nbgrader {step.__name__} failed:\n{done.get('error') or done.get('log', '')}")
-    return {"grades": harvest(coursedir.db_url, assignment, student),
-            "autograded": read_files(folder("autograded", student)),
-            "feedback": read_files(folder("feedback", student))}
+    with gradebook_engine.private(coursedir.db_url):  # the job's own file: checked at its first open, not all ~25
+        write_files(folder("release"), course["release"])
+        write_files(folder("source"), course["source"])
+        folder("submitted", student).mkdir(parents=True)
+        write_files(folder("submitted", student), job["files"])
+        with Gradebook(coursedir.db_url) as gb:
+            expected = {nb.name: {c.name for c in nb.source_cells} for nb in gb.find_assignment(assignment).notebooks}
+        intake(folder("submitted", student), expected, folder("release"), job["dropped"],
+               SubmissionLimits(config=config))
+        seed(coursedir.db_url, assignment, student, job["kept"])
+        api = NbGraderAPI(coursedir=coursedir, config=config)
+        for step in (api.autograde, api.generate_feedback):
+            done = step(assignment, student)
+            if not done["success"]:
+                raise RuntimeError(f"nbgrader {step.__name__} failed:\n{done.get('error') or done.get('log', '')}")
+        return {"grades": harvest(coursedir.db_url, assignment, student),
+                "autograded": read_files(folder("autograded", student)),
+                "feedback": read_files(folder("feedback", student))}
