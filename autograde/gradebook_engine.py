@@ -7,7 +7,8 @@ was most of the gradebook's cost). An engine is made to be shared (SQLAlchemy: o
 URL and process); ``Gradebook.close`` disposes of its connections, which leaves the engine usable
 with its compiled statements. The compiled cache holds SQL text keyed by the statement's
 structure, never a parameter's value. Keyed by process as well: an engine does not cross a fork.
-A few are kept, most recent first: a batch job's gradebook is a new file for each job.
+A few are kept, most recent first. A batch job process grades every job at the same path (batch/job.py),
+so its engine, with what it has compiled, serves all the process's jobs.
 
 Each open also runs ``Base.metadata.create_all``, which asks the database about each of nbgrader's
 tables in turn (a query per table, every time); ``create_missing`` asks once for all their names
@@ -57,7 +58,14 @@ def create_missing(bind, create_all=nbgrader.api.Base.metadata.create_all) -> No
 
 @contextmanager
 def private(url: str):
-    """While in this block, the gradebook at ``url`` is checked at its first open per course id only."""
+    """While in this block, the gradebook at ``url`` is checked at its first open per course id only.
+
+    The file at ``url`` is new (a job process grades each job at the same path, batch/job.py): no connection
+    pooled before may serve it, so the URL's engines drop theirs first (keeping their compiled statements)."""
+    with _lock:
+        engines = [engine for (pid, named, _), engine in _engines.items() if pid == os.getpid() and named == str(url)]
+    for engine in engines:
+        engine.dispose()
     _checked[str(url)] = set()
     try:
         yield

@@ -138,6 +138,22 @@ def test_a_private_gradebook_is_checked_at_its_first_open_per_course_within_its_
     assert checks() > 0  # the scope has ended
 
 
+
+def test_a_private_gradebook_new_at_a_path_seen_before_is_read_through_no_old_connection(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    path, empty = tmp_path / "a.db", tmp_path / "empty.db"
+    gradebook_engine.install()
+    Gradebook(f"sqlite:///{empty}").close()
+    with gradebook_engine.private(f"sqlite:///{path}"), Gradebook(f"sqlite:///{path}") as gb:
+        gb.add_student("ana")  # the last job's gradebook
+    pooled = Gradebook(f"sqlite:///{path}")
+    assert [s.id for s in pooled.students] == ["ana"]
+    pooled.db.remove()  # its connection back in the pool, the engine not disposed
+    path.unlink()
+    path.write_bytes(empty.read_bytes())  # the next job's, at the same path
+    with gradebook_engine.private(f"sqlite:///{path}"), Gradebook(f"sqlite:///{path}") as gb:
+        assert gb.students == []
+
 def test_highlighting_is_remembered_only_for_the_same_source_language_and_magics():
     fresh, remembering = Highlight2HTML(pygments_lexer="ipython3"), RememberingHighlight(pygments_lexer="ipython3")
     cells = [("x = 1", None, {}), ("x = 2", None, {}), ("x = 1", "python", {}), ("", None, {}), ("x = 1", None, None),
@@ -197,3 +213,18 @@ def test_the_css_header_is_remembered_only_for_the_same_style_class_and_custom_c
             ours = CSSHTMLHeaderOnce(**kw).preprocess({}, copy.deepcopy(resources))[1]["inlining"]
             assert ours == CSSHTMLHeaderPreprocessor(**kw).preprocess({}, copy.deepcopy(resources))[1]["inlining"]
             assert (custom in ours["css"]) if custom else len(ours["css"]) == 1
+
+
+def test_a_process_grades_each_job_of_a_batch_in_the_same_fresh_folder(tmp_path):
+    from autograde.batch.job import _job_folder
+    with _job_folder(str(tmp_path)) as first:
+        (first / "gradebook.db").write_bytes(b"the first job's")
+        assert first.stat().st_mode & 0o777 == 0o700
+    assert not first.exists()
+    first.mkdir()
+    (first / "left").write_text("what a job that died left")
+    with _job_folder(str(tmp_path)) as second:
+        assert second == first and not any(second.iterdir())  # same path (same gradebook URL), nothing from before
+    with _job_folder(None) as elsewhere, _job_folder(None) as other:
+        assert elsewhere != other and elsewhere.parent != tmp_path  # no workdir: a fresh, unguessable temp folder
+    assert not elsewhere.exists()
