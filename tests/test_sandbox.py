@@ -170,6 +170,21 @@ def test_a_graded_kernel_shows_a_plot_as_the_not_rendered_line(tmp_path, monkeyp
     assert shown and all(o.data == {"text/plain": said} for o in shown), nb.cells[1].outputs
 
 
+SKIPPED = """import json, sys
+import ipykernel.ipkernel
+kernel = get_ipython().kernel
+print(json.dumps({"module list": bool(kernel._kernel_modules), "sys": ipykernel.ipkernel.sys is sys}))
+"""
+
+
+@KERNELS
+def test_a_warm_kernel_skips_only_what_grading_never_uses(tmp_path, warm):
+    """The warm kernel server changes ipykernel once for all its kernels (zygote.preload): no module list for
+    a debugger a graded kernel has not."""
+    seen = json.loads(printed(run(tmp_path, SKIPPED, warm=warm)[0]))
+    assert seen["module list"] is not warm and seen["sys"]
+
+
 def test_without_a_warm_kernel_server_kernels_start_cold(tmp_path, monkeypatch):
     monkeypatch.delenv(warm_kernels.ENV, raising=False)
     monkeypatch.setattr(warm_kernels, "_shared", None)
