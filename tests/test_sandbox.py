@@ -170,6 +170,29 @@ def test_a_graded_kernel_shows_a_plot_as_the_not_rendered_line(tmp_path, monkeyp
     assert shown and all(o.data == {"text/plain": said} for o in shown), nb.cells[1].outputs
 
 
+SKIPPED = """import json, logging, sys
+import ipykernel.ipkernel, ipykernel.kernelbase
+kernel = get_ipython().kernel
+run_cell = get_ipython().run_cell_async
+print(json.dumps({
+    "debug records": kernel.log.isEnabledFor(logging.DEBUG), "warnings": kernel.log.isEnabledFor(logging.WARNING),
+    "module list": bool(kernel._kernel_modules), "sys": ipykernel.ipkernel.sys is sys,
+    "parameters": [ipykernel.ipkernel._accepts_parameters(run_cell, ["cell_id", "cell_meta"]) for _ in range(2)],
+    "as ipykernel reads them": ipykernel.kernelbase._accepts_parameters(run_cell, ["cell_id", "cell_meta"]),
+}))
+"""
+
+
+@KERNELS
+def test_a_warm_kernel_skips_only_what_grading_never_uses(tmp_path, warm):
+    """The warm kernel server changes ipykernel once for all its kernels (zygote.preload): no log records
+    that no handler shows, no module list for a debugger a graded kernel has not, run_cell's signature read once."""
+    seen = json.loads(printed(run(tmp_path, SKIPPED, warm=warm)[0]))
+    assert seen["debug records"] is not warm and seen["warnings"]
+    assert seen["module list"] is not warm and seen["sys"]
+    assert seen["parameters"] == [seen["as ipykernel reads them"]] * 2
+
+
 def test_without_a_warm_kernel_server_kernels_start_cold(tmp_path, monkeypatch):
     monkeypatch.delenv(warm_kernels.ENV, raising=False)
     monkeypatch.setattr(warm_kernels, "_shared", None)

@@ -5,6 +5,7 @@ That both kinds of kernel see the same from inside is test_sandbox.py's
 test_both_kinds_of_kernel_see_the_same; here, what both are derived from.
 """
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -125,3 +126,15 @@ def test_the_launcher_starts_with_only_what_a_warm_kernel_needs():
     assert "autograde.sandbox.launcher" in loaded
     assert {"site", "traitlets", "dataclasses", "typing", "autograde.sandbox.settings", "autograde.sandbox.warm",
             "autograde.sandbox.zygote", "subprocess", "tempfile"}.isdisjoint(loaded)
+
+
+@pytest.mark.parametrize("level", ["WARN", "DEBUG"])
+def test_a_warm_kernels_logger_has_the_level_its_app_shows(monkeypatch, level):
+    """zygote._log_only_what_is_shown: the logger at the console handler's level, which follows the app's arguments."""
+    from ipykernel.kernelapp import IPKernelApp
+    monkeypatch.setattr(IPKernelApp, "get_default_logging_config", IPKernelApp.get_default_logging_config)
+    zygote._log_only_what_is_shown()
+    config = IPKernelApp(log_level=level).get_default_logging_config()
+    shown = config["handlers"]["console"]["level"]
+    assert logging.getLevelName(shown) == getattr(logging, level)
+    assert [logger["level"] for logger in config["loggers"].values()] == [shown]

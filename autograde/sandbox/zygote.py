@@ -30,6 +30,7 @@ from __future__ import annotations
 import functools
 import gc
 import io
+import logging
 import operator
 import os
 import random
@@ -72,6 +73,9 @@ def preload() -> None:
     for name in PRELOAD:
         importlib.import_module(name)
     del os.environ["PYDEVD_DISABLE_FILE_VALIDATION"]
+    _log_only_what_is_shown()  # (ipykernel's own work, for every kernel: changed once, here)
+    _signatures_read_once()
+    _no_module_list_for_a_debugger()
     localinterfaces.localhost()  # every kernel's ipykernel asks; psutil answers once for all
     from matplotlib.backends.registry import backend_registry
     backend_registry.list_all()  # --matplotlib=inline's check reads every package's entry points: once, here
@@ -296,6 +300,55 @@ def _start_ipykernel() -> None:
     app.initialize()
     graded_run.configure()
     app.start()
+
+
+class _NoModules:
+    """sys as IPythonKernel.__init__ sees it in a warm kernel (_no_module_list_for_a_debugger): without modules."""
+    modules: dict = {}
+
+    def __getattr__(self, name):
+        return getattr(sys, name)
+
+
+def _no_module_list_for_a_debugger() -> None:
+    """IPythonKernel.__init__ lists the file of every loaded module for its debugger, which a graded kernel never
+    uses (kernel.json: no debugger). Reading 1,800 modules touches their pages and their file names', each a
+    page the fork then copies: 3,000 copies, 12 ms of every kernel's start. So it sees a sys without modules."""
+    from ipykernel import ipkernel
+    init = ipkernel.IPythonKernel.__init__
+
+    @functools.wraps(init)
+    def init_seeing_no_modules(kernel, **kwargs):
+        ipkernel.sys = _NoModules()
+        try:
+            init(kernel, **kwargs)
+        finally:
+            ipkernel.sys = sys
+    ipkernel.IPythonKernel.__init__ = init_seeing_no_modules
+
+
+def _log_only_what_is_shown() -> None:
+    """traitlets sets an application's logger to DEBUG and leaves the level to its console handler, so each of
+    ipykernel's debug lines (several a message) builds a log record only to drop it. Give the logger the
+    handler's level (the app's log_level, WARNING unless its arguments say otherwise): what is shown is the same."""
+    from ipykernel.kernelapp import IPKernelApp
+    default_config = IPKernelApp.get_default_logging_config
+
+    def config_at_log_level(app):
+        config = default_config(app)
+        for logger in config.get("loggers", {}).values():
+            logger["level"] = logging.getLevelName(app.log_level)
+        return config
+    IPKernelApp.get_default_logging_config = config_at_log_level
+
+
+def _signatures_read_once() -> None:
+    """ipykernel asks inspect for run_cell's signature at every cell, to learn whether it takes cell_id and
+    cell_meta: the same answer every time for the same method, so ask once for each."""
+    from ipykernel import ipkernel
+    accepts = ipkernel._accepts_parameters
+    accepts_once = functools.cache(lambda method, names: accepts(method, list(names)))
+    ipkernel._accepts_parameters = lambda method, names: dict(accepts_once(method, tuple(names)))
 
 
 def _flush_only_what_was_written() -> None:
