@@ -213,7 +213,7 @@ if os.fork() == 0:
     run(tmp_path, spawn, "import time; time.sleep(0.5)", warm=warm)
     assert stray_kernel_processes() == []
     assert not [p for p in Path(os.environ.get("TMPDIR", "/tmp")).glob(f"{PREFIX}{os.getpid()}-*")]
-    groups = [p for c in cgroups.CONTROLLERS for p in (cgroups.ROOT / c).rglob(f"{PREFIX}{os.getpid()}-*")]
+    groups = [p for c in cgroups.CONTROLLERS for p in Path(cgroups.ROOT, c).rglob(f"{PREFIX}{os.getpid()}-*")]
     assert groups == []
 
 
@@ -327,7 +327,7 @@ V2 = pytest.mark.skipif(cgroups.v2_mount() is None or os.geteuid() != 0,
 def test_v2_groups_track_the_kernel_and_cgroup_kill_ends_it(monkeypatch):
     groups = cgroups.KernelGroups(f"{PREFIX}{os.getpid()}-unit", cgroups.detect("v2"))
     groups.create(2**30, 64)
-    path = groups.paths["unified"]
+    path = Path(groups.paths["unified"])
     assert path.parent == Path(cgroups.detect("v2")["base"]) and (path / "cgroup.kill").exists()
     stubborn = """import os, signal, time
 signal.signal(signal.SIGTERM, signal.SIG_IGN)
