@@ -442,3 +442,16 @@ def test_relay_passes_the_first_bytes_and_keeps_the_deadline(capfdbinary):
         process.kill()
         process.wait()
     assert capfdbinary.readouterr().err == b"y\n" * 5
+
+
+# What a warm kernel's launcher does without (launcher.py): each would add a tenth or more to its start-up, most
+# of its CPU time. Modules, not timings, so that a loaded machine cannot make the test fail.
+LAUNCHER_AVOIDS = ("pathlib", "urllib.parse", "ipaddress", "importlib.util", "contextlib", "subprocess", "site",
+                   "tempfile", "traitlets")
+
+
+def test_a_warm_kernels_launcher_imports_only_what_it_runs():
+    code = f"import sys; sys.path.insert(0, {str(ROOT)!r}); import autograde.sandbox.launcher; print(*sys.modules)"
+    done = subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(done.stdout.split())
+    assert "autograde.sandbox.launcher" in loaded and not loaded & set(LAUNCHER_AVOIDS)
