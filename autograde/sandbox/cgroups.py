@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import functools
 import os
-import signal
 import time
+from _signal import SIGKILL  # (not signal.py's enums: the launcher imports this module, see protocol.py)
 
 # Paths are strings, not pathlib's: the kernel launcher imports this module for every notebook, and
 # pathlib would add a tenth to its start-up (urllib.parse, ipaddress, re).
@@ -248,7 +248,7 @@ class KernelGroups:
             return
         for pid in self.pids():
             try:
-                os.kill(pid, signal.SIGKILL)
+                os.kill(pid, SIGKILL)
             except ProcessLookupError:
                 pass
 

@@ -27,12 +27,12 @@ names the modules it must do without.
 """
 from __future__ import annotations
 
+import _signal as signal  # signal.py's C half, the same calls without the enums (protocol.py says why)
+import _socket
 import json
 import os
 import select
 import shutil
-import signal
-import socket
 import sys
 import time
 
@@ -107,7 +107,7 @@ class WarmKernel:
         path = os.environ.get(ZYGOTE_ENV)
         if not path or os.path.dirname(os.path.dirname(path)) != os.path.dirname(box.path):
             return None  # no server, or one that cannot see this sandbox folder
-        connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        connection = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
         channel = protocol.Channel(connection)
         read, write = os.pipe()
         try:
