@@ -16,7 +16,6 @@ so it needs nothing importable at start-up and does nothing where the file is ab
 """
 from __future__ import annotations
 
-import importlib
 import sys
 import types
 
@@ -33,6 +32,7 @@ class _StandIn(types.ModuleType):
 def _real():
     if isinstance(sys.modules.get(NAME), _StandIn):
         del sys.modules[NAME]
+    import importlib  # here: of the processes importing this module, only those that check an iri need it
     return importlib.import_module(NAME)
 
 

@@ -446,7 +446,7 @@ def test_relay_passes_the_first_bytes_and_keeps_the_deadline(capfdbinary):
 
 # What a warm kernel's launcher does without (launcher.py): each would add a tenth or more to its start-up, most
 # of its CPU time. Modules, not timings, so that a loaded machine cannot make the test fail.
-LAUNCHER_AVOIDS = ("pathlib", "urllib.parse", "ipaddress", "importlib.util", "contextlib", "socket", "selectors",
+LAUNCHER_AVOIDS = ("pathlib", "urllib.parse", "ipaddress", "importlib", "contextlib", "socket", "selectors",
                    "signal", "subprocess", "site", "tempfile", "traitlets")
 
 
