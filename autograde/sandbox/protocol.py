@@ -65,9 +65,9 @@ LINES = {
 class Channel:
     """One connection, either side of it."""
 
-    def __init__(self, connection: socket.socket):
+    def __init__(self, connection: _socket.socket):
         self.socket = connection
-        # unbuffered: nothing read ahead of a message
+        # the socket's own file, unbuffered: nothing read ahead of a message (makefile is socket.py's)
         self.stream = open(connection.fileno(), "r+b", buffering=0, closefd=False)
 
     def send_stderr(self, fd: int) -> None:
