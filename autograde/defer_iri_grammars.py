@@ -16,8 +16,6 @@ so it needs nothing importable at start-up and does nothing where the file is ab
 """
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import sys
 import types
 
@@ -34,6 +32,7 @@ class _StandIn(types.ModuleType):
 def _real():
     if isinstance(sys.modules.get(NAME), _StandIn):
         del sys.modules[NAME]
+    import importlib  # here: of the processes importing this module, only those that check an iri need it
     return importlib.import_module(NAME)
 
 
@@ -41,9 +40,15 @@ def _is_valid_syntax(term: str, value: str) -> bool:
     return _real().is_valid_syntax(term, value)
 
 
+def _installed(name: str) -> bool:
+    """``importlib.util.find_spec(name) is not None`` for a top-level name not yet imported, without importing
+    importlib.util (and contextlib with it): the kernel launcher imports this package too, for every notebook."""
+    return any(hasattr(finder, "find_spec") and finder.find_spec(name, None) for finder in sys.meta_path)
+
+
 def defer() -> None:
     """Stand in for rfc3987_syntax unless it is loaded already or not installed."""
-    if NAME in sys.modules or importlib.util.find_spec(NAME) is None:
+    if NAME in sys.modules or not _installed(NAME):
         return
     stand_in = _StandIn(NAME)
     stand_in.is_valid_syntax = _is_valid_syntax

@@ -236,7 +236,7 @@ if os.fork() == 0:
     run(tmp_path, spawn, "import time; time.sleep(0.5)", warm=warm)
     assert stray_kernel_processes() == []
     assert not [p for p in Path(os.environ.get("TMPDIR", "/tmp")).glob(f"{PREFIX}{os.getpid()}-*")]
-    groups = [p for c in cgroups.CONTROLLERS for p in (cgroups.ROOT / c).rglob(f"{PREFIX}{os.getpid()}-*")]
+    groups = [p for c in cgroups.CONTROLLERS for p in Path(cgroups.ROOT, c).rglob(f"{PREFIX}{os.getpid()}-*")]
     assert groups == []
 
 
@@ -350,7 +350,7 @@ V2 = pytest.mark.skipif(cgroups.v2_mount() is None or os.geteuid() != 0,
 def test_v2_groups_track_the_kernel_and_cgroup_kill_ends_it(monkeypatch):
     groups = cgroups.KernelGroups(f"{PREFIX}{os.getpid()}-unit", cgroups.detect("v2"))
     groups.create(2**30, 64)
-    path = groups.paths["unified"]
+    path = Path(groups.paths["unified"])
     assert path.parent == Path(cgroups.detect("v2")["base"]) and (path / "cgroup.kill").exists()
     stubborn = """import os, signal, time
 signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -465,3 +465,16 @@ def test_relay_passes_the_first_bytes_and_keeps_the_deadline(capfdbinary):
         process.kill()
         process.wait()
     assert capfdbinary.readouterr().err == b"y\n" * 5
+
+
+# What a warm kernel's launcher does without (launcher.py): each would add a tenth or more to its start-up, most
+# of its CPU time. Modules, not timings, so that a loaded machine cannot make the test fail.
+LAUNCHER_AVOIDS = ("pathlib", "urllib.parse", "ipaddress", "importlib", "contextlib", "socket", "selectors",
+                   "signal", "subprocess", "site", "tempfile", "traitlets")
+
+
+def test_a_warm_kernels_launcher_imports_only_what_it_runs():
+    code = f"import sys; sys.path.insert(0, {str(ROOT)!r}); import autograde.sandbox.launcher; print(*sys.modules)"
+    done = subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(done.stdout.split())
+    assert "autograde.sandbox.launcher" in loaded and not loaded & set(LAUNCHER_AVOIDS)

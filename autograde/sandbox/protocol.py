@@ -17,9 +17,13 @@ decoded here, by ``Channel``.
 """
 from __future__ import annotations
 
+import _socket
+import array
 import collections
 import json
-import socket
+
+# _socket, not socket: socket.py adds enums and selectors to what the launcher imports for every notebook,
+# and a Channel needs only the socket object's own calls (the launcher makes its connection with _socket too).
 
 STDERR, REQUEST, PID, GO, EXIT = "STDERR", "REQUEST", "PID", "GO", "EXIT"
 STDERR_BYTE = b"K"
@@ -61,14 +65,16 @@ LINES = {
 class Channel:
     """One connection, either side of it."""
 
-    def __init__(self, connection: socket.socket):
+    def __init__(self, connection: _socket.socket):
         self.socket = connection
-        self.stream = connection.makefile("rwb", buffering=0)  # unbuffered: nothing read ahead of a message
+        # the socket's own file, unbuffered: nothing read ahead of a message (makefile is socket.py's)
+        self.stream = open(connection.fileno(), "r+b", buffering=0, closefd=False)
 
     def send_stderr(self, fd: int) -> None:
-        socket.send_fds(self.socket, [STDERR_BYTE], [fd])
+        self.socket.sendmsg([STDERR_BYTE], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, array.array("i", [fd]))])
 
     def receive_stderr(self) -> int:
+        import socket  # here: the server's side, which has it loaded
         data, fds, _, _ = socket.recv_fds(self.socket, 1, 1)
         if data != STDERR_BYTE or len(fds) != 1:
             raise HungUp(f"expected {STDERR} with one file descriptor")
@@ -87,6 +93,6 @@ class Channel:
 
     def hang_up(self) -> None:
         try:
-            self.socket.shutdown(socket.SHUT_WR)
+            self.socket.shutdown(_socket.SHUT_WR)
         except OSError:
             pass  # already gone

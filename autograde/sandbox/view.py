@@ -23,11 +23,9 @@ reads the view from inside both kinds and asserts it is the same.
 from __future__ import annotations
 
 import collections
-import importlib.util
 import os
 import shutil
 import sys
-from pathlib import Path
 
 from . import libc
 
@@ -82,6 +80,7 @@ def tools() -> tuple[str, str]:
 
 def runtime_paths() -> list[str]:
     """What the kernel's Python needs, read-only: the interpreter, the environment and course_lib's source."""
+    import importlib.util  # here: a warm kernel's launcher, the usual one, needs neither it nor its contextlib
     spec = importlib.util.find_spec("course_lib")
     paths = {os.path.realpath(sys.base_prefix), sys.prefix, os.path.realpath(sys.prefix)}
     paths.update(spec.submodule_search_locations or [])
@@ -148,10 +147,10 @@ def bwrap_argv(view: View, options: tuple[str, ...] = (), privileged: bool = Tru
         argv += ["--chdir", view.workdir]
     made = {"/"}
     for mount in sorted(view.mounts, key=lambda m: m.target.count("/")):
-        for parent in reversed(Path(mount.target).parents):  # bwrap would make missing parents 0700 (root only)
-            if str(parent) not in made:
-                argv += ["--perms", "0755", "--dir", str(parent)]
-                made.add(str(parent))
+        for parent in _parents(mount.target):  # bwrap would make missing parents 0700 (root only)
+            if parent not in made:
+                argv += ["--perms", "0755", "--dir", parent]
+                made.add(parent)
         argv += [*(("--perms", mount.mode) if mount.mode else ()), f"--{mount.kind}",
                  *((mount.source,) if mount.source is not None else ()), mount.target]
         made.add(mount.target)
@@ -160,11 +159,28 @@ def bwrap_argv(view: View, options: tuple[str, ...] = (), privileged: bool = Tru
     return argv + ["--"]
 
 
-def font_cache() -> Path:
+def _parents(path: str) -> list[str]:
+    """The folders above absolute ``path``, outermost first: "/a/b/c" -> ["/", "/a", "/a/b"]."""
+    parents = []
+    while os.path.dirname(path) != path:
+        path = os.path.dirname(path)
+        parents.insert(0, path)
+    return parents
+
+
+def font_lists(cache: str) -> list[str]:
+    """The font lists (fontlist-<version>.json) in the folder ``cache``."""
+    try:
+        return [os.path.join(cache, n) for n in os.listdir(cache) if n.startswith("fontlist-") and n.endswith(".json")]
+    except FileNotFoundError:
+        return []
+
+
+def font_cache() -> str:
     """matplotlib's font list, built once per machine, so that no kernel spends seconds rebuilding it."""
-    cache = Path.home() / ".cache" / "matplotlib"
-    if not any(cache.glob("fontlist-*.json")):
+    cache = os.path.join(os.path.expanduser("~"), ".cache", "matplotlib")
+    if not font_lists(cache):
         import subprocess  # here: only the first kernel on a machine needs it, and the launcher imports this module
         subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], check=True,
-                       env={**os.environ, "MPLCONFIGDIR": str(cache)}, capture_output=True)
+                       env={**os.environ, "MPLCONFIGDIR": cache}, capture_output=True)
     return cache
