@@ -22,15 +22,19 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 
 import nbformat
 from nbconvert.exporters import Exporter, NotebookExporter
+from nbformat.v4.nbjson import BytesEncoder
+from nbformat.v4.rwbase import split_lines, strip_transient
+from traitlets.log import get_logger
 
 
 class ValidatedOnce(Exporter):
     def from_file(self, file_stream, resources=None, **kw):
         """Exporter's: nbformat.read, without validating a text this process wrote as a valid notebook."""
-        return self.from_notebook_node(reads(file_stream.read()), resources=resources, **kw)
+        return self.from_notebook_node(handed_over(reads(file_stream.read())), resources=resources, **kw)
 
     def _preprocess(self, nb, resources):
         resources = copy.deepcopy(resources)  # as nbconvert's: a step's additions never reach the caller's
@@ -61,6 +65,18 @@ class NotebookValidatedOnce(ValidatedOnce, NotebookExporter):
         return writes(nb_copy), resources
 
 
+class _HandedOver(nbformat.NotebookNode):
+    def __deepcopy__(self, memo):
+        return nbformat.NotebookNode(self)
+
+
+def handed_over(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """``nb``, just read and held by no one else, for Exporter.from_notebook_node: that deep-copies the notebook it
+    is given, so that the caller's stays as it was; this one's copy is shallow, sharing its cells (the reader
+    drops it)."""
+    return _HandedOver(nb)
+
+
 _known_valid: set[bytes] = set()  # sha256 of texts written by ``writes`` from a valid notebook
 _KNOWN_AT_MOST = 4096  # a long-lived worker forgets them all then: a few dozen a submission
 
@@ -70,12 +86,20 @@ def _digest(text: str) -> bytes:
 
 
 def writes(nb) -> str:
-    """The text nbformat.write puts in a file for ``nb`` (nbformat.writes and a final newline), which nbformat
-    validates first, logging what is wrong; remembered when it was valid."""
-    errors = {}
-    text = nbformat.writes(nb, capture_validation_error=errors)
-    text += "" if text.endswith("\n") else "\n"
-    if not errors:
+    """The text nbformat.write puts in a file for the version 4 notebook ``nb`` (nbformat.writes and a final
+    newline), validated first as nbformat.writes does, logging what is wrong; remembered when it was valid.
+
+    ``nb`` is used up: nbformat's writer deep-copies the notebook before it splits the lines and drops the
+    transient fields, this does both in place (its callers write a notebook nothing reads afterwards)."""
+    try:
+        nbformat.validate(nb)
+        valid = True
+    except nbformat.ValidationError as e:
+        get_logger().error("Notebook JSON is invalid: %s", e)
+        valid = False
+    text = json.dumps(strip_transient(split_lines(nb)), cls=BytesEncoder, indent=1, sort_keys=True,
+                      separators=(",", ": "), ensure_ascii=False) + "\n"  # nbformat.v4.nbjson's writer
+    if valid:
         if len(_known_valid) >= _KNOWN_AT_MOST:
             _known_valid.clear()
         _known_valid.add(_digest(text))

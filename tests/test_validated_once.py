@@ -90,9 +90,15 @@ def counting_validations(monkeypatch):
 
 
 def test_writes_gives_the_bytes_nbformat_writes_to_a_file(tmp_path):
-    nb = notebook()
-    nbformat.write(nb, tmp_path / "stock.ipynb")
-    assert validated_once.writes(nb).encode() == (tmp_path / "stock.ipynb").read_bytes()
+    shown = new_output("display_data", data={"text/plain": "a\nb – ü\n", "image/png": "iVBOR\nw0=\n",
+                                             "application/json": {"k": [1, 2.5]}}, metadata={"m": 1})
+    rich = notebook()
+    rich.cells += [new_code_cell("def f():\n    return 'ü'\n", outputs=[shown], metadata={"trusted": True})]
+    rich.metadata.update(signature="sha256:x", orig_nbformat=3, kernelspec={"name": "python3"})
+    release = nbformat.read(ROOT / "exercises" / "sheet03" / "c_mlp_jacobians.ipynb", as_version=4)
+    for nb in (notebook(), rich, release):
+        nbformat.write(nb, tmp_path / "stock.ipynb")
+        assert validated_once.writes(copy.deepcopy(nb)).encode() == (tmp_path / "stock.ipynb").read_bytes()
 
 
 def test_a_text_written_from_a_valid_notebook_is_not_validated_again_when_read_back(monkeypatch):
@@ -121,3 +127,14 @@ def test_the_autograde_exporter_reads_back_its_own_output_without_validating_it_
     (tmp_path / "nb.ipynb").write_text(output.replace("*text*", "*changed*"), encoding="utf-8")
     exporter(NotebookValidatedOnce).from_filename(str(tmp_path / "nb.ipynb"))
     assert len(calls) == 5  # a changed file: nbformat.read's too
+
+
+def test_a_notebook_handed_over_is_copied_shallowly_once_and_exports_the_same():
+    nb, theirs = notebook(), notebook()
+    copied = copy.deepcopy(validated_once.handed_over(nb))
+    assert type(copied) is nbformat.NotebookNode and copied.cells is nb.cells and copied == nb
+    assert copy.deepcopy(copied).cells is not nb.cells  # the copy is an ordinary notebook
+    ours, _ = exporter(NotebookValidatedOnce, Records).from_notebook_node(validated_once.handed_over(nb))
+    stock, _ = exporter(NotebookExporter, Records).from_notebook_node(theirs)
+    assert ours.replace(nb.cells[0].id, "").replace(nb.cells[1].id, "") == \
+        stock.replace(theirs.cells[0].id, "").replace(theirs.cells[1].id, "")
