@@ -21,6 +21,7 @@ messages (every verdict's findings) are in course_lib's.
 """
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import nbformat
@@ -66,5 +67,11 @@ def locked_texts(language: str, assignment: str, notebook: str, root: Path = ROO
     path = source_notebook(language, assignment, notebook, root)
     if not path.is_file():
         return {}
-    return {cell.metadata["nbgrader"]["grade_id"]: cell.source for cell in nbformat.read(path, as_version=4).cells
+    return dict(_locked_texts_in(path.read_text(encoding="utf-8")))
+
+
+@functools.lru_cache(maxsize=32)
+def _locked_texts_in(text: str) -> dict[str, str]:
+    """By the source notebook's exact text (the course's own file): two steps read it for every notebook graded."""
+    return {cell.metadata["nbgrader"]["grade_id"]: cell.source for cell in nbformat.reads(text, as_version=4).cells
             if cell.cell_type == "markdown" and cell.metadata.get("nbgrader", {}).get("locked")}

@@ -32,6 +32,7 @@ from .batch.intake import parse_notebook, unread_note
 from .language import _
 from .notes import add_note
 from .submission_files import TIMESTAMP, Refused, SubmissionLimits, dropped_notes, read_timestamp, scan
+from .validated_once import handed_over
 
 
 class _ScannedSubmission(BaseConverter):
@@ -56,7 +57,8 @@ class _ScannedSubmission(BaseConverter):
             return super().convert_single_notebook(notebook_filename)
         resources = self.init_single_notebook_resources(notebook_filename)
         resources["metadata"] = {"name": Path(notebook_filename).stem, "path": os.path.dirname(notebook_filename)}
-        output, resources = self.exporter.from_notebook_node(self._submitted(notebook_filename), resources)
+        nb = handed_over(self._submitted(notebook_filename))
+        output, resources = self.exporter.from_notebook_node(nb, resources)
         self.write_single_notebook(output, resources)
 
     def _submitted(self, notebook_filename: str) -> nbformat.NotebookNode:

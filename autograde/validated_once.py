@@ -9,16 +9,33 @@ validated once, after the last step; an invalid one still stops the run, before 
 is written. ``normalize`` only repaired missing or duplicate cell ids, which nbformat's
 reading (every notebook here is read by nbformat.read or reads) has already repaired in place.
 Points are read only from a valid notebook: steps.CheckNotebookValid runs before SaveAutoGrades.
+
+A grading run writes every notebook and reads it back for the next pass (the submission as the
+intake left it, the sanitized one, the autograded one for the feedback), and nbformat validated
+each one again as it read it. A text nbformat itself wrote from a notebook that had just passed its
+validation (``writes``) is remembered by its exact content; reading it back gives that same notebook
+(nbformat's writer and reader are each other's inverse: lines split and joined, transient fields
+dropped both ways), so its validation could only repeat the verdict and is skipped. Anything else
+(a changed byte, any file this process did not write) is validated as before.
 """
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 
 import nbformat
 from nbconvert.exporters import Exporter, NotebookExporter
+from nbformat.v4.nbjson import BytesEncoder
+from nbformat.v4.rwbase import split_lines, strip_transient
+from traitlets.log import get_logger
 
 
 class ValidatedOnce(Exporter):
+    def from_file(self, file_stream, resources=None, **kw):
+        """Exporter's: nbformat.read, without validating a text this process wrote as a valid notebook."""
+        return self.from_notebook_node(handed_over(reads(file_stream.read())), resources=resources, **kw)
+
     def _preprocess(self, nb, resources):
         resources = copy.deepcopy(resources)  # as nbconvert's: a step's additions never reach the caller's
         for step in self._preprocessors:
@@ -38,3 +55,69 @@ def valid_or_stop(nb, log, when: str) -> None:
 
 class NotebookValidatedOnce(ValidatedOnce, NotebookExporter):
     """The exporter of `nbgrader autograde`'s two passes (sanitizing, then grading)."""
+
+    def from_notebook_node(self, nb, resources=None, **kw):
+        """NotebookExporter's, its text remembered as valid if it is (``writes``)."""
+        if self.nbformat_version != nb.nbformat:  # converted on the way out: nbconvert's own
+            return super().from_notebook_node(nb, resources, **kw)
+        nb_copy, resources = Exporter.from_notebook_node(self, nb, resources, **kw)
+        resources["output_suffix"] = ".nbconvert"
+        return writes(nb_copy), resources
+
+
+class _HandedOver(nbformat.NotebookNode):
+    def __deepcopy__(self, memo):
+        return nbformat.NotebookNode(self)
+
+
+def handed_over(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """``nb``, just read and held by no one else, for Exporter.from_notebook_node: that deep-copies the notebook it
+    is given, so that the caller's stays as it was; this one's copy is shallow, sharing its cells (the reader
+    drops it)."""
+    return _HandedOver(nb)
+
+
+_known_valid: set[bytes] = set()  # sha256 of texts written by ``writes`` from a valid notebook
+_KNOWN_AT_MOST = 4096  # a long-lived worker forgets them all then: a few dozen a submission
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+
+
+def writes(nb) -> str:
+    """The text nbformat.write puts in a file for the version 4 notebook ``nb`` (nbformat.writes and a final
+    newline), validated first as nbformat.writes does, logging what is wrong; remembered when it was valid.
+
+    ``nb`` is used up: nbformat's writer deep-copies the notebook before it splits the lines and drops the
+    transient fields, this does both in place (its callers write a notebook nothing reads afterwards)."""
+    try:
+        nbformat.validate(nb)
+        valid = True
+    except nbformat.ValidationError as e:
+        get_logger().error("Notebook JSON is invalid: %s", e)
+        valid = False
+    text = json.dumps(strip_transient(split_lines(nb)), cls=BytesEncoder, indent=1, sort_keys=True,
+                      separators=(",", ": "), ensure_ascii=False) + "\n"  # nbformat.v4.nbjson's writer
+    if valid:
+        if len(_known_valid) >= _KNOWN_AT_MOST:
+            _known_valid.clear()
+        _known_valid.add(_digest(text))
+    return text
+
+
+def reads(text: str) -> nbformat.NotebookNode:
+    """nbformat.reads(text, as_version=4) (which logs what is wrong with an invalid notebook), not validating a
+    text ``writes`` made from a valid notebook."""
+    if _digest(text) not in _known_valid:
+        return nbformat.reads(text, as_version=4)
+    return nbformat.convert(nbformat.reader.reads(text), 4)
+
+
+def reads_valid(text: str) -> nbformat.NotebookNode:
+    """nbformat.reads(text, as_version=4), raising nbformat's errors, a ValidationError too (which nbformat.reads
+    only logs). Validated once: nbformat.reads and then nbformat.validate checked the same notebook twice."""
+    nb = nbformat.convert(nbformat.reader.reads(text), 4)
+    if _digest(text) not in _known_valid:
+        nbformat.validate(nb)
+    return nb

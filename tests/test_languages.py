@@ -127,6 +127,18 @@ def test_locked_texts_are_the_german_sources_markdown_and_nothing_for_an_unknown
     assert locked_texts("de", ASSIGNMENT, "not_a_notebook") == {}
 
 
+def test_locked_texts_follow_the_source_file_and_are_the_callers_own(tmp_path):
+    sources = tmp_path / FOLDERS["de"][0] / ASSIGNMENT
+    sources.mkdir(parents=True)
+    text = (ROOT / FOLDERS["de"][0] / ASSIGNMENT / "a_vanishing_gradient.ipynb").read_text(encoding="utf-8")
+    (sources / "a_vanishing_gradient.ipynb").write_text(text, encoding="utf-8")
+    texts = locked_texts("de", ASSIGNMENT, "a_vanishing_gradient", tmp_path)
+    texts["intro"] = "changed by a caller"
+    assert locked_texts("de", ASSIGNMENT, "a_vanishing_gradient", tmp_path)["intro"].startswith("# Blatt 3")
+    (sources / "a_vanishing_gradient.ipynb").write_text(text.replace("# Blatt 3", "# Blatt 4"), encoding="utf-8")
+    assert locked_texts("de", ASSIGNMENT, "a_vanishing_gradient", tmp_path)["intro"].startswith("# Blatt 4")
+
+
 def _as_overwritten(language_tag):
     """The German release of a, its language tag set, after OverwriteCells: locked text back from the (English) gradebook."""
     nb = _read(PAIRS["release"][1], "a_vanishing_gradient.ipynb")

@@ -39,7 +39,13 @@ def test_the_request_file_is_written_for_the_kernel_and_removed(tmp_path):
     resources = {"nbgrader": {"student": "ana", "notebook": "nb"}, "metadata": {"path": str(tmp_path)}}
     WriteGraderRequests().preprocess(nb, resources)
     assert request_file.path(resources) == str(tmp_path / REQUEST_FILE)
-    written = json.loads((tmp_path / REQUEST_FILE).read_text())
+    text = (tmp_path / REQUEST_FILE).read_text()
+    written = json.loads(text)
+    stock = tmp_path / "stock.json"
+    with open(stock, "w", encoding="utf-8") as f:
+        json.dump(written, f)
+    assert text == stock.read_text()  # json.dump's text
+    stock.unlink()
     # no key, no request; the language the graded run's self-checks speak (the tests' English)
     assert written == {REQUEST_KEY: "en", "a1": verdict.request_for("a1", load_secret(), "ana", "nb")}
     request_file.remove(resources)

@@ -96,6 +96,18 @@ def test_a_notebook_over_the_cell_limit_is_refused_before_nbformat_reads_it():
     parse_notebook(writes(new_notebook(cells=[new_code_cell("") for _ in range(3)])).encode(), limits(cells=3))
 
 
+def test_a_submitted_notebook_is_validated_once_and_refused_if_invalid(monkeypatch):
+    import nbformat
+    nb = new_notebook(cells=[new_code_cell("x = 1")])
+    valid, invalid = writes(nb), writes(nb).replace('"execution_count": null', '"execution_count": "7"')
+    calls, validate = [], nbformat.validate
+    monkeypatch.setattr(nbformat, "validate", lambda nb, *a, **k: (calls.append(nb), validate(nb, *a, **k))[1])
+    parse_notebook(valid.encode(), limits())
+    assert len(calls) == 1
+    with pytest.raises(Refused, match="'7'"):
+        parse_notebook(invalid.encode(), limits())
+
+
 def test_notes_name_at_most_ten_files_and_quote_each_name():
     notes = dropped_notes({f"f{i}`<b>": LEFT_OUT for i in range(25)})
     assert len(notes) == 11 and notes[-1] == "15 more files were left out"

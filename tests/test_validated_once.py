@@ -8,7 +8,7 @@ from nbconvert.preprocessors import Preprocessor
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 from traitlets.config.loader import PyFileConfigLoader
 
-from autograde import nodes
+from autograde import nodes, validated_once
 from autograde.feedback_exporter import FeedbackExporter
 from autograde.steps import CheckNotebookValid, SaveAutoGradesReadOnce
 from autograde.validated_once import NotebookValidatedOnce, ValidatedOnce
@@ -80,3 +80,61 @@ def test_the_graders_own_nodes_are_nbformats():
         assert ours.id and ours.id != theirs.id
         assert {**ours, "id": 0} == {**theirs, "id": 0}
         assert isinstance(ours.metadata, nbformat.NotebookNode)
+
+
+def counting_validations(monkeypatch):
+    """The list of every nbformat.validate call from now on (nbformat.reads and writes call it by this name)."""
+    calls, validate = [], nbformat.validate
+    monkeypatch.setattr(nbformat, "validate", lambda nb, *a, **k: (calls.append(nb), validate(nb, *a, **k))[1])
+    return calls
+
+
+def test_writes_gives_the_bytes_nbformat_writes_to_a_file(tmp_path):
+    shown = new_output("display_data", data={"text/plain": "a\nb – ü\n", "image/png": "iVBOR\nw0=\n",
+                                             "application/json": {"k": [1, 2.5]}}, metadata={"m": 1})
+    rich = notebook()
+    rich.cells += [new_code_cell("def f():\n    return 'ü'\n", outputs=[shown], metadata={"trusted": True})]
+    rich.metadata.update(signature="sha256:x", orig_nbformat=3, kernelspec={"name": "python3"})
+    release = nbformat.read(ROOT / "exercises" / "sheet03" / "c_mlp_jacobians.ipynb", as_version=4)
+    for nb in (notebook(), rich, release):
+        nbformat.write(nb, tmp_path / "stock.ipynb")
+        assert validated_once.writes(copy.deepcopy(nb)).encode() == (tmp_path / "stock.ipynb").read_bytes()
+
+
+def test_a_text_written_from_a_valid_notebook_is_not_validated_again_when_read_back(monkeypatch):
+    text = validated_once.writes(notebook())
+    calls = counting_validations(monkeypatch)
+    assert validated_once.reads(text) == validated_once.reads_valid(text) == nbformat.reads(text, as_version=4)
+    assert len(calls) == 1  # nbformat.reads' own
+
+
+def test_any_other_text_is_validated_once_and_an_invalid_one_refused(monkeypatch):
+    text = validated_once.writes(notebook()).replace('"x = 1"', '"x = 2"')
+    calls = counting_validations(monkeypatch)
+    validated_once.reads_valid(text)
+    validated_once.reads(text)
+    assert len(calls) == 2
+    with pytest.raises(nbformat.ValidationError):  # nbformat logs it and writes it anyway; never remembered
+        validated_once.reads_valid(validated_once.writes(Breaks().preprocess(notebook(), {})[0]))
+
+
+def test_the_autograde_exporter_reads_back_its_own_output_without_validating_it_again(monkeypatch, tmp_path):
+    output, _ = exporter(NotebookValidatedOnce).from_notebook_node(notebook())
+    (tmp_path / "nb.ipynb").write_text(output, encoding="utf-8")
+    calls = counting_validations(monkeypatch)
+    again, _ = exporter(NotebookValidatedOnce).from_filename(str(tmp_path / "nb.ipynb"))
+    assert again == output and len(calls) == 2  # after the steps, and by nbformat.writes writing it
+    (tmp_path / "nb.ipynb").write_text(output.replace("*text*", "*changed*"), encoding="utf-8")
+    exporter(NotebookValidatedOnce).from_filename(str(tmp_path / "nb.ipynb"))
+    assert len(calls) == 5  # a changed file: nbformat.read's too
+
+
+def test_a_notebook_handed_over_is_copied_shallowly_once_and_exports_the_same():
+    nb, theirs = notebook(), notebook()
+    copied = copy.deepcopy(validated_once.handed_over(nb))
+    assert type(copied) is nbformat.NotebookNode and copied.cells is nb.cells and copied == nb
+    assert copy.deepcopy(copied).cells is not nb.cells  # the copy is an ordinary notebook
+    ours, _ = exporter(NotebookValidatedOnce, Records).from_notebook_node(validated_once.handed_over(nb))
+    stock, _ = exporter(NotebookExporter, Records).from_notebook_node(theirs)
+    assert ours.replace(nb.cells[0].id, "").replace(nb.cells[1].id, "") == \
+        stock.replace(theirs.cells[0].id, "").replace(theirs.cells[1].id, "")

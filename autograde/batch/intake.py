@@ -28,6 +28,7 @@ import nbformat
 from ..language import _
 from ..notes import MARK, add_note, literal
 from ..submission_files import NOTEBOOK_SUFFIX, Refused, SubmissionLimits, check_cells, dropped_notes
+from ..validated_once import reads_valid, writes
 
 
 def parse_notebook(raw: bytes, limits: SubmissionLimits) -> tuple[nbformat.NotebookNode, list[str]]:
@@ -40,8 +41,7 @@ def parse_notebook(raw: bytes, limits: SubmissionLimits) -> tuple[nbformat.Noteb
         notes.append("the file is not valid UTF-8; the bytes that could not be read were replaced by �")
     check_cells(text, limits)
     try:
-        nb = nbformat.reads(text, as_version=4)
-        nbformat.validate(nb)
+        nb = reads_valid(text)  # the file the job's own intake wrote is not validated again (validated_once.py)
     except nbformat.reader.NotJSONError:
         raise Refused("it is not valid JSON") from None
     except Exception as e:  # schema or version errors: there is no notebook to grade either
@@ -114,4 +114,4 @@ def intake(folder: Path, expected: dict[str, set[str]], release: Path, dropped: 
                                else _("this notebook was not handed in; it was graded as handed out"))
         for note in notes[name]:
             add_note(found[name], note)
-        nbformat.write(found[name], folder / f"{name}.ipynb")
+        (folder / f"{name}.ipynb").write_text(writes(found[name]), encoding="utf-8")  # nbformat.write's bytes
