@@ -106,9 +106,10 @@ def sweep() -> None:
     """Remove the sandboxes and job folders left behind by graders that no longer run."""
     import tempfile
     temp = tempfile.gettempdir()
-    for prefix in (PREFIX, SERVER_PREFIX, JOB_PREFIX, BATCH_PREFIX):
-        for name in os.listdir(temp):
+    for name in os.listdir(temp):
+        for prefix in (PREFIX, SERVER_PREFIX, JOB_PREFIX, BATCH_PREFIX):
             owner = name[len(prefix):].split("-", 1)[0]
             if name.startswith(prefix) and owner.isdigit() and not _alive(int(owner)):
                 Box(os.path.join(temp, name)).remove()
+                break
     cgroups.remove_dead_leaves(cgroups.detect())
