@@ -26,7 +26,7 @@ _read: tuple | None = None  # (the request file's path and stat, its JSON or Non
 
 def requests() -> dict | None:
     """The grader's request file's requests, None without one; read again only when the file changes (a notebook
-    hands in several answers, and c's file is megabytes of networks)."""
+    hands in several answers)."""
     global _read
     try:
         stat = os.stat(REQUEST_FILE)

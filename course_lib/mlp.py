@@ -12,11 +12,11 @@ one node with the other quantities held fixed, so finite differences can probe i
 from __future__ import annotations
 
 import inspect
+import json
 
 import numpy as np
 
 from . import gradcheck
-from .arrays import array_from_data, array_to_data
 from .i18n import _
 
 SIZES = (784, 256, 256, 10)
@@ -149,39 +149,45 @@ def random_network(sizes, rng, limit: float = 3.0) -> dict:
             return net
 
 
-# The arrays of the networks this process encoded (a grader's hidden requests), each beside its base64 text,
-# by the identity of that text: the judges forked from the grader read their requests back without decoding
-# megabytes of base64 again. Only the very string objects network_to_data made hit, so nothing read from
-# elsewhere (a kernel's request file, a submission) is taken for them. The last KEPT arrays are kept.
-_encoded: dict[int, tuple[str, np.ndarray]] = {}
-KEPT = 8 * (1 + len(PARAMETERS))
+# ------------------------------------------------------------------ networks in a request
+# A request names each network by the recipe that draws it: its sizes and the generator's state just before
+# random_network drew it. That is kilobytes where the arrays of the full-size network are megabytes, and it
+# says nothing the arrays would not: whoever has the recipe draws the same arrays. The networks drawn last
+# are kept by recipe, so a grader's judges and a self-check's repeated calls do not draw them again.
+_drawn: dict[str, dict] = {}
+KEPT = 8
 
 
-def network_to_data(net: dict) -> dict:
-    data = {"y": int(net["y"])}
-    for k in ("x", *PARAMETERS):
-        a = np.asarray(net[k])
-        data[k] = array_to_data(a)
-        if a.dtype == np.float64 and a.flags.c_contiguous:  # then array_from_data reads back a copy of it
-            _encoded[id(data[k]["npy"])] = (data[k]["npy"], a.copy())
-    for old in list(_encoded)[:-KEPT]:
-        del _encoded[old]
-    return data
+def drawn(sizes, rng: np.random.Generator) -> dict:
+    """random_network(sizes, rng) as its recipe; ``rng`` moves on past the draw, as random_network moves it."""
+    if not isinstance(rng.bit_generator, np.random.PCG64):
+        raise TypeError("a recipe records a PCG64 generator (np.random.default_rng's)")
+    recipe = {"sizes": [int(s) for s in sizes], "state": rng.bit_generator.state}
+    _keep(_key(recipe), random_network(sizes, rng))
+    return recipe
 
 
-def _array_from_data(d) -> np.ndarray:
-    """array_from_data(d), from _encoded if d holds a text network_to_data made here."""
-    text = d.get("npy") if isinstance(d, dict) else None
-    if (known := _encoded.get(id(text))) is not None and known[0] is text:
-        return known[1].copy()
-    return array_from_data(d)
+def network_from(recipe) -> dict:
+    """The network a recipe of drawn() draws; raises ValueError for anything that is not such a recipe."""
+    try:
+        key = _key(recipe)
+        sizes, state = recipe["sizes"], recipe["state"]
+        if len(sizes) != 4 or not all(type(s) is int and 1 <= s <= max(SIZES) for s in sizes):
+            raise ValueError("its sizes are not four layer sizes")
+        if key not in _drawn:
+            rng = np.random.Generator(np.random.PCG64())
+            rng.bit_generator.state = state
+            _keep(key, random_network(sizes, rng))
+    except (KeyError, TypeError, ValueError) as e:
+        raise ValueError(f"not a network's recipe: {e}") from None
+    return {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in _drawn[key].items()}
 
 
-def network_from_data(data: dict) -> dict:
-    """Inverse of network_to_data; raises ValueError if the arrays do not fit together as an MLP."""
-    net = {"y": int(data["y"]), **{k: _array_from_data(data[k]) for k in ("x", *PARAMETERS)}}
-    n0, n1, n2, n3 = net["x"].size, net["b1"].size, net["b2"].size, net["b3"].size
-    expected = {"x": (n0,), "W1": (n1, n0), "W2": (n2, n1), "W3": (n3, n2), "b1": (n1,), "b2": (n2,), "b3": (n3,)}
-    if any(net[k].shape != s for k, s in expected.items()) or not 1 <= net["y"] <= n3:
-        raise ValueError("the network's arrays do not fit together")
-    return net
+def _key(recipe) -> str:
+    return json.dumps([recipe["sizes"], recipe["state"]], sort_keys=True)
+
+
+def _keep(key: str, net: dict) -> None:
+    _drawn[key] = net
+    for old in list(_drawn)[:-KEPT]:
+        del _drawn[old]

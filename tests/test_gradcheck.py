@@ -1,4 +1,5 @@
 """Central differences, relative errors and their bands, shape messages; and the MLP they probe."""
+import json
 import math
 
 import numpy as np
@@ -97,14 +98,29 @@ def test_stable_softmax_and_log_softmax_where_the_naive_forms_fail():
     assert mlp.cross_entropy(np.array([0.0, -800.0, 3.0]), 2) == pytest.approx(803.0486, abs=1e-4)
 
 
-def test_a_network_from_data_must_fit_together():
-    net = mlp.random_network((5, 4, 3, 2), np.random.default_rng(0))
-    data = mlp.network_to_data(net)
-    back = mlp.network_from_data(data)
-    assert all(np.array_equal(back[k], net[k]) for k in ("x", "W1", "b3")) and back["y"] == net["y"]
-    data["W2"] = mlp.network_to_data({**net, "W2": np.zeros((3, 5))})["W2"]
-    with pytest.raises(ValueError):
-        mlp.network_from_data(data)
+def test_a_recipe_draws_the_network_its_generator_drew_and_the_generator_moves_on_as_it_would():
+    rng, twin = np.random.default_rng(7), np.random.default_rng(7)
+    recipes = [mlp.drawn(sizes, rng) for sizes in ((5, 4, 3, 2), mlp.SIZES)]
+    for recipe, sizes in zip(recipes, ((5, 4, 3, 2), mlp.SIZES)):
+        mlp._drawn.clear()  # drawn again from the recipe alone, as a kernel reading its request file does
+        again, expected = mlp.network_from(json.loads(json.dumps(recipe))), mlp.random_network(sizes, twin)
+        assert all(np.array_equal(again[k], expected[k]) for k in ("x", *mlp.PARAMETERS))
+        assert again["y"] == expected["y"]
+    assert rng.random() == twin.random()
+    assert len(json.dumps(recipes)) < 1000
+
+
+@pytest.mark.parametrize("recipe", [
+    None, [], {}, {"sizes": [5, 4, 3, 2]}, {"sizes": [5, 4, 3], "state": {}},
+    {"sizes": [5, 4, 3, 10**6], "state": np.random.default_rng(0).bit_generator.state},
+    {"sizes": [5, 4, 3, 2.0], "state": np.random.default_rng(0).bit_generator.state},
+    {"sizes": [5, 4, 3, True], "state": np.random.default_rng(0).bit_generator.state},
+    {"sizes": [5, 4, 3, 2], "state": {**np.random.default_rng(0).bit_generator.state, "bit_generator": "MT19937"}},
+    {"sizes": [5, 4, 3, 2], "state": {"bit_generator": "PCG64", "state": {"state": "x", "inc": 1}}},
+])
+def test_anything_but_a_recipe_is_refused_with_a_value_error(recipe):
+    with pytest.raises(ValueError, match="not a network's recipe"):
+        mlp.network_from(recipe)
 
 
 def test_a_function_gets_the_forward_quantities_it_names():

@@ -13,7 +13,7 @@ import sys
 import numpy as np
 import sympy as sp
 
-from course_lib import answers, arrays, graded_run, mlp, proofs, tasks
+from course_lib import answers, graded_run, mlp, proofs, tasks
 from course_lib.tasks import c
 from course_lib.tasks.c import bonus, c2, c3, common
 
@@ -179,18 +179,16 @@ def test_a_graded_self_check_limits_no_threads(monkeypatch):
     assert [f.status for f in course_lib.check("a1", ...).findings] == ["skipped"]
 
 
-def test_an_encoded_network_is_read_back_from_memory_only_for_its_own_strings():
+def test_a_drawn_network_is_kept_by_its_recipe_and_handed_out_as_a_copy():
+    recipe = mlp.drawn((5, 4, 3, 2), np.random.default_rng(0))
     net = mlp.random_network((5, 4, 3, 2), np.random.default_rng(0))
-    data = mlp.network_to_data(net)
-    back = mlp.network_from_data(data)
-    assert all(np.array_equal(back[k], net[k]) and back[k] is not net[k] for k in ("x", *mlp.PARAMETERS))
+    back = mlp.network_from(recipe)
+    assert all(np.array_equal(back[k], net[k]) for k in ("x", *mlp.PARAMETERS)) and back["y"] == net["y"]
     back["W1"][0, 0] = 99.0  # a copy: what a judge does with it stays there
-    assert mlp.network_from_data(data)["W1"][0, 0] == net["W1"][0, 0]
-    # another string object, the same text (a request file read back) or another one (a submission): decoded
-    copied = json.loads(json.dumps(data))
-    assert all(np.array_equal(mlp.network_from_data(copied)[k], net[k]) for k in ("x", *mlp.PARAMETERS))
-    copied["W1"] = arrays.array_to_data(2 * net["W1"])
-    assert np.array_equal(mlp.network_from_data(copied)["W1"], 2 * net["W1"])
+    assert mlp.network_from(recipe)["W1"][0, 0] == net["W1"][0, 0]
+    other = json.loads(json.dumps(recipe))  # another state is another network, never the kept one
+    other["state"]["state"]["state"] += 1
+    assert not np.array_equal(mlp.network_from(other)["W1"], net["W1"])
 
 
 def test_dims_that_are_one_size_or_a_number_are_read_as_subs_reads_them():

@@ -527,9 +527,9 @@ def test_bonus_key_agrees_with_central_differences():
 
 def test_bonus_requests_never_ask_for_the_full_tensor():
     request = all_keys()["c_bonus"].request(np.random.default_rng(5))
-    full = [case for case in request["entries"] if mlp.network_from_data(case["network"])["x"].size == 784]
+    full = [case for case in request["entries"] if mlp.network_from(case["network"])["x"].size == 784]
     assert len(full) == 1 and len(full[0]["triples"]) == SAMPLED_ENTRIES
-    assert all(mlp.network_from_data(n)["W1"].size < 2000 for n in request["gradients"])
+    assert all(mlp.network_from(n)["W1"].size < 2000 for n in request["gradients"])
 
 
 MEMORY_PROBE = r"""

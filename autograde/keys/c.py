@@ -25,7 +25,7 @@ def distinct_sizes(rng) -> tuple:
 
 def c2_request(rng) -> dict:
     sizes = [mlp.SIZES, distinct_sizes(rng), distinct_sizes(rng)]
-    return {"networks": [mlp.network_to_data(mlp.random_network(s, rng)) for s in sizes]}
+    return {"networks": [mlp.drawn(s, rng) for s in sizes]}
 
 
 def step_jacobian(fwd: mlp.Forward, step) -> np.ndarray:

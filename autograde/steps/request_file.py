@@ -21,7 +21,7 @@ def path(resources) -> str:
 
 def write(resources, requests: dict[str, dict]) -> None:
     with open(path(resources), "w", encoding="utf-8") as f:
-        f.write(json.dumps(requests))  # json.dump's text; json.dump encodes in pure Python (megabytes for c)
+        json.dump(requests, f)
 
 
 def remove(resources) -> None:

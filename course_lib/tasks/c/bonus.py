@@ -373,8 +373,8 @@ def _public_bonus_request() -> dict:
 @once_for_public(_public_bonus_request)
 def bonus_forwards(request: dict) -> dict[str, list[mlp.Forward]]:
     """The forward passes of the request's networks: those whose entries, and those whose gradient is asked."""
-    return {"entries": [mlp.Forward(mlp.network_from_data(c["network"])) for c in request["entries"]],
-            "gradients": [mlp.Forward(mlp.network_from_data(n)) for n in request["gradients"]]}
+    return {"entries": [mlp.Forward(mlp.network_from(c["network"])) for c in request["entries"]],
+            "gradients": [mlp.Forward(mlp.network_from(n)) for n in request["gradients"]]}
 
 
 def bonus_request(rng, entry_sizes, gradient_sizes) -> dict:
@@ -382,12 +382,12 @@ def bonus_request(rng, entry_sizes, gradient_sizes) -> dict:
 
     The full-size network is asked only for single entries: nothing builds the 392 MiB tensor.
     """
-    small = mlp.random_network(entry_sizes, rng)
-    full = mlp.random_network(mlp.SIZES, rng)
+    small = mlp.drawn(entry_sizes, rng)
+    full = mlp.drawn(mlp.SIZES, rng)
     return {
-        "entries": [{"network": mlp.network_to_data(small), "triples": all_triples(mlp.Forward(small))},
-                    {"network": mlp.network_to_data(full),
-                     "triples": sampled_triples(mlp.Forward(full), rng, SAMPLED_ENTRIES)}],
-        "gradients": [mlp.network_to_data(mlp.random_network(s, rng)) for s in gradient_sizes],
+        "entries": [{"network": small, "triples": all_triples(mlp.Forward(mlp.network_from(small)))},
+                    {"network": full,
+                     "triples": sampled_triples(mlp.Forward(mlp.network_from(full)), rng, SAMPLED_ENTRIES)}],
+        "gradients": [mlp.drawn(s, rng) for s in gradient_sizes],
     }
 

@@ -41,12 +41,12 @@ WEIGHTS_C2 = {"chains": 0.2, "shapes": 0.3, "values": 0.4, "gradients": 0.1}
 @functools.lru_cache(maxsize=1)
 def _public_c2_request() -> dict:
     rng = rng_for("public", "c2")
-    return {"networks": [mlp.network_to_data(mlp.random_network(s, rng)) for s in PUBLIC_SIZES]}
+    return {"networks": [mlp.drawn(s, rng) for s in PUBLIC_SIZES]}
 
 
 @once_for_public(_public_c2_request)
 def forwards(request: dict) -> list[mlp.Forward]:
-    return [mlp.Forward(mlp.network_from_data(c)) for c in request["networks"]]
+    return [mlp.Forward(mlp.network_from(c)) for c in request["networks"]]
 
 
 # ------------------------------------------------------------------ the chains
