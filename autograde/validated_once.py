@@ -50,17 +50,27 @@ class ValidatedOnce(Exporter):
         resources = copy.deepcopy(resources)  # as nbconvert's: a step's additions never reach the caller's
         for step in self._preprocessors:
             nb, resources = step(nb, resources)
-        valid_or_stop(nb, self.log, f"after the steps {[type(s).__name__ for s in self._preprocessors]}")
+        # kept for NotebookValidatedOnce, which writes this notebook next: writing it would validate it again
+        self._valid_for_writing = valid_or_stop(
+            nb, self.log, f"after the steps {[type(s).__name__ for s in self._preprocessors]}")
         return nb, resources
 
 
-def valid_or_stop(nb, log, when: str) -> None:
-    """Raise nbformat's ValidationError, logged with ``when``, if ``nb`` is not a valid notebook."""
+def valid_or_stop(nb, log, when: str) -> bool:
+    """Raise nbformat's ValidationError, logged with ``when``, if ``nb`` is not a valid notebook (other properties
+    allowed); return whether it is valid without them too, as nbformat.writes checks. One validation when it is:
+    the strict schema is the relaxed one with "no other properties" added."""
+    try:
+        nbformat.validate(nb)
+        return True
+    except nbformat.ValidationError:
+        pass
     try:
         nbformat.validate(nb, relax_add_props=True)
     except nbformat.ValidationError:
         log.error("Notebook is invalid %s", when)
         raise
+    return False
 
 
 class NotebookValidatedOnce(ValidatedOnce, NotebookExporter):
@@ -72,7 +82,7 @@ class NotebookValidatedOnce(ValidatedOnce, NotebookExporter):
             return super().from_notebook_node(nb, resources, **kw)
         nb_copy, resources = Exporter.from_notebook_node(self, nb, resources, **kw)
         resources["output_suffix"] = ".nbconvert"
-        return writes(nb_copy), resources
+        return writes(nb_copy, valid=self._valid_for_writing), resources  # nothing changed it after the steps
 
 
 class _HandedOver(nbformat.NotebookNode):
@@ -95,13 +105,14 @@ def _digest(text: str) -> bytes:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
 
 
-def writes(nb) -> str:
+def writes(nb, valid: bool = False) -> str:
     """The text nbformat.write puts in a file for the version 4 notebook ``nb`` (nbformat.writes and a final
     newline), validated first as nbformat.writes does, logging what is wrong; remembered when it was valid.
+    ``valid``: the caller has just validated ``nb`` as nbformat.writes does, and it passed.
 
     ``nb`` is used up: nbformat's writer deep-copies the notebook before it splits the lines and drops the
     transient fields, this does both in place (its callers write a notebook nothing reads afterwards)."""
-    valid = _logged_valid(nb)
+    valid = valid or _logged_valid(nb)
     nb = strip_transient(split_lines(nb))
     try:
         text = _json(nb, "\n")

@@ -125,10 +125,25 @@ def test_the_autograde_exporter_reads_back_its_own_output_without_validating_it_
     (tmp_path / "nb.ipynb").write_text(output, encoding="utf-8")
     calls = counting_validations(monkeypatch)
     again, _ = exporter(NotebookValidatedOnce).from_filename(str(tmp_path / "nb.ipynb"))
-    assert again == output and len(calls) == 2  # after the steps, and by nbformat.writes writing it
+    assert again == output and len(calls) == 1  # after the steps, once for the writing too
     (tmp_path / "nb.ipynb").write_text(output.replace("*text*", "*changed*"), encoding="utf-8")
     exporter(NotebookValidatedOnce).from_filename(str(tmp_path / "nb.ipynb"))
-    assert len(calls) == 5  # a changed file: nbformat.read's too
+    assert len(calls) == 3  # a changed file: nbformat.read's too
+
+
+class AddsAProperty(Preprocessor):
+    def preprocess(self, nb, resources):
+        nb.cells[0]["extra"] = 1  # valid with other properties allowed, as the steps check; invalid for writing
+        return nb, resources
+
+
+def test_a_notebook_valid_only_with_other_properties_allowed_is_written_as_nbformat_writes_it(caplog):
+    output, _ = exporter(NotebookValidatedOnce, AddsAProperty).from_notebook_node(notebook())
+    nb = AddsAProperty().preprocess(notebook(), {})[0]
+    nb.cells[0].id, nb.cells[1].id = validated_once.reads(output).cells[0].id, validated_once.reads(output).cells[1].id
+    assert output == nbformat.writes(nb) + "\n"
+    assert "Notebook JSON is invalid" in caplog.text  # nbformat.writes' own complaint
+    assert validated_once._digest(output) not in validated_once._known_valid
 
 
 def test_a_notebook_handed_over_is_copied_shallowly_once_and_exports_the_same():
