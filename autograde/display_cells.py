@@ -21,10 +21,12 @@ none binding a name another course cell reads). In a submission, a cell is left 
 The skipped cell's output in the graded notebook and the feedback is one line saying why.
 The student's own runs are untouched. The analysis runs in the grader on submitted source,
 which is hostile: it never executes it, and a notebook whose code is too large to analyse
-cheaply, or that does not parse, simply runs every cell.
+cheaply, or that does not parse, simply runs every cell. A cell's names depend on its source alone and are
+remembered by it (most of a notebook's cells are the course's, the same in every submission).
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
 import symtable
@@ -37,6 +39,7 @@ MARK = {"when_graded": "skip"}  # under the cell's metadata["course_lib"]
 NOT_RUN = N_("[not run when grading: this cell only shows something and changes no answer; "
              "it runs when you run the notebook yourself]")
 ANALYSED_BYTES = 2**20  # of code in a notebook; beyond that, every cell runs
+REMEMBERED = 1024, 8192  # cells whose names are remembered, and the longest source remembered (some 8 MB in all)
 # names through which a cell reaches the notebook's namespace without naming what it reads
 DYNAMIC = {"globals", "vars", "locals", "eval", "exec", "compile", "get_ipython", "__import__", "__builtins__",
            "__main__", "sys", "inspect", "builtins", "In", "Out", "_ih", "_oh", "_dh", "_i", "_ii", "_iii",
@@ -69,9 +72,18 @@ class Opaque(Exception):
     """The cell reaches the namespace in a way its symbol tables do not show."""
 
 
-def _names(source: str) -> tuple[set[str], set[str], set[str]]:
+def _names(source: str) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     """(names the cell binds in the notebook's namespace, names it reads from it as it runs, names its
     functions, lambdas, classes and comprehensions read from it, which may be whenever they are called)."""
+    return _remembered_names(source) if len(source) <= REMEMBERED[1] else _analysed_names(source)
+
+
+@functools.lru_cache(maxsize=REMEMBERED[0])
+def _remembered_names(source: str):
+    return _analysed_names(source)  # raising Opaque: not remembered, analysed again when asked again
+
+
+def _analysed_names(source: str):
     try:
         top = symtable.symtable(source, "<cell>", "exec")
     except (SyntaxError, ValueError, RecursionError, MemoryError) as e:  # magics, shell escapes, top-level await
@@ -95,7 +107,7 @@ def _names(source: str) -> tuple[set[str], set[str], set[str]]:
     read = now | later
     if read & DYNAMIC or any(OUTPUT_HISTORY.match(n) for n in read) or "__dict__" in source:
         raise Opaque
-    return bound, now, later
+    return frozenset(bound), frozenset(now), frozenset(later)
 
 
 def skipped(cells: list, sources: set[str]) -> set[int]:

@@ -112,3 +112,19 @@ def test_a_self_check_in_a_graded_run_says_the_grader_judges_instead(monkeypatch
     assert [f.status for f in feedback.findings] == ["skipped"] and "grader" in feedback.text()
     monkeypatch.delenv(graded_run.EXECUTION_ENV)
     assert "not run when grading" not in check("a1", lambda n, i: x).text()
+
+
+def test_a_cells_names_are_remembered_by_its_exact_source_only(monkeypatch):
+    analysed = []
+    monkeypatch.setattr(display_cells, "_analysed_names",
+                        lambda source, analyse=display_cells._analysed_names: analysed.append(source) or analyse(source))
+    display_cells._remembered_names.cache_clear()
+    first, again, other = "y = x + 1", "y = x + 1", "y = x + 1 "
+    assert display_cells._names(first) == display_cells._names(again) == (frozenset("y"), frozenset("x"), frozenset())
+    assert display_cells._names(other) == display_cells._names(first) and analysed == [first, other]
+    long = "y = x\n" + "#" * display_cells.REMEMBERED[1]
+    display_cells._names(long), display_cells._names(long)
+    for _ in range(2):
+        with pytest.raises(display_cells.Opaque):
+            display_cells._names("eval('x')")
+    assert analysed == [first, other, long, long, "eval('x')", "eval('x')"]  # too long or opaque: not remembered

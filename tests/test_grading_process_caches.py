@@ -4,10 +4,12 @@ CheckMetadataOnce remembers cell metadata that passed nbgrader's schema check, b
 gradebook_engine shares one SQLAlchemy engine per gradebook URL and process; the feedback's
 RememberingHighlight remembers a code cell's HTML by its source, language and magics; FeedbackExporter a
 markdown cell's by its source and the renderer's settings, never one with attachments; CSSHTMLHeaderOnce
-the style sheet by the style, the highlight class and custom.css.
+the style sheet by the style, the highlight class and custom.css. What a job process preloads is frozen
+out of the garbage collector's full collections.
 """
 import copy
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -228,3 +230,12 @@ def test_a_process_grades_each_job_of_a_batch_in_the_same_fresh_folder(tmp_path)
     with _job_folder(None) as elsewhere, _job_folder(None) as other:
         assert elsewhere != other and elsewhere.parent != tmp_path  # no workdir: a fresh, unguessable temp folder
     assert not elsewhere.exists()
+
+
+def test_what_a_job_process_preloads_is_frozen_out_of_the_collectors_full_walks():
+    code = ("import gc; before = gc.get_freeze_count(); import autograde.batch.preload; "
+            "print(before, gc.get_freeze_count(), len(gc.get_objects(generation=2)))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1],
+                            capture_output=True, text=True, timeout=300)
+    before, frozen, walked = map(int, result.stdout.split())
+    assert before == 0 and frozen > 100_000 and walked < frozen / 100  # a full collection walks a few objects

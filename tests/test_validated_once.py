@@ -1,17 +1,19 @@
 """The exporters copy a notebook once and validate it once; points are still read only from a valid notebook."""
 import copy
+import json
 
 import nbformat
 import pytest
 from nbconvert.exporters import NotebookExporter
 from nbconvert.preprocessors import Preprocessor
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+from nbformat.v4.nbjson import BytesEncoder
 from traitlets.config.loader import PyFileConfigLoader
 
 from autograde import nodes, validated_once
 from autograde.feedback_exporter import FeedbackExporter
 from autograde.steps import CheckNotebookValid, SaveAutoGradesReadOnce
-from autograde.validated_once import NotebookValidatedOnce, ValidatedOnce
+from autograde.validated_once import NotebookValidatedOnce, ValidatedOnce, _NotPlain
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
 
@@ -123,10 +125,25 @@ def test_the_autograde_exporter_reads_back_its_own_output_without_validating_it_
     (tmp_path / "nb.ipynb").write_text(output, encoding="utf-8")
     calls = counting_validations(monkeypatch)
     again, _ = exporter(NotebookValidatedOnce).from_filename(str(tmp_path / "nb.ipynb"))
-    assert again == output and len(calls) == 2  # after the steps, and by nbformat.writes writing it
+    assert again == output and len(calls) == 1  # after the steps, once for the writing too
     (tmp_path / "nb.ipynb").write_text(output.replace("*text*", "*changed*"), encoding="utf-8")
     exporter(NotebookValidatedOnce).from_filename(str(tmp_path / "nb.ipynb"))
-    assert len(calls) == 5  # a changed file: nbformat.read's too
+    assert len(calls) == 3  # a changed file: nbformat.read's too
+
+
+class AddsAProperty(Preprocessor):
+    def preprocess(self, nb, resources):
+        nb.cells[0]["extra"] = 1  # valid with other properties allowed, as the steps check; invalid for writing
+        return nb, resources
+
+
+def test_a_notebook_valid_only_with_other_properties_allowed_is_written_as_nbformat_writes_it(caplog):
+    output, _ = exporter(NotebookValidatedOnce, AddsAProperty).from_notebook_node(notebook())
+    nb = AddsAProperty().preprocess(notebook(), {})[0]
+    nb.cells[0].id, nb.cells[1].id = validated_once.reads(output).cells[0].id, validated_once.reads(output).cells[1].id
+    assert output == nbformat.writes(nb) + "\n"
+    assert "Notebook JSON is invalid" in caplog.text  # nbformat.writes' own complaint
+    assert validated_once._digest(output) not in validated_once._known_valid
 
 
 def test_a_notebook_handed_over_is_copied_shallowly_once_and_exports_the_same():
@@ -138,3 +155,40 @@ def test_a_notebook_handed_over_is_copied_shallowly_once_and_exports_the_same():
     stock, _ = exporter(NotebookExporter, Records).from_notebook_node(theirs)
     assert ours.replace(nb.cells[0].id, "").replace(nb.cells[1].id, "") == \
         stock.replace(theirs.cells[0].id, "").replace(theirs.cells[1].id, "")
+
+
+def test_writes_gives_jsons_bytes_for_every_value_json_encodes_and_leaves_the_rest_to_json():
+    deep = []
+    for _ in range(700):  # past the recursion limit of the writer's own walk, not of json's encoder
+        deep = [deep, {"k": 0.5}]
+    odd = {"floats": [float("nan"), float("inf"), -float("inf"), -0.0, 1e300, 0.1], "ints": [2**70, -1, True, False],
+           "none": None, "empty": [[], {}, ()], "tuple": (1, "a"), "text": "é \u2028 \x00 \" \\ \n 😀",
+           "nested": {"b": {"z": 1, "a": [{"y": None}]}}}
+    for extra in ({"odd": odd}, {"bytes": b"aGk="}, {"keys": {2: "int key", 1.5: "float key"}}, {"deep": deep}):
+        nb = notebook()
+        nb.metadata.update(extra)
+        if "deep" not in extra:
+            assert validated_once.writes(copy.deepcopy(nb)) == nbformat.writes(nb) + "\n"
+        else:  # too deep for deepcopy: the same notebook, written both ways
+            assert validated_once.writes(nb) == json.dumps(nb, cls=BytesEncoder, indent=1, sort_keys=True,
+                                                           separators=(",", ": "), ensure_ascii=False) + "\n"
+    with pytest.raises(RecursionError):
+        validated_once._json(deep, "\n")
+    with pytest.raises(_NotPlain):
+        validated_once._json({"b": b"x"}, "\n")
+
+
+def test_reading_gives_nbformats_notebook_or_nbformats_error():
+    v4 = nbformat.writes(notebook())
+    v3 = nbformat.writes(nbformat.v3.new_notebook(), version=3)
+    for text in (v4, v3, v4.replace('"nbformat": 4', '"nbformat": 4.0'), (ROOT / "exercises" / "sheet03" /
+                                                                            "b_rosenbrock_graph.ipynb").read_text()):
+        ours, theirs = validated_once._parsed(text), nbformat.reader.reads(text)
+        assert ours == theirs and type(ours) is type(theirs)
+        assert [type(cell) for cell in ours.get("cells", [])] == [type(cell) for cell in theirs.get("cells", [])]
+    for broken in ("[1, 2]", "{", '{"nbformat": 4}', '{"nbformat": 7}', '{"nbformat": 4, "cells": 3}'):
+        with pytest.raises(Exception) as ours:
+            validated_once._parsed(broken)
+        with pytest.raises(Exception) as theirs:
+            nbformat.reader.reads(broken)
+        assert (type(ours.value), str(ours.value)) == (type(theirs.value), str(theirs.value))
