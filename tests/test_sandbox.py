@@ -6,6 +6,7 @@ attacks are in test_batch.py.
 """
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -191,6 +192,36 @@ def test_a_warm_kernel_skips_only_what_grading_never_uses(tmp_path, warm):
     assert seen["debug records"] is not warm and seen["warnings"]
     assert seen["module list"] is not warm and seen["sys"]
     assert seen["parameters"] == [seen["as ipykernel reads them"]] * 2
+
+
+SHOWN_ALIKE = [  # what a student sees of IPython: magics, `!` commands, warnings, tracebacks, transformers of their own
+    "x = 1\nx is 1",
+    "%precision 3\n!echo from the shell\nfiles = !ls /\nlen(files) > 3",
+    "3.14159",
+    "def f(a):\n    return a / 0\nf(1)",
+    "print(f.__code__.co_filename.rsplit('/', 1)[-1])",
+    "seen = []\ndef note(lines):\n    seen.append(len(lines))\n    return lines\n"
+    "get_ipython().input_transformers_post.append(note)",
+    "z = 3\nz",
+    "get_ipython().input_transformers_post.remove(note)\nprint(seen)",
+    "%autocall 1\n",
+    "abs -3",
+    "await __import__('asyncio').sleep(0)\n'awaited'",
+    "a = (\n",
+    "print(In[1:3], _i2 == In[2])",
+]
+
+
+def test_a_warm_kernel_shows_what_a_cold_one_shows(tmp_path):
+    """What the warm kernel server changes in ipykernel (zygote.preload: arguments parsed once, cell names hashed in
+    blocks, a cell transformed once) leaves every output as stock ipykernel makes it."""
+    def outputs(nb):
+        kept = [{k: v for k, v in o.items() if k not in ("execution_count", "metadata")} for c in nb.cells
+                for o in c.outputs]
+        return re.sub(r"ipykernel_[0-9]+", "ipykernel_<pid>", json.dumps(kept))
+    seen = {warm: outputs(run(tmp_path, *SHOWN_ALIKE, warm=warm)[0]) for warm in (True, False)}
+    assert seen[True] == seen[False]
+    assert "[2, 2, 2, 2]" in seen[True], "a notebook's own transformer runs twice a cell, as in IPython"
 
 
 def test_without_a_warm_kernel_server_kernels_start_cold(tmp_path, monkeypatch):

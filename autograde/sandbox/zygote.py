@@ -81,6 +81,7 @@ def preload() -> None:
     _no_module_list_for_a_debugger()
     _arguments_parsed_once()
     _cell_names_hashed_in_blocks()
+    _cells_transformed_once()
     localinterfaces.localhost()  # every kernel's ipykernel asks; psutil answers once for all
     from matplotlib.backends.registry import backend_registry
     backend_registry.list_all()  # --matplotlib=inline's check reads every package's entry points: once, here
@@ -303,6 +304,7 @@ def _start_ipykernel() -> None:
     app = IPKernelApp.instance()
     app.initialize()
     graded_run.configure()
+    _IPYTHONS_OWN.append(_transformers(app.shell))
     app.start()
 
 
@@ -401,6 +403,51 @@ def _cell_names_hashed_in_blocks() -> None:
         h = ((h ^ (h >> 13)) * m) & 0xFFFFFFFF
         return h ^ (h >> 15)
     compiler.murmur2_x86 = murmur2_x86
+
+
+_IPYTHONS_OWN: list[tuple] = []  # the shell's input transformers as it started (_cells_transformed_once)
+
+
+def _transformers(shell) -> tuple:
+    """What transforms a cell's text before it runs: its input transformers, prefilter checkers and handlers."""
+    manager, prefilter = shell.input_transformer_manager, shell.prefilter_manager
+    return (tuple(manager.cleanup_transforms), tuple(manager.line_transforms), tuple(manager.token_transformers),
+            tuple(shell.input_transformers_post), tuple(prefilter.transformers), tuple(prefilter.checkers),
+            tuple(prefilter.handlers.items()))
+
+
+def _cells_transformed_once() -> None:
+    """ipykernel's do_execute transforms each cell (IPython's input transformers: magics, `!` commands) to see how to
+    run it, then InteractiveShell.run_cell transforms it again: ≈0.5 ms of a cell of some lines. No code of the
+    notebook runs between the two, and IPython's own transformers give the same text from the same text without
+    other effects, so while only they are in place (no autocall, whose lookups may run a property) the second takes
+    the first's result. A notebook that adds a transformer of its own has it run twice, as IPython does."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from ipykernel.ipkernel import IPythonKernel
+    transform, execute = InteractiveShell.transform_cell, IPythonKernel.do_execute
+
+    @functools.wraps(execute)
+    async def do_execute(kernel, code, *args, **kwargs):
+        shell = vars(kernel.shell)
+        shell["_course_to_transform"] = code  # (the next transform, if it is of this very text, is remembered)
+        try:
+            return await execute(kernel, code, *args, **kwargs)
+        finally:
+            shell["_course_to_transform"] = shell["_course_transformed"] = None
+
+    @functools.wraps(transform)
+    def transform_cell(shell, raw_cell):
+        state = vars(shell)
+        remembered, state["_course_transformed"] = state.get("_course_transformed"), None
+        if remembered is not None and remembered[0] is raw_cell:
+            return remembered[1]
+        wanted, state["_course_to_transform"] = state.get("_course_to_transform"), None
+        cell = transform(shell, raw_cell)
+        if wanted is raw_cell and not shell.autocall and _transformers(shell) in _IPYTHONS_OWN:
+            state["_course_transformed"] = (raw_cell, cell)
+        return cell
+    IPythonKernel.do_execute = do_execute
+    InteractiveShell.transform_cell = transform_cell
 
 
 def _signatures_read_once() -> None:
