@@ -172,14 +172,18 @@ def test_a_graded_kernel_shows_a_plot_as_the_not_rendered_line(tmp_path, monkeyp
 
 
 SKIPPED = """import json, logging, sys
-import ipykernel.ipkernel, ipykernel.kernelbase
+import ipykernel.compiler, ipykernel.ipkernel, ipykernel.kernelapp, ipykernel.kernelbase
 kernel = get_ipython().kernel
+def changed(function):  # (defined by the server, wrapping ipykernel's or not)
+    return function.__code__.co_filename.endswith("sandbox/zygote.py")
 run_cell = get_ipython().run_cell_async
 print(json.dumps({
     "debug records": kernel.log.isEnabledFor(logging.DEBUG), "warnings": kernel.log.isEnabledFor(logging.WARNING),
     "module list": bool(kernel._kernel_modules), "sys": ipykernel.ipkernel.sys is sys,
     "parameters": [ipykernel.ipkernel._accepts_parameters(run_cell, ["cell_id", "cell_meta"]) for _ in range(2)],
     "as ipykernel reads them": ipykernel.kernelbase._accepts_parameters(run_cell, ["cell_id", "cell_meta"]),
+    "changed": [changed(f) for f in (ipykernel.kernelapp.IPKernelApp.parse_command_line,
+                                     ipykernel.compiler.murmur2_x86, type(get_ipython()).transform_cell)],
 }))
 """
 
@@ -187,11 +191,13 @@ print(json.dumps({
 @KERNELS
 def test_a_warm_kernel_skips_only_what_grading_never_uses(tmp_path, warm):
     """The warm kernel server changes ipykernel once for all its kernels (zygote.preload): no log records
-    that no handler shows, no module list for a debugger a graded kernel has not, run_cell's signature read once."""
+    that no handler shows, no module list for a debugger a graded kernel has not, run_cell's signature read once,
+    arguments parsed once, cell names hashed in blocks, a cell transformed once (test_a_warm_kernel_shows_…)."""
     seen = json.loads(printed(run(tmp_path, SKIPPED, warm=warm)[0]))
     assert seen["debug records"] is not warm and seen["warnings"]
     assert seen["module list"] is not warm and seen["sys"]
     assert seen["parameters"] == [seen["as ipykernel reads them"]] * 2
+    assert seen["changed"] == [warm] * 3
 
 
 SHOWN_ALIKE = [  # what a student sees of IPython: magics, `!` commands, warnings, tracebacks, transformers of their own
