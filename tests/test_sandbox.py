@@ -6,6 +6,7 @@ attacks are in test_batch.py.
 """
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -171,14 +172,18 @@ def test_a_graded_kernel_shows_a_plot_as_the_not_rendered_line(tmp_path, monkeyp
 
 
 SKIPPED = """import json, logging, sys
-import ipykernel.ipkernel, ipykernel.kernelbase
+import ipykernel.compiler, ipykernel.ipkernel, ipykernel.kernelapp, ipykernel.kernelbase
 kernel = get_ipython().kernel
+def changed(function):  # (defined by the server, wrapping ipykernel's or not)
+    return function.__code__.co_filename.endswith("sandbox/zygote.py")
 run_cell = get_ipython().run_cell_async
 print(json.dumps({
     "debug records": kernel.log.isEnabledFor(logging.DEBUG), "warnings": kernel.log.isEnabledFor(logging.WARNING),
     "module list": bool(kernel._kernel_modules), "sys": ipykernel.ipkernel.sys is sys,
     "parameters": [ipykernel.ipkernel._accepts_parameters(run_cell, ["cell_id", "cell_meta"]) for _ in range(2)],
     "as ipykernel reads them": ipykernel.kernelbase._accepts_parameters(run_cell, ["cell_id", "cell_meta"]),
+    "changed": [changed(f) for f in (ipykernel.kernelapp.IPKernelApp.parse_command_line,
+                                     ipykernel.compiler.murmur2_x86, type(get_ipython()).transform_cell)],
 }))
 """
 
@@ -186,11 +191,43 @@ print(json.dumps({
 @KERNELS
 def test_a_warm_kernel_skips_only_what_grading_never_uses(tmp_path, warm):
     """The warm kernel server changes ipykernel once for all its kernels (zygote.preload): no log records
-    that no handler shows, no module list for a debugger a graded kernel has not, run_cell's signature read once."""
+    that no handler shows, no module list for a debugger a graded kernel has not, run_cell's signature read once,
+    arguments parsed once, cell names hashed in blocks, a cell transformed once (test_a_warm_kernel_shows_…)."""
     seen = json.loads(printed(run(tmp_path, SKIPPED, warm=warm)[0]))
     assert seen["debug records"] is not warm and seen["warnings"]
     assert seen["module list"] is not warm and seen["sys"]
     assert seen["parameters"] == [seen["as ipykernel reads them"]] * 2
+    assert seen["changed"] == [warm] * 3
+
+
+SHOWN_ALIKE = [  # what a student sees of IPython: magics, `!` commands, warnings, tracebacks, transformers of their own
+    "x = 1\nx is 1",
+    "%precision 3\n!echo from the shell\nfiles = !ls /\nlen(files) > 3",
+    "3.14159",
+    "def f(a):\n    return a / 0\nf(1)",
+    "print(f.__code__.co_filename.rsplit('/', 1)[-1])",
+    "seen = []\ndef note(lines):\n    seen.append(len(lines))\n    return lines\n"
+    "get_ipython().input_transformers_post.append(note)",
+    "z = 3\nz",
+    "get_ipython().input_transformers_post.remove(note)\nprint(seen)",
+    "%autocall 1\n",
+    "abs -3",
+    "await __import__('asyncio').sleep(0)\n'awaited'",
+    "a = (\n",
+    "print(In[1:3], _i2 == In[2])",
+]
+
+
+def test_a_warm_kernel_shows_what_a_cold_one_shows(tmp_path):
+    """What the warm kernel server changes in ipykernel (zygote.preload: arguments parsed once, cell names hashed in
+    blocks, a cell transformed once) leaves every output as stock ipykernel makes it."""
+    def outputs(nb):
+        kept = [{k: v for k, v in o.items() if k not in ("execution_count", "metadata")} for c in nb.cells
+                for o in c.outputs]
+        return re.sub(r"ipykernel_[0-9]+", "ipykernel_<pid>", json.dumps(kept))
+    seen = {warm: outputs(run(tmp_path, *SHOWN_ALIKE, warm=warm)[0]) for warm in (True, False)}
+    assert seen[True] == seen[False]
+    assert "[2, 2, 2, 2]" in seen[True], "a notebook's own transformer runs twice a cell, as in IPython"
 
 
 def test_without_a_warm_kernel_server_kernels_start_cold(tmp_path, monkeypatch):

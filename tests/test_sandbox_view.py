@@ -138,3 +138,34 @@ def test_a_warm_kernels_logger_has_the_level_its_app_shows(monkeypatch, level):
     shown = config["handlers"]["console"]["level"]
     assert logging.getLevelName(shown) == getattr(logging, level)
     assert [logger["level"] for logger in config["loggers"].values()] == [shown]
+
+
+def test_the_arguments_a_warm_kernel_parsed_before_are_what_traitlets_parses(monkeypatch):
+    """zygote._arguments_parsed_once: a graded kernel's arguments, parsed once in the server; any others as before."""
+    from ipykernel.kernelapp import IPKernelApp
+    from autograde.steps import ExecuteInSandbox
+    parse = IPKernelApp.parse_command_line
+    monkeypatch.setattr(IPKernelApp, "parse_command_line", parse)
+    zygote._arguments_parsed_once()
+    assert IPKernelApp.parse_command_line is not parse
+    assert ExecuteInSandbox().extra_arguments == list(zygote.GRADED_ARGS)
+    for args in (["-f", "/box/ipc/connection.json", *zygote.KERNEL_ARGS, *zygote.GRADED_ARGS],
+                 ["-f", "/box/ipc/connection.json", *zygote.KERNEL_ARGS, "--debug"], list(zygote.GRADED_ARGS)):
+        once, traitlets = IPKernelApp(), IPKernelApp()
+        once.parse_command_line(args)
+        parse(traitlets, args)
+        assert (once.cli_config, once.config, once.argv, once.extra_args) == (
+            traitlets.cli_config, traitlets.config, traitlets.argv, traitlets.extra_args), args
+
+
+def test_a_warm_kernel_names_a_cells_file_by_ipykernels_hash(monkeypatch):
+    """zygote._cell_names_hashed_in_blocks: the same murmur2 as ipykernel's, for every length and encoding."""
+    from ipykernel import compiler
+    monkeypatch.setattr(compiler, "murmur2_x86", compiler.murmur2_x86)
+    stock = compiler.murmur2_x86
+    zygote._cell_names_hashed_in_blocks()
+    assert compiler.murmur2_x86 is not stock
+    texts = ["", "a", "ab", "abc", "abcd", "abcde", "ä", "€ x", "\U0001F600", "def f(a):\n    return a / 0\n" * 40]
+    for text in texts + [text[:n] for text in texts for n in range(8)]:
+        for seed in (compiler.get_tmp_hash_seed(), 0, 2**32 - 1):
+            assert compiler.murmur2_x86(text, seed) == stock(text, seed), (text, seed)

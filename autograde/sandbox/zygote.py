@@ -27,6 +27,7 @@ standard library and what it preloads. What it says on its socket is protocol.py
 """
 from __future__ import annotations
 
+import copy
 import functools
 import gc
 import io
@@ -60,6 +61,8 @@ PRELOADED_ENV: dict[str, str] = {}  # what the preloaded imports set in os.envir
 # This server's own modules, named once before it forks any kernel (each kernel drops them): looking for them
 # in every kernel would touch every name in sys.modules, a page copied from the server for each one touched
 OWN_MODULES: list[str] = []
+KERNEL_ARGS = ("--matplotlib=inline",)  # what every warm kernel's ipykernel is given after its connection file
+GRADED_ARGS = ("--HistoryManager.enabled=False",)  # what the grader adds (ExecuteInSandbox): parsed once, here
 
 
 def preload() -> None:
@@ -76,6 +79,9 @@ def preload() -> None:
     _log_only_what_is_shown()  # (ipykernel's own work, for every kernel: changed once, here)
     _signatures_read_once()
     _no_module_list_for_a_debugger()
+    _arguments_parsed_once()
+    _cell_names_hashed_in_blocks()
+    _cells_transformed_once()
     localinterfaces.localhost()  # every kernel's ipykernel asks; psutil answers once for all
     from matplotlib.backends.registry import backend_registry
     backend_registry.list_all()  # --matplotlib=inline's check reads every package's entry points: once, here
@@ -280,8 +286,7 @@ def _kernel(request: protocol.Request, kernel: view.View, stderr: int) -> int:
     sys.modules["numpy"].random.seed()
     # pyplot was imported before any shell existed, so the inline backend never registered its PNG
     # formatter: a figure would show as "<Figure size …>". --matplotlib=inline registers it at start.
-    sys.argv = ["ipykernel_launcher", "-f", f"{request.box}/ipc/connection.json", "--matplotlib=inline",
-                *request.args]
+    sys.argv = ["ipykernel_launcher", "-f", f"{request.box}/ipc/connection.json", *KERNEL_ARGS, *request.args]
     for name in OWN_MODULES:
         del sys.modules[name]  # this server's code: a cold kernel cannot import it either
     _start_ipykernel()
@@ -299,6 +304,7 @@ def _start_ipykernel() -> None:
     app = IPKernelApp.instance()
     app.initialize()
     graded_run.configure()
+    _IPYTHONS_OWN.append(_transformers(app.shell))
     app.start()
 
 
@@ -340,6 +346,108 @@ def _log_only_what_is_shown() -> None:
             logger["level"] = logging.getLevelName(app.log_level)
         return config
     IPKernelApp.get_default_logging_config = config_at_log_level
+
+
+def _arguments_parsed_once() -> None:
+    """traitlets parses a kernel's arguments with an argparse parser it builds from every configurable class's
+    aliases and flags: ≈6 ms of every kernel's start, for arguments that are the same in every graded kernel but
+    the connection file's path. Parse them once here; a kernel given other arguments parses its own."""
+    from ipykernel.kernelapp import IPKernelApp
+    from traitlets.config.loader import KVArgParseConfigLoader
+    parse = IPKernelApp.parse_command_line
+    app = IPKernelApp()  # (given no config and asked for no log: it configures no logging here)
+    placeholder, args = "connection.json", [*KERNEL_ARGS, *GRADED_ARGS]
+    flags, aliases = app.flatten_flags()
+    classes = list(app._classes_with_config_traits())
+    loader = KVArgParseConfigLoader(["-f", placeholder, *args], aliases, flags, classes=classes,
+                                    log=logging.getLogger(__name__), subcommands=app.subcommands)
+    parsed = loader.load_config()
+    if loader.extra_args or parsed.IPKernelApp.get("connection_file") != placeholder:
+        return  # (not what this expects: every kernel parses its own)
+    known = {tuple(args): parsed}
+
+    def parse_known(app, argv=None):
+        """traitlets' parse_command_line for arguments parsed before; any others, by traitlets itself."""
+        argv = sys.argv[1:] if argv is None else list(argv)
+        path, rest = (argv[1], tuple(argv[2:])) if len(argv) >= 2 and argv[0] == "-f" else ("-", None)
+        config = None if path.startswith("-") else known.get(rest)
+        if config is None:
+            return parse(app, argv)
+        app.argv = argv
+        app.cli_config = copy.deepcopy(config)
+        app.cli_config.IPKernelApp.connection_file = path
+        app.update_config(app.cli_config)
+        app.extra_args = []
+    IPKernelApp.parse_command_line = parse_known
+
+
+def _cell_names_hashed_in_blocks() -> None:
+    """ipykernel names the file of each cell's code by a murmur2 hash of the cell (the name its code objects and
+    the debugger see), computed byte by byte in Python: ≈0.4 ms a cell of a few kilobytes. The same hash, with
+    its 4-byte blocks mixed by NumPy and only the chain through them in Python."""
+    import numpy
+    from ipykernel import compiler
+
+    def murmur2_x86(data: str, seed: int) -> int:
+        m, raw = 0x5BD1E995, data.encode("utf8")
+        length = len(raw)
+        end = length & ~3
+        k = numpy.frombuffer(raw, dtype="<u4", count=end // 4) * numpy.uint32(m)  # (uint32: wraps as & 0xFFFFFFFF)
+        k ^= k >> 24
+        k *= numpy.uint32(m)
+        h = seed ^ length
+        for block in k.tolist():
+            h = ((h * m) & 0xFFFFFFFF) ^ block
+        if end < length:
+            h = ((h ^ int.from_bytes(raw[end:], "little")) * m) & 0xFFFFFFFF
+        h = ((h ^ (h >> 13)) * m) & 0xFFFFFFFF
+        return h ^ (h >> 15)
+    compiler.murmur2_x86 = murmur2_x86
+
+
+_IPYTHONS_OWN: list[tuple] = []  # the shell's input transformers as it started (_cells_transformed_once)
+
+
+def _transformers(shell) -> tuple:
+    """What transforms a cell's text before it runs: its input transformers, prefilter checkers and handlers."""
+    manager, prefilter = shell.input_transformer_manager, shell.prefilter_manager
+    return (tuple(manager.cleanup_transforms), tuple(manager.line_transforms), tuple(manager.token_transformers),
+            tuple(shell.input_transformers_post), tuple(prefilter.transformers), tuple(prefilter.checkers),
+            tuple(prefilter.handlers.items()))
+
+
+def _cells_transformed_once() -> None:
+    """ipykernel's do_execute transforms each cell (IPython's input transformers: magics, `!` commands) to see how to
+    run it, then InteractiveShell.run_cell transforms it again: ≈0.5 ms of a cell of some lines. No code of the
+    notebook runs between the two, and IPython's own transformers give the same text from the same text without
+    other effects, so while only they are in place (no autocall, whose lookups may run a property) the second takes
+    the first's result. A notebook that adds a transformer of its own has it run twice, as IPython does."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from ipykernel.ipkernel import IPythonKernel
+    transform, execute = InteractiveShell.transform_cell, IPythonKernel.do_execute
+
+    @functools.wraps(execute)
+    async def do_execute(kernel, code, *args, **kwargs):
+        shell = vars(kernel.shell)
+        shell["_course_to_transform"] = code  # (the next transform, if it is of this very text, is remembered)
+        try:
+            return await execute(kernel, code, *args, **kwargs)
+        finally:
+            shell["_course_to_transform"] = shell["_course_transformed"] = None
+
+    @functools.wraps(transform)
+    def transform_cell(shell, raw_cell):
+        state = vars(shell)
+        remembered, state["_course_transformed"] = state.get("_course_transformed"), None
+        if remembered is not None and remembered[0] is raw_cell:
+            return remembered[1]
+        wanted, state["_course_to_transform"] = state.get("_course_to_transform"), None
+        cell = transform(shell, raw_cell)
+        if wanted is raw_cell and not shell.autocall and _transformers(shell) in _IPYTHONS_OWN:
+            state["_course_transformed"] = (raw_cell, cell)
+        return cell
+    IPythonKernel.do_execute = do_execute
+    InteractiveShell.transform_cell = transform_cell
 
 
 def _signatures_read_once() -> None:

@@ -35,7 +35,7 @@ from .. import messages
 from ..messages import size
 from ..language import _
 from ..notes import add_note, cell_label
-from ..sandbox import warm
+from ..sandbox import warm, zygote
 from ..sandbox.box import Box, sweep
 from ..sandbox.settings import Sandbox, weaker_limits
 from ..sandbox.view import launcher_env
@@ -54,7 +54,7 @@ class ExecuteInSandbox(ExecuteKeepingAnswers):
 
     @default("extra_arguments")
     def _no_history(self):
-        return ["--HistoryManager.enabled=False"]  # nobody reads a graded kernel's input history
+        return list(zygote.GRADED_ARGS)  # no input history: nobody reads a graded kernel's
 
     @default("store_widget_state")
     def _no_widget_state(self):
