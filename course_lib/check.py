@@ -7,20 +7,29 @@ is graded it only says that the grader judges the answer (course_lib/graded_run.
 """
 from __future__ import annotations
 
-from threadpoolctl import threadpool_limits
+import functools
 
-from . import answers, graded_run, tasks
+from threadpoolctl import ThreadpoolController
+
+from . import answers, arrays, graded_run, tasks
 from .errors import unusable
 from .feedback import Feedback
 from .i18n import _
 
 
 def check(task_id: str, answer) -> Feedback:
-    if graded_run.graded():  # (no check runs: threadpool_limits, which looks up every loaded library, is lost work)
+    if graded_run.graded():  # (no check runs: looking up the BLAS libraries is lost work)
         return checked(task_id, answer)
     # The checks' matrix products are small: BLAS threads only fight each other (and the browser) for the cores.
-    with threadpool_limits(limits=1):
+    with blas().limit(limits=1):
         return checked(task_id, answer)
+
+
+@functools.cache
+def blas() -> ThreadpoolController:
+    """The kernel's BLAS libraries, found at the first check (threadpoolctl walks every loaded library to find them;
+    NumPy's is loaded with course_lib)."""
+    return ThreadpoolController()
 
 
 def checked(task_id: str, answer) -> Feedback:
@@ -33,15 +42,16 @@ def checked(task_id: str, answer) -> Feedback:
     except KeyError as e:
         return Feedback(str(task_id), 0.0, title=title).add("", "invalid", e.args[0])
     request = task.public_request()
-    data = answers.encode(task, answer, request)
-    why = unusable(data)
-    if why is not None:
-        return Feedback(task_id, 0.0, title=title).add("", "blank" if data.get("blank") else "invalid", why)
-    try:
-        feedback = task.self_check(data, request)
-    except Exception as e:  # the checker's own failure: say so in one line, not a traceback
-        return Feedback(task_id, 0.0, title=title).add(
-            "", "invalid", _("the check could not run on this answer ({error})").format(
-                error=f"{type(e).__name__}: {str(e)[:120]}"))
+    with arrays.read_back():  # the check judges the arrays it has just encoded: no base64 decoded again
+        data = answers.encode(task, answer, request)
+        why = unusable(data)
+        if why is not None:
+            return Feedback(task_id, 0.0, title=title).add("", "blank" if data.get("blank") else "invalid", why)
+        try:
+            feedback = task.self_check(data, request)
+        except Exception as e:  # the checker's own failure: say so in one line, not a traceback
+            return Feedback(task_id, 0.0, title=title).add(
+                "", "invalid", _("the check could not run on this answer ({error})").format(
+                    error=f"{type(e).__name__}: {str(e)[:120]}"))
     feedback.title = title
     return feedback

@@ -175,7 +175,7 @@ def test_a_graded_self_check_limits_no_threads(monkeypatch):
     import course_lib.check
 
     monkeypatch.setenv(graded_run.EXECUTION_ENV, graded_run.GRADED)
-    monkeypatch.setattr(sys.modules["course_lib.check"], "threadpool_limits", None)  # called, it would raise
+    monkeypatch.setattr(sys.modules["course_lib.check"], "blas", None)  # called, it would raise
     assert [f.status for f in course_lib.check("a1", ...).findings] == ["skipped"]
 
 
@@ -197,3 +197,72 @@ def test_dims_that_are_one_size_or_a_number_are_read_as_subs_reads_them():
         slow = math.nan if slow.has(sp.nan, sp.zoo) else float(slow)
         got = common.dim_at(d, (9, 7, 5, 4))
         assert (math.isnan(got) and math.isnan(slow)) or (got == slow and type(got) is (int if slow.is_integer() else float))
+
+
+def round_trip(data):
+    """What answers.encode did before json_clean: the value, or the exception's type and text."""
+    try:
+        return json.loads(json.dumps(data, allow_nan=False))
+    except Exception as e:
+        return type(e), str(e)
+
+
+def test_json_clean_gives_what_the_json_round_trip_gives():
+    cyclic = []
+    cyclic.append(cyclic)
+    deep = []
+    for _ in range(100_000):
+        deep = [deep]
+    values = [None, True, 0, -1, 2**63, 2**64, 2**65, -2**70, 10**5000, 1.5, -0.0, 1e308, math.nan, math.inf, -math.inf,
+              "", "é\ud800\n", [], (), [1, (2, [3.0, "x"])], {"a": 1, "b": [None, {"c": False}]},
+              {1: "int key"}, {None: 0, True: 1, 2.5: 2}, {"a": 1, 1: "a"}, {"k": math.nan}, {"k": np.float64(2.0)},
+              {"k": np.int64(3)}, [np.float32(0.1)], {"k": {1, 2}}, {"k": object()}, cyclic, deep,
+              common.Unusable("why"), common.Unusable("blank", blank=True), {"part": common.Unusable("x")},
+              type("S", (str,), {})("str subclass"), type("D", (dict,), {})(a=1), True.__class__(1)]
+    for value in values:
+        try:
+            got = answers.json_clean(value)
+        except Exception as e:
+            got = type(e), str(e)
+        want = round_trip(value)
+        assert got == want and type(got) is type(want), value
+        if not isinstance(want, tuple):
+            assert json.dumps(got) == json.dumps(want)  # the same types all the way down (1 is not 1.0, not True)
+
+
+def test_json_clean_keeps_strings_and_copies_containers():
+    text = "A" * 1000
+    data = {"npy": text, "cases": [{"x": text}], "shape": (2, 3)}
+    clean = answers.json_clean(data)
+    assert clean["npy"] is text and clean["cases"][0]["x"] is text and clean["shape"] == [2, 3]
+    assert clean["cases"] is not data["cases"] and type(clean) is dict
+
+
+def test_a_self_check_reads_back_only_the_arrays_it_encoded(monkeypatch):
+    from course_lib import arrays
+
+    a = np.arange(12.0).reshape(3, 4)
+    decoded = []
+    monkeypatch.setattr(arrays, "_decode", lambda text: decoded.append(text) or arrays.binascii.a2b_base64(text))
+    with arrays.read_back():
+        data = arrays.array_to_data(a)
+        back = arrays.array_from_data(data)
+        assert decoded == [] and np.array_equal(back, a) and back.flags.writeable and back is not a
+        text = data["npy"]
+        equal = {"npy": text[:8] + text[8:]}  # the same text, another object: decoded
+        assert equal["npy"] is not text and np.array_equal(arrays.array_from_data(equal), a) and len(decoded) == 1
+    assert np.array_equal(arrays.array_from_data(data), a) and len(decoded) == 2  # after it: decoded as always
+    ints = arrays.array_to_data(np.arange(3))  # made outside: never kept
+    with arrays.read_back():
+        assert arrays.array_from_data(ints).dtype == np.float64 and len(decoded) == 3
+
+
+def test_a_self_check_limits_blas_threads_and_finds_the_libraries_once(monkeypatch):
+    module = sys.modules["course_lib.check"]
+    limits = []
+    controller = module.blas()
+    real = controller.limit
+    monkeypatch.setattr(controller, "limit", lambda **kw: limits.append(kw) or real(**kw))
+    assert module.blas() is controller
+    module.check("a1", ...)
+    assert limits == [{"limits": 1}]
