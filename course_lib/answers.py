@@ -97,10 +97,6 @@ def encode(task: tasks.Task, answer, request: dict) -> dict:
         return Unusable(f"{type(e).__name__}: {str(e)[:200]}")
 
 
-class _NotPlain(Exception):
-    pass
-
-
 def json_clean(data):
     """``json.loads(json.dumps(data, allow_nan=False))``, the same value or the same exception, without the text in
     between (megabytes of base64 for c2 and the bonus) for the data encoders make: dicts (and Unusables) with str
@@ -108,7 +104,7 @@ def json_clean(data):
     Anything else (another key or type, a NaN, a cycle) takes the round trip, which converts or refuses it as before."""
     try:
         return _plain(data)
-    except (_NotPlain, RecursionError):
+    except (ValueError, RecursionError):  # _plain's ValueError: not plain data
         return json.loads(json.dumps(data, allow_nan=False))
 
 
@@ -118,19 +114,19 @@ def _plain(x):
         return x
     if kind is float:
         if not math.isfinite(x):
-            raise _NotPlain
+            raise ValueError
         return x
     if kind is int:
         if x.bit_length() > 64:
-            raise _NotPlain
+            raise ValueError
         return x
     if kind is list or kind is tuple:
         return [_plain(v) for v in x]
     if kind is dict or kind is Unusable:  # (Unusable is a plain dict and what the kernel keeps beside it stays)
         if not all(type(k) is str for k in x):
-            raise _NotPlain
+            raise ValueError
         return {k: _plain(v) for k, v in x.items()}
-    raise _NotPlain
+    raise ValueError
 
 
 def display_data(task_id: str, data: dict) -> dict:
