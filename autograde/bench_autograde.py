@@ -16,7 +16,10 @@ run and prints the ratios new/old.
 
 measures `make demo` whole, then its autograde step alone (`nbgrader autograde` of the
 demo's sample students, run again in the course the demo left), ROUNDS times in each
-tree, interleaved, and prints the medians and their ratio.
+tree, interleaved, and prints the medians and their ratio, and where the step's CPU went:
+the `nbgrader autograde` process itself, the processes it waited for (getrusage's
+RUSAGE_CHILDREN: launchers and judges, and whatever of theirs they waited for), and the
+rest of the cgroup (processes nobody in that chain reaps, such as warm kernels and their server).
 """
 from __future__ import annotations
 
@@ -75,6 +78,22 @@ for nb in notebooks:
 """
 
 
+# `nbgrader ARGS…` that writes, as it exits, the CPU seconds of its own process and of the children it waited for
+# (registered first, so it runs after nbgrader's own exit handlers, which end and reap what they started)
+BY_PROCESS = """
+import atexit, json, resource, runpy, sys
+def cpu(who):
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+def write():
+    with open(out, "w") as f:
+        json.dump({"self": cpu(resource.RUSAGE_SELF), "waited": cpu(resource.RUSAGE_CHILDREN)}, f)
+out, sys.argv = sys.argv[1], ["nbgrader", *sys.argv[2:]]
+atexit.register(write)
+runpy.run_module("nbgrader", run_name="__main__")
+"""
+
+
 def demo(old: Path | None, rounds: int) -> None:
     """`make demo` (release, samples, autograde, feedback, export) measured whole, then its autograde step alone:
     `nbgrader autograde` of the sample students again, ``rounds`` times, interleaved with --old's."""
@@ -84,14 +103,22 @@ def demo(old: Path | None, rounds: int) -> None:
     whole = {name: measure(f"demo-{name}", [python, "-m", "autograde.demo"], tree)["cpu"]
              for name, (python, tree) in trees.items()}
     step = {name: [] for name in trees}
-    for k in range(rounds):
-        for name, (python, tree) in trees.items():
-            argv = [python, "-m", "nbgrader", "autograde", ASSIGNMENT, "--force"]
-            step[name].append(measure(f"autograde-{name}-{k}", argv, tree)["cpu"])
+    split = {name: [] for name in trees}
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "by_process.json"
+        for k in range(rounds):
+            for name, (python, tree) in trees.items():
+                argv = [python, "-c", BY_PROCESS, str(out), "autograde", ASSIGNMENT, "--force"]
+                step[name].append(measure(f"autograde-{name}-{k}", argv, tree)["cpu"])
+                split[name].append(json.loads(out.read_text()))
     print(f"CPU s; the autograde step: median of {rounds} runs, interleaved")
     for name in trees:
         runs = " ".join(f"{cpu:.1f}" for cpu in step[name])
         print(f"{name}: make demo {whole[name]:6.1f}   its autograde {statistics.median(step[name]):6.1f} ({runs})")
+        own, waited = (statistics.median(s[key] for s in split[name]) for key in ("self", "waited"))
+        rest = statistics.median(cpu - s["self"] - s["waited"] for cpu, s in zip(step[name], split[name]))
+        print(f"{'':5}its autograde by process: nbgrader's own {own:.1f}, what it waited for {waited:.1f}, "
+              f"the rest {rest:.1f}")
     if old:
         print(f"new/old: make demo {whole['new'] / whole['old']:.2f}, "
               f"its autograde {statistics.median(step['new']) / statistics.median(step['old']):.2f}")
