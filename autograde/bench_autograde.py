@@ -102,26 +102,26 @@ def demo(old: Path | None, rounds: int) -> None:
         trees["old"] = (str(old / ".venv" / "bin" / "python"), old)
     whole = {name: measure(f"demo-{name}", [python, "-m", "autograde.demo"], tree)["cpu"]
              for name, (python, tree) in trees.items()}
-    step = {name: [] for name in trees}
-    split = {name: [] for name in trees}
+    step = {name: [] for name in trees}  # per run: {"cpu": the cgroup's, "self": nbgrader's own, "waited": …}
     with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "by_process.json"
         for k in range(rounds):
             for name, (python, tree) in trees.items():
+                out = Path(tmp) / f"{name}-{k}.json"  # (one per run: a run that wrote none fails here, not later)
                 argv = [python, "-c", BY_PROCESS, str(out), "autograde", ASSIGNMENT, "--force"]
-                step[name].append(measure(f"autograde-{name}-{k}", argv, tree)["cpu"])
-                split[name].append(json.loads(out.read_text()))
+                cpu = measure(f"autograde-{name}-{k}", argv, tree)["cpu"]
+                step[name].append({"cpu": cpu, **json.loads(out.read_text())})
     print(f"CPU s; the autograde step: median of {rounds} runs, interleaved")
-    for name in trees:
-        runs = " ".join(f"{cpu:.1f}" for cpu in step[name])
-        print(f"{name}: make demo {whole[name]:6.1f}   its autograde {statistics.median(step[name]):6.1f} ({runs})")
-        own, waited = (statistics.median(s[key] for s in split[name]) for key in ("self", "waited"))
-        rest = statistics.median(cpu - s["self"] - s["waited"] for cpu, s in zip(step[name], split[name]))
-        print(f"{'':5}its autograde by process: nbgrader's own {own:.1f}, what it waited for {waited:.1f}, "
-              f"the rest {rest:.1f}")
+    median = {name: {key: statistics.median(run[key] for run in runs) for key in ("cpu", "self", "waited")}
+              for name, runs in step.items()}
+    for name, runs in step.items():
+        listed = " ".join(f"{run['cpu']:.1f}" for run in runs)
+        rest = statistics.median(run["cpu"] - run["self"] - run["waited"] for run in runs)
+        print(f"{name}: make demo {whole[name]:6.1f}   its autograde {median[name]['cpu']:6.1f} ({listed})")
+        print(f"{'':5}its autograde by process: nbgrader's own {median[name]['self']:.1f}, "
+              f"what it waited for {median[name]['waited']:.1f}, the rest {rest:.1f}")
     if old:
         print(f"new/old: make demo {whole['new'] / whole['old']:.2f}, "
-              f"its autograde {statistics.median(step['new']) / statistics.median(step['old']):.2f}")
+              f"its autograde {median['new']['cpu'] / median['old']['cpu']:.2f}")
 
 
 def main() -> None:
