@@ -21,6 +21,8 @@ in its API; nbgrader_config.py calls ``install()``, which points both names here
 """
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 from pathlib import Path
 
@@ -28,6 +30,7 @@ import nbformat
 from nbgrader.apps import api, autogradeapp
 from nbgrader.converters import Autograde, BaseConverter
 
+from . import judge
 from .batch.intake import parse_notebook, unread_note
 from .language import _
 from .notes import add_note
@@ -84,6 +87,24 @@ class _ScannedSubmission(BaseConverter):
 
 class SafeAutograde(Autograde, _ScannedSubmission):
     """Autograde that follows nothing a submission brings (see the module's docstring)."""
+
+    def convert_notebooks(self) -> None:
+        with judge.keep_one(), _records_only_as_shown(self.log):  # one judge for the run's notebooks (judge.py)
+            super().convert_notebooks()
+
+
+@contextlib.contextmanager
+def _records_only_as_shown(log: logging.Logger):
+    """Inside, ``log`` makes no record its handlers would drop. traitlets sets an app's logger to DEBUG and its
+    handler to the log level, so nbclient's debug line for every message a kernel sends (7,000 records for the
+    demo's 18 students) was made, then dropped. A logger that passes records on to others is left as it is."""
+    previous, shown = log.level, min((handler.level for handler in log.handlers), default=logging.NOTSET)
+    if not log.propagate and shown > previous:
+        log.setLevel(shown)
+    try:
+        yield
+    finally:
+        log.setLevel(previous)
 
 
 def install() -> None:

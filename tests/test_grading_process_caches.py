@@ -5,7 +5,7 @@ gradebook_engine shares one SQLAlchemy engine per gradebook URL and process; the
 RememberingHighlight remembers a code cell's HTML by its source, language and magics; FeedbackExporter a
 markdown cell's by its source and the renderer's settings, never one with attachments; CSSHTMLHeaderOnce
 the style sheet by the style, the highlight class and custom.css. What a job process preloads is frozen
-out of the garbage collector's full collections.
+out of the garbage collector's full collections. An autograde run makes no log record that is only dropped.
 """
 import copy
 import os
@@ -239,3 +239,18 @@ def test_what_a_job_process_preloads_is_frozen_out_of_the_collectors_full_walks(
                             capture_output=True, text=True, timeout=300)
     before, frozen, walked = map(int, result.stdout.split())
     assert before == 0 and frozen > 100_000 and walked < frozen / 100  # a full collection walks a few objects
+
+
+def test_an_autograde_run_makes_no_log_record_its_handler_would_drop_and_leaves_the_level_after():
+    import logging
+
+    from autograde.safe_autograde import _records_only_as_shown
+    app_log, passing = logging.getLogger("test-app-log"), logging.getLogger("test-passing-log")
+    app_log.propagate, app_log.handlers = False, [logging.NullHandler(logging.INFO)]
+    app_log.setLevel(logging.DEBUG)
+    passing.handlers = [logging.NullHandler(logging.INFO)]
+    passing.setLevel(logging.DEBUG)
+    with _records_only_as_shown(app_log), _records_only_as_shown(passing):
+        assert not app_log.isEnabledFor(logging.DEBUG) and app_log.isEnabledFor(logging.INFO)
+        assert passing.isEnabledFor(logging.DEBUG)  # another logger up the chain may show them
+    assert app_log.isEnabledFor(logging.DEBUG)

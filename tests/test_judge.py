@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import signal
 import sys
 import time
 
@@ -87,6 +88,84 @@ def test_no_judge_process_is_left():
     before = _children()
     judged([("a1", loop)])
     assert _children() <= before
+
+
+# --- one judge kept between notebooks (judge.keep_one, as SafeAutograde runs them) --------------------
+
+def kept_judge() -> int | None:
+    return judge_module._kept.pid if judge_module._kept else None
+
+
+def notebooks():
+    """Three students' notebooks (student, cells): right, wrong and blank answers of two tasks."""
+    wrong = lambda n, i: loop(n, i) * 2  # noqa: E731
+    return [(s, [("a1", handed_in("a1", answer, student=s)), ("c1", handed_in("c1", None, student=s))])
+            for s, answer in (("s1", loop), ("s2", wrong), ("s3", loop))]
+
+
+def judge_notebooks(each, **budget):
+    return [[v.to_data() for v in Judge(**budget).judge_all(cells, "secret", student, "nb")] for student, cells in each]
+
+
+def test_a_kept_judge_judges_every_notebook_as_a_fork_for_each_would_and_goes_at_the_end():
+    before = _children()
+    forked = judge_notebooks(notebooks())
+    with judge_module.keep_one():
+        kept = judge_notebooks(notebooks()[:1])
+        pid = kept_judge()
+        assert pid in _children()
+        kept += judge_notebooks(notebooks()[1:])
+        assert kept_judge() == pid  # one process judged all three
+    assert kept == forked and [v[0]["credit"] for v in kept] == [1.0, 0.0, 1.0]
+    assert kept_judge() is None and _children() <= before
+
+
+def test_a_kept_judge_past_its_budget_is_replaced_and_the_next_notebook_is_judged(monkeypatch, tmp_path):
+    stuck, judge_a1 = tmp_path / "stuck", type(tasks.get("a1")).judge
+
+    def a1_until_stuck(*args):  # read in the judge process at each call: the kept one too
+        while stuck.exists():
+            time.sleep(0.05)
+        return judge_a1(*args)
+    monkeypatch.setattr(type(tasks.get("a1")), "judge", a1_until_stuck)
+    with judge_module.keep_one():
+        judge_notebooks(notebooks()[:1])
+        first = kept_judge()
+        stuck.touch()
+        (a1, c1), = judge_notebooks(notebooks()[1:2], seconds=1)
+        assert "could not be judged within 1 s" in str(a1) and c1["task"] == "c1" and "could not be judged" not in str(c1)
+        assert first not in _children() and kept_judge() not in (None, first)  # c1's judge, kept
+        stuck.unlink()
+        (a1, _), = judge_notebooks(notebooks()[2:])
+        assert a1["credit"] == 1.0
+
+
+def zombie(pid: int) -> bool:
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rpartition(")")[2].split()[0] == "Z"
+
+
+def test_a_kept_judge_that_died_is_replaced_and_one_that_grew_is_not_kept(monkeypatch):
+    with judge_module.keep_one():
+        judge_notebooks(notebooks()[:1])
+        dead = kept_judge()
+        os.kill(dead, signal.SIGKILL)
+        while not zombie(dead):
+            time.sleep(0.01)
+        (a1, _), = judge_notebooks(notebooks()[2:])  # offered to the dead one first, then judged by a fresh fork
+        assert a1["credit"] == 1.0 and kept_judge() not in (None, dead)
+        monkeypatch.setattr(judge_module._Process, "grown", lambda judge: 2**40)
+        judge_notebooks(notebooks()[:1])
+        assert kept_judge() is None
+
+
+def test_a_notebook_with_other_keys_gets_a_judge_of_its_own():
+    with judge_module.keep_one():
+        judge_notebooks(notebooks()[:1])
+        first = kept_judge()
+        student, cells = notebooks()[0]
+        (a1, _) = Judge().judge_all(cells, "secret", student, "nb", keys=dict(judge_module.all_keys()))
+        assert a1.credit == 1.0 and kept_judge() != first
 
 
 def test_a1_with_a_numerically_exact_power_bomb_is_refused_at_once():

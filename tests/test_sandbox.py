@@ -507,7 +507,7 @@ def test_relay_passes_the_first_bytes_and_keeps_the_deadline(capfdbinary):
 # What a warm kernel's launcher does without (launcher.py): each would add a tenth or more to its start-up, most
 # of its CPU time. Modules, not timings, so that a loaded machine cannot make the test fail.
 LAUNCHER_AVOIDS = ("pathlib", "urllib.parse", "ipaddress", "importlib", "contextlib", "socket", "selectors",
-                   "signal", "subprocess", "site", "tempfile", "traitlets")
+                   "signal", "subprocess", "site", "tempfile", "traitlets", "json", "shutil", "re", "enum")
 
 
 def test_a_warm_kernels_launcher_imports_only_what_it_runs():
@@ -515,3 +515,42 @@ def test_a_warm_kernels_launcher_imports_only_what_it_runs():
     done = subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True, check=True)
     loaded = set(done.stdout.split())
     assert "autograde.sandbox.launcher" in loaded and not loaded & set(LAUNCHER_AVOIDS)
+
+
+def test_the_launchers_json_is_jsons_both_ways_for_plain_data_and_refuses_the_rest():
+    from autograde.sandbox import plain_json
+    for value in ({"uid": 60123, "rlimits": {"NOFILE": 256}, "box": "/tmp/b\u00e9/\"x\"", "on": [True, None, 1.5]},
+                  [], {}, "x", -(2**70), [float("inf")]):
+        assert plain_json.dumps(value) == json.dumps(value)
+        assert plain_json.loads(json.dumps(value, indent=2) + "\n") == value
+        assert plain_json.loads(json.dumps(value).encode()) == value
+    for text in ("", "{", "[1,]", "1 2", '{"a" 1}', "nan"):
+        with pytest.raises(ValueError):
+            plain_json.loads(text)
+    with pytest.raises(TypeError):
+        plain_json.dumps({"a": object()})
+
+
+def test_the_launcher_copies_the_notebooks_folder_as_shutil_copytree_would(tmp_path):
+    from autograde.sandbox.launcher import _copy_tree
+    source = tmp_path / "notebook"
+    (source / "data").mkdir(parents=True)
+    (source / "a.ipynb").write_text("{}")
+    (source / "data" / "x.bin").write_bytes(bytes(range(256)) * 1000)
+    (source / "a.ipynb").chmod(0o640)
+    os.utime(source / "a.ipynb", ns=(10**18, 10**18))
+    (source / "link").symlink_to("a.ipynb")
+    (source / "dangling").symlink_to("/nowhere")
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    _copy_tree(str(source), str(ours))
+    import shutil
+    shutil.copytree(source, theirs, symlinks=True)
+
+    def listing(root):
+        return sorted((str(path.relative_to(root)), path.is_symlink() and os.readlink(path),
+                       not path.is_symlink() and path.stat().st_mode, path.is_file() and not path.is_symlink()
+                       and (path.read_bytes(), path.stat().st_mtime_ns)) for path in root.rglob("*"))
+    assert listing(ours) == listing(theirs)
+    os.mkfifo(source / "fifo")
+    with pytest.raises(OSError):
+        _copy_tree(str(source), str(tmp_path / "again"))

@@ -42,6 +42,7 @@ from sqlalchemy.exc import SAWarning
 from traitlets import Float
 from traitlets.config import Configurable
 
+from .. import judge
 from ..lifetime import die_with_parent
 from ..sandbox import warm
 from ..sandbox.box import BATCH_PREFIX, sweep
@@ -59,15 +60,17 @@ def _too_long(student: str, seconds: float) -> dict:
 
 
 def _serve(conn, course: dict, workdir: str) -> None:
-    """A job process: grade each job that arrives until the coordinator hangs up."""
+    """A job process: grade each job that arrives until the coordinator hangs up, with one judge for all
+    their notebooks (judge.keep_one)."""
     die_with_parent()
     warnings.simplefilter("ignore", SAWarning)  # nbgrader's own, harmless, once per submission: not for the TA
-    while True:
-        try:
-            job = conn.recv()
-        except EOFError:
-            return
-        conn.send(grade(course, job, workdir=workdir))
+    with judge.keep_one():
+        while True:
+            try:
+                job = conn.recv()
+            except EOFError:
+                return
+            conn.send(grade(course, job, workdir=workdir))
 
 
 class Local:

@@ -8,8 +8,10 @@ gradebook as Grade.extra_credit (see autograde/steps/save_extra_credit.py).
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
-from typing import Any, Callable
+from types import MappingProxyType
+from typing import Any, Callable, Mapping
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,8 @@ class Key:
     extra_credit: float = 0
 
 
-def all_keys() -> dict[str, Key]:
+@functools.cache
+def all_keys() -> Mapping[str, Key]:
+    """Every task's key, one read-only mapping per process (a kept judge knows it by its identity, judge.py)."""
     from . import a, b, c
-    return {**a.KEYS, **b.KEYS, **c.KEYS}
+    return MappingProxyType({**a.KEYS, **b.KEYS, **c.KEYS})

@@ -17,11 +17,9 @@ graders that were killed themselves.
 from __future__ import annotations
 
 import functools
-import json
 import os
-import shutil
 
-from . import cgroups
+from . import cgroups, plain_json
 
 PREFIX = "course-sandbox-"
 SERVER_PREFIX = "course-zygote-"  # the warm kernel server's folder (warm.py), named like a box after its grader
@@ -59,7 +57,7 @@ class Box:
         """A new, empty sandbox folder for one kernel of this grader, holding ``spec``."""
         import tempfile  # here, as in sweep: the grader's, not the launcher's, which imports this module
         box = cls(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-"))
-        cgroups.write_text(os.path.join(box.path, "spec.json"), json.dumps({"uid": kernel_uid(), **spec}))
+        cgroups.write_text(os.path.join(box.path, "spec.json"), plain_json.dumps({"uid": kernel_uid(), **spec}))
         return box
 
     @classmethod
@@ -72,21 +70,22 @@ class Box:
         return os.path.join(self.ipc, "kernel")
 
     def spec(self) -> dict:
-        return json.loads(cgroups.read_text(os.path.join(self.path, "spec.json")))
+        return plain_json.loads(cgroups.read_text(os.path.join(self.path, "spec.json")))
 
     def report(self) -> dict:
         try:
-            return json.loads(cgroups.read_text(os.path.join(self.path, "report.json")))
+            return plain_json.loads(cgroups.read_text(os.path.join(self.path, "report.json")))
         except FileNotFoundError:
             return {}
 
     def write_report(self, **report) -> None:
         tmp = os.path.join(self.path, "report.json.tmp")
-        cgroups.write_text(tmp, json.dumps(report))
+        cgroups.write_text(tmp, plain_json.dumps(report))
         os.replace(tmp, os.path.join(self.path, "report.json"))
 
     def remove(self) -> None:
         """End every process left in the kernel's cgroups, then remove them and the folder."""
+        import shutil  # here: the grader's (the launcher imports this module)
         if self.groups.exist():
             self.groups.remove()
         shutil.rmtree(self.path, ignore_errors=True)

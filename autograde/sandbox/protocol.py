@@ -20,7 +20,8 @@ from __future__ import annotations
 import _socket
 import array
 import collections
-import json
+
+from . import plain_json
 
 # _socket, not socket: socket.py adds enums and selectors to what the launcher imports for every notebook,
 # and a Channel needs only the socket object's own calls (the launcher makes its connection with _socket too).
@@ -54,8 +55,8 @@ def _go(line: bytes) -> bool:
 
 # message -> (value -> line, line -> value), the line without END
 LINES = {
-    REQUEST: (lambda request: json.dumps(request._asdict()).encode(),
-              lambda line: Request(**json.loads(line))),
+    REQUEST: (lambda request: plain_json.dumps(request._asdict()).encode(),
+              lambda line: Request(**plain_json.loads(line))),
     PID: (lambda pid: str(pid).encode(), int),
     GO: (lambda _: GO_LINE, _go),
     EXIT: (lambda code: str(code).encode(), int),

