@@ -48,6 +48,7 @@ from traitlets.config import Configurable
 
 from course_lib import proofs
 from course_lib.feedback import Feedback
+from course_lib.i18n import language, set_language
 
 from .keys import Key, all_keys
 from .language import _
@@ -68,7 +69,7 @@ class Judge(Configurable):
 
         ``stopped``, ``keys`` and ``requests`` as for verdict.judge_cell."""
         warm_up()
-        job = _Job(secret, student, notebook, stopped, keys or all_keys(), requests or {})
+        job = _Job(secret, student, notebook, stopped, keys or all_keys(), requests or {}, language())
         verdicts: list[Feedback] = []
         while len(verdicts) < len(cells):
             verdicts += self._judge_from(cells, len(verdicts), job)
@@ -108,6 +109,7 @@ class _Job:
     stopped: str
     keys: Mapping[str, Key]
     requests: dict
+    language: str                  # the feedback's (SpeakTheNotebooksLanguage set it for this notebook)
 
     def context(self) -> tuple:
         return self.secret, self.student, self.notebook, self.stopped, self.keys, self.requests
@@ -115,12 +117,13 @@ class _Job:
     def line(self, cells) -> bytes:
         """``cells`` and this job, keys apart, as the JSON line a kept judge reads (``from_line``)."""
         who = [self.secret, self.student, self.notebook, self.stopped]
-        return json.dumps({"cells": cells, "who": who, "requests": self.requests}).encode() + b"\n"
+        return json.dumps({"cells": cells, "who": who, "requests": self.requests,
+                           "language": self.language}).encode() + b"\n"
 
     def from_line(self, line: bytes) -> tuple[list, _Job]:
         """The cells and the job that a line made by ``line`` holds, with this job's keys."""
         data = json.loads(line)
-        return data["cells"], _Job(*data["who"], self.keys, data["requests"])
+        return data["cells"], _Job(*data["who"], self.keys, data["requests"], data["language"])
 
 
 @dataclass
@@ -251,6 +254,7 @@ def _serve(verdicts: int, jobs: int, cells, job: _Job, memory_limit: int) -> Non
         proofs.take_new()  # the grader's own, if any: it has them
         with os.fdopen(verdicts, "wb") as out, os.fdopen(jobs, "rb") as lines:
             while cells is not None:
+                set_language(job.language)  # a kept judge's last notebook may have been in another
                 for task, outputs in cells:
                     verdict = judge_cell(task, outputs, *job.context())
                     out.write(json.dumps({"verdict": verdict.to_data(), "proved": proofs.take_new()}).encode() + b"\n")

@@ -159,6 +159,24 @@ def test_a_kept_judge_that_died_is_replaced_and_one_that_grew_is_not_kept(monkey
         assert kept_judge() is None
 
 
+def test_a_kept_judge_speaks_each_notebooks_language():
+    from course_lib.i18n import set_language
+    student, cells = notebooks()[1]
+    try:
+        with judge_module.keep_one():
+            texts = []
+            for lang in ("de", "en", "de"):
+                set_language(lang)
+                texts.append(Judge().judge_all(cells, "secret", student, "nb")[0].text())
+        set_language("en")
+        english = Judge().judge_all(cells, "secret", student, "nb")[0].text()  # forked for this notebook
+        set_language("de")
+        german = Judge().judge_all(cells, "secret", student, "nb")[0].text()
+    finally:
+        set_language(None)
+    assert texts == [german, english, german] and german != english
+
+
 def test_a_notebook_with_other_keys_gets_a_judge_of_its_own():
     with judge_module.keep_one():
         judge_notebooks(notebooks()[:1])
